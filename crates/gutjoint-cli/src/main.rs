@@ -1,0 +1,66 @@
+/*!
+The `gutjoint` command-line tool: argument parsing, progress and human-readable errors around
+the library crates. Each subcommand lives in its own module under `commands/`; none of them
+computes anything itself, they read inputs, call a pure analysis, and write its result.
+*/
+
+mod commands;
+mod input;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// gutjoint — the gut–joint axis engine: microbiome ecology, dysbiosis, arthritis signatures
+/// and drug–microbe interactions, from MetaPhlAn/BIOM/QIIME 2 tables. Research use only.
+#[derive(Debug, Parser)]
+#[command(
+    name = "gutjoint",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Worker threads for parallel steps (default: all cores).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    /// No progress output on stderr.
+    #[arg(long, global = true)]
+    quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Inspect(commands::inspect::Args),
+    Convert(commands::convert::Args),
+    Validate(commands::validate::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(n) = cli.threads {
+        // Only fails if a pool already exists, which cannot happen this early.
+        let _ = rayon_init(n);
+    }
+    let result = match cli.command {
+        Command::Inspect(args) => commands::inspect::run(args),
+        Command::Convert(args) => commands::convert::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            if output::is_broken_pipe(&error) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn rayon_init(threads: usize) -> Result<(), String> {
+    gutjoint_ecology::set_threads(threads)
+}

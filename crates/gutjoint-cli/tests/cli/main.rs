@@ -1,0 +1,8 @@
+/*!
+Command-line tests: the built `gutjoint` binary run on the documented fixtures in `tests/data/`
+and the bundled real data in `examples/data/`. One test binary with modules, so the 2-core
+CI links the dependency graph once.
+*/
+
+mod common;
+mod formats;

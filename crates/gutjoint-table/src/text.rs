@@ -1,0 +1,504 @@
+/*!
+Delimited text tables: BIOM-style TSV, R's `write.table`, CSV from spreadsheets, merged
+MetaPhlAn tables.
+
+The reader streams line by line (a 1 GB table is never held in memory as text) and accepts the
+conventions seen in the wild: a UTF-8 byte-order mark, CRLF line ends, `#` comment lines before
+the header (`# Constructed from biom file`, `#mpa_v…`), a header that starts with `#OTU ID`, an
+empty first header cell or a header one field short (R), double-quoted CSV fields, a trailing
+`taxonomy` column, and `NCBI_tax_id` annotation columns. Features are rows and samples columns
+unless `samples_as_rows` is set.
+*/
+
+use crate::error::{Error, Location, Result};
+use crate::lineage::Lineage;
+use crate::table::{FeatureTable, check_value};
+use std::io::BufRead;
+
+/// How to read a delimited table.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextOptions {
+    /// Rows are samples and columns features (R/Excel exports); the default is the
+    /// opposite, as BIOM TSV and MetaPhlAn write.
+    pub samples_as_rows: bool,
+}
+
+/// Columns that annotate features rather than hold a sample.
+fn annotation_kind(name: &str) -> Option<Annotation> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "taxonomy" | "taxon" | "lineage" | "consensus lineage" | "consensuslineage" => {
+            Some(Annotation::Lineage)
+        }
+        "ncbi_tax_id" | "clade_taxid" | "ncbi_taxid" | "taxid" | "confidence" => {
+            Some(Annotation::Ignored)
+        }
+        _ => None,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Annotation {
+    Lineage,
+    Ignored,
+}
+
+/// Splits one line into fields, honouring double quotes when the line has any.
+pub(crate) fn split_fields<'a>(
+    line: &'a str,
+    delimiter: char,
+    out: &mut Vec<std::borrow::Cow<'a, str>>,
+) {
+    out.clear();
+    if !line.contains('"') {
+        out.extend(line.split(delimiter).map(std::borrow::Cow::Borrowed));
+        return;
+    }
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                field.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c if c == delimiter && !quoted => {
+                out.push(std::borrow::Cow::Owned(std::mem::take(&mut field)))
+            }
+            c => field.push(c),
+        }
+    }
+    out.push(std::borrow::Cow::Owned(field));
+}
+
+/// Reads lines, dropping a BOM on the first and CR/LF at the end of each, counting line numbers.
+pub(crate) struct Lines<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    pub line_number: usize,
+    origin: Location,
+}
+
+impl<R: BufRead> Lines<R> {
+    pub(crate) fn new(reader: R, origin: &Location) -> Self {
+        Self {
+            reader,
+            buffer: Vec::with_capacity(1 << 16),
+            line_number: 0,
+            origin: origin.clone(),
+        }
+    }
+
+    /// The next line as text, or `None` at the end.
+    pub(crate) fn next_line(&mut self) -> Result<Option<(usize, &str)>> {
+        self.buffer.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.buffer)
+            .map_err(|e| self.read_error(e))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        self.line_number += 1;
+        while matches!(self.buffer.last(), Some(b'\n' | b'\r')) {
+            self.buffer.pop();
+        }
+        let mut bytes = &self.buffer[..];
+        if self.line_number == 1 {
+            bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Ok(Some((self.line_number, text))),
+            Err(e) => Err(Error::syntax(
+                &self.origin.at_line(self.line_number),
+                format!(
+                    "not valid UTF-8 text (byte {}); expected a text table",
+                    e.valid_up_to() + 1
+                ),
+            )),
+        }
+    }
+
+    fn read_error(&self, e: std::io::Error) -> Error {
+        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
+            || e.to_string().contains("corrupt deflate")
+        {
+            "the compressed (gzip) stream is truncated or corrupt".to_string()
+        } else {
+            e.to_string()
+        };
+        Error::syntax(&self.origin.at_line(self.line_number + 1), what)
+    }
+}
+
+/// Parses an abundance cell; `0` (most cells) takes a fast path.
+#[inline]
+pub(crate) fn parse_value(cell: &str) -> Option<f64> {
+    match cell.as_bytes() {
+        b"0" => Some(0.0),
+        b"1" => Some(1.0),
+        _ => cell.trim().parse::<f64>().ok(),
+    }
+}
+
+pub(crate) fn describe_bad_value(cell: &str) -> String {
+    let t = cell.trim();
+    if t.is_empty() {
+        "an empty cell, expected a number".to_string()
+    } else if matches!(t, "NA" | "na" | "N/A" | "NaN" | "nan" | "null") {
+        format!("a missing value '{t}', expected a number (abundance tables must be complete)")
+    } else {
+        format!("'{t}' is not a number")
+    }
+}
+
+/// Reads a delimited table from any buffered reader.
+pub fn read_delimited<R: BufRead>(
+    reader: R,
+    origin: &Location,
+    options: TextOptions,
+) -> Result<FeatureTable> {
+    let mut lines = Lines::new(reader, origin);
+    // Find the header: skip comment lines; a final `#` line that is followed by data and has
+    // a delimiter is itself the header (`#OTU ID`, `#clade_name`).
+    let mut pending_comment: Option<(String, usize)> = None;
+    let header_line: String;
+    let header_number: usize;
+    let first_data: Option<(String, usize)>;
+    loop {
+        let Some((number, line)) = lines.next_line()? else {
+            return match pending_comment {
+                Some((_, n)) => Err(Error::syntax(
+                    &origin.at_line(n),
+                    "the table has a header but no data rows",
+                )),
+                None => Err(Error::syntax(
+                    origin,
+                    "the file is empty, expected a header line and data rows",
+                )),
+            };
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.starts_with('#') {
+            pending_comment = Some((line.to_string(), number));
+            continue;
+        }
+        let this = (line.to_string(), number);
+        match pending_comment.take() {
+            Some((comment, n)) if comment.contains('\t') || comment.contains(',') => {
+                header_line = comment.trim_start_matches('#').to_string();
+                header_number = n;
+                first_data = Some(this);
+            }
+            _ => {
+                header_line = this.0;
+                header_number = this.1;
+                first_data = None;
+            }
+        }
+        break;
+    }
+    let delimiter = if header_line.contains('\t') {
+        '\t'
+    } else if header_line.contains(',') {
+        ','
+    } else {
+        '\t'
+    };
+    let mut fields = Vec::new();
+    split_fields(&header_line, delimiter, &mut fields);
+    let mut header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
+    // Trailing empty header cells from spreadsheets (`a,b,c,`) are dropped when data agree.
+    let header_origin = origin.at_line(header_number);
+
+    let mut reader = RowReader {
+        delimiter,
+        header_fields: header.len(),
+        fields: Vec::new(),
+        origin: origin.clone(),
+    };
+    let mut rows: Vec<(String, usize)> = Vec::new();
+    if let Some(d) = first_data {
+        rows.push(d);
+    }
+    // Peek the first data row to settle R's short header.
+    if rows.is_empty() {
+        loop {
+            match lines.next_line()? {
+                None => {
+                    return Err(Error::syntax(
+                        &header_origin,
+                        "the table has a header but no data rows",
+                    ));
+                }
+                Some((_, l)) if l.trim().is_empty() || l.starts_with('#') => continue,
+                Some((n, l)) => {
+                    rows.push((l.to_string(), n));
+                    break;
+                }
+            }
+        }
+    }
+    let mut first_fields = Vec::new();
+    split_fields(&rows[0].0, delimiter, &mut first_fields);
+    if first_fields.len() == header.len() + 1 {
+        header.insert(0, String::new());
+    } else if first_fields.len() + 1 == header.len() && header.last().is_some_and(String::is_empty)
+    {
+        header.pop();
+    }
+    reader.header_fields = header.len();
+    if header.len() < 2 {
+        return Err(Error::syntax(
+            &header_origin,
+            format!(
+                "the header has {} column, expected an id column and at least one more (is the delimiter tab or comma?)",
+                header.len()
+            ),
+        ));
+    }
+
+    if options.samples_as_rows {
+        return read_samples_as_rows(&mut lines, rows, &header, &mut reader, origin);
+    }
+
+    // Features as rows: every column after the first is a sample unless it annotates.
+    let mut sample_columns = Vec::new();
+    let mut lineage_column = None;
+    for (c, name) in header.iter().enumerate().skip(1) {
+        match annotation_kind(name) {
+            Some(Annotation::Lineage) => lineage_column = Some(c),
+            Some(Annotation::Ignored) => {}
+            None => sample_columns.push(c),
+        }
+    }
+    if sample_columns.is_empty() {
+        return Err(Error::syntax(
+            &header_origin,
+            "the header names no sample columns",
+        ));
+    }
+    let sample_ids: Vec<String> = sample_columns.iter().map(|&c| header[c].clone()).collect();
+    if let Some(i) = sample_ids.iter().position(String::is_empty) {
+        return Err(Error::syntax(
+            &header_origin,
+            format!("sample column {} has an empty name", sample_columns[i] + 1),
+        ));
+    }
+    let mut feature_ids = Vec::new();
+    let mut lineages = Vec::new();
+    let mut indptr = vec![0usize];
+    let mut samples: Vec<u32> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
+
+    let mut handle = |line: &str, number: usize, reader: &mut RowReader| -> Result<()> {
+        let fields = reader.split(line, number)?;
+        let id = fields[0].trim();
+        if id.is_empty() {
+            return Err(Error::syntax(
+                &origin.at_line(number),
+                "the feature id (first column) is empty",
+            ));
+        }
+        feature_ids.push(id.to_string());
+        if let Some(c) = lineage_column {
+            lineages.push(Lineage::parse(&fields[c]));
+        }
+        for (s, &c) in sample_columns.iter().enumerate() {
+            let cell = &fields[c];
+            let v = parse_value(cell).ok_or_else(|| {
+                Error::invalid(
+                    &origin.at_line(number),
+                    format!("column '{}': {}", header[c], describe_bad_value(cell)),
+                )
+            })?;
+            if v != 0.0 {
+                check_value(v, &origin.at_line(number), || {
+                    format!("column '{}'", header[c])
+                })?;
+                samples.push(s as u32);
+                values.push(v);
+            }
+        }
+        indptr.push(values.len());
+        Ok(())
+    };
+    for (line, number) in &rows {
+        handle(line, *number, &mut reader)?;
+    }
+    while let Some((number, line)) = lines.next_line()? {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        handle(line, number, &mut reader)?;
+    }
+    let table = FeatureTable::from_feature_rows(
+        sample_ids,
+        feature_ids,
+        &indptr,
+        &samples,
+        &values,
+        origin,
+    )?;
+    if lineage_column.is_some() {
+        table.with_lineages(lineages)
+    } else {
+        Ok(table)
+    }
+}
+
+fn read_samples_as_rows<R: BufRead>(
+    lines: &mut Lines<R>,
+    first_rows: Vec<(String, usize)>,
+    header: &[String],
+    reader: &mut RowReader,
+    origin: &Location,
+) -> Result<FeatureTable> {
+    let feature_ids: Vec<String> = header[1..].to_vec();
+    let mut sample_ids = Vec::new();
+    let mut indptr = vec![0usize];
+    let mut indices = Vec::new();
+    let mut values = Vec::new();
+    let mut handle = |line: &str, number: usize, reader: &mut RowReader| -> Result<()> {
+        let fields = reader.split(line, number)?;
+        let id = fields[0].trim();
+        if id.is_empty() {
+            return Err(Error::syntax(
+                &origin.at_line(number),
+                "the sample id (first column) is empty",
+            ));
+        }
+        sample_ids.push(id.to_string());
+        for (f, cell) in fields.iter().enumerate().skip(1) {
+            let v = parse_value(cell).ok_or_else(|| {
+                Error::invalid(
+                    &origin.at_line(number),
+                    format!("column '{}': {}", header[f], describe_bad_value(cell)),
+                )
+            })?;
+            if v != 0.0 {
+                check_value(v, &origin.at_line(number), || {
+                    format!("column '{}'", header[f])
+                })?;
+                indices.push((f - 1) as u32);
+                values.push(v);
+            }
+        }
+        indptr.push(values.len());
+        Ok(())
+    };
+    for (line, number) in &first_rows {
+        handle(line, *number, reader)?;
+    }
+    while let Some((number, line)) = lines.next_line()? {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        handle(line, number, reader)?;
+    }
+    FeatureTable::from_csr(sample_ids, feature_ids, indptr, indices, values, origin)
+}
+
+struct RowReader {
+    delimiter: char,
+    header_fields: usize,
+    fields: Vec<String>,
+    origin: Location,
+}
+
+impl RowReader {
+    fn split(&mut self, line: &str, number: usize) -> Result<&[String]> {
+        let mut cow = Vec::new();
+        split_fields(line, self.delimiter, &mut cow);
+        // A trailing empty cell from spreadsheets is tolerated.
+        if cow.len() == self.header_fields + 1 && cow.last().is_some_and(|c| c.trim().is_empty()) {
+            cow.pop();
+        }
+        if cow.len() != self.header_fields {
+            return Err(Error::syntax(
+                &self.origin.at_line(number),
+                format!(
+                    "expected {} fields (as many as the header), found {}",
+                    self.header_fields,
+                    cow.len()
+                ),
+            ));
+        }
+        self.fields.resize(cow.len(), String::new());
+        for (slot, c) in self.fields.iter_mut().zip(cow) {
+            slot.clear();
+            slot.push_str(&c);
+        }
+        Ok(&self.fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str, samples_as_rows: bool) -> Result<FeatureTable> {
+        read_delimited(
+            text.as_bytes(),
+            &Location::named("t.tsv"),
+            TextOptions { samples_as_rows },
+        )
+    }
+
+    #[test]
+    fn biom_tsv_with_comment_header_and_taxonomy() {
+        let t = read("# Constructed from biom file\n#OTU ID\tS1\tS2\ttaxonomy\nO1\t1\t0\tk__Bacteria; p__Firmicutes\nO2\t0\t2.5\t\n", false)
+            .expect("valid");
+        assert_eq!(t.sample_ids(), &["S1", "S2"]);
+        assert_eq!(t.feature_ids(), &["O1", "O2"]);
+        assert_eq!(t.get(1, 1), 2.5);
+        assert_eq!(t.lineage(0).get(crate::Rank::Phylum), Some("Firmicutes"));
+    }
+
+    #[test]
+    fn r_write_table_short_header_crlf_bom() {
+        let t = read("\u{feff}S1\tS2\r\nO1\t3\t4\r\nO2\t0\t1\r\n", false).expect("valid");
+        assert_eq!(t.sample_ids(), &["S1", "S2"]);
+        assert_eq!(t.total(), 8.0);
+    }
+
+    #[test]
+    fn quoted_csv_and_samples_as_rows() {
+        let t = read("\"id\",\"A\",\"B\"\n\"s1\",1,2\n\"s2\",0,3\n", true).expect("valid");
+        assert_eq!(t.sample_ids(), &["s1", "s2"]);
+        assert_eq!(t.feature_ids(), &["A", "B"]);
+        assert_eq!(t.get(1, 1), 3.0);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let ragged = read("#OTU ID\tS1\tS2\nO1\t1\t2\nO2\t1\n", false)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            ragged,
+            "t.tsv line 3: expected 3 fields (as many as the header), found 2"
+        );
+        let na = read("#OTU ID\tS1\nO1\tNA\n", false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            na.contains("line 2") && na.contains("missing value 'NA'"),
+            "{na}"
+        );
+        let neg = read("#OTU ID\tS1\nO1\t-2\n", false)
+            .unwrap_err()
+            .to_string();
+        assert!(neg.contains("line 2") && neg.contains("negative"), "{neg}");
+        assert!(read("", false).unwrap_err().to_string().contains("empty"));
+        assert!(
+            read("#OTU ID\tS1\n", false)
+                .unwrap_err()
+                .to_string()
+                .contains("no data rows")
+        );
+    }
+}

@@ -1,0 +1,108 @@
+/*!
+Writers, and the one way gutjoint puts a file on disk: [`write_atomic`] writes to a temporary
+file beside the target and renames it into place, so a crash or an error never leaves a
+half-written output and an existing file is replaced whole or not at all.
+*/
+
+use crate::biom_hdf5::write_biom_hdf5;
+use crate::biom_json::write_biom_json;
+use crate::error::{Error, Location, Result};
+use crate::table::FeatureTable;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::Path;
+
+/// Output formats, picked from the target's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    BiomHdf5,
+    BiomJson,
+    Tsv,
+}
+
+impl OutputFormat {
+    /// `.biom` → BIOM 2.1 HDF5, `.json` → BIOM 1.0, `.tsv`/`.txt` → TSV.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "biom" | "h5" | "hdf5" => OutputFormat::BiomHdf5,
+            "json" => OutputFormat::BiomJson,
+            "tsv" | "txt" => OutputFormat::Tsv,
+            _ => return None,
+        })
+    }
+}
+
+/// BIOM-style TSV: `# Constructed from biom file`, a `#OTU ID` header, features as rows, and a
+/// `taxonomy` column when the table has lineages.
+pub fn to_tsv(table: &FeatureTable) -> String {
+    let mut out = String::with_capacity(table.n_features() * (table.n_samples() * 2 + 16));
+    out.push_str("# Constructed from biom file\n#OTU ID");
+    for s in table.sample_ids() {
+        out.push('\t');
+        out.push_str(s);
+    }
+    let lineages = table.lineages();
+    if lineages.is_some() {
+        out.push_str("\ttaxonomy");
+    }
+    out.push('\n');
+    let (indptr, samples, values) = table.to_feature_major();
+    let mut row = vec![0.0; table.n_samples()];
+    for f in 0..table.n_features() {
+        row.iter_mut().for_each(|v| *v = 0.0);
+        for k in indptr[f]..indptr[f + 1] {
+            row[samples[k] as usize] = values[k];
+        }
+        out.push_str(&table.feature_ids()[f]);
+        for v in &row {
+            let _ = write!(out, "\t{v}");
+        }
+        if let Some(l) = lineages {
+            out.push('\t');
+            out.push_str(&l[f].to_levels().join("; "));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Serialises a table in the given format.
+pub fn table_bytes(
+    table: &FeatureTable,
+    format: OutputFormat,
+    generated_by: &str,
+) -> Result<Vec<u8>> {
+    Ok(match format {
+        OutputFormat::BiomHdf5 => write_biom_hdf5(table, generated_by)?,
+        OutputFormat::BiomJson => write_biom_json(table, generated_by),
+        OutputFormat::Tsv => to_tsv(table).into_bytes(),
+    })
+}
+
+/// Writes bytes to `path` through a temporary file in the same folder and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::invalid(&Location::file(path), "the output path names no file"))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}
