@@ -36,6 +36,11 @@ enum Command {
     Inspect(commands::inspect::Args),
     Convert(commands::convert::Args),
     Validate(commands::validate::Args),
+    Alpha(commands::alpha::Args),
+    Beta(commands::beta::Args),
+    Pcoa(commands::pcoa::Args),
+    Permanova(commands::permanova::Args),
+    Permdisp(commands::permanova::DispArgs),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,11 @@ fn main() -> ExitCode {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
+        Command::Alpha(args) => commands::alpha::run(args, cli.quiet),
+        Command::Beta(args) => commands::beta::run(args, cli.quiet),
+        Command::Pcoa(args) => commands::pcoa::run(args),
+        Command::Permanova(args) => commands::permanova::run(args, cli.quiet),
+        Command::Permdisp(args) => commands::permanova::run_disp(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -286,7 +286,9 @@ pub fn parse_newick(text: &str, origin: &Location) -> Result<Tree> {
                         nodes[n].name = Some(label)
                     }
                     Some(_) => {
-                        return Err(cur.error(format!("unexpected label '{label}' (missing ',' ?)")));
+                        return Err(
+                            cur.error(format!("unexpected label '{label}' (missing ',' ?)"))
+                        );
                     }
                     None => {
                         if open.is_empty() && !nodes.is_empty() {

@@ -1,4 +1,9 @@
 //! One module per subcommand.
+pub mod alpha;
+pub mod beta;
 pub mod convert;
+pub mod ecology_args;
 pub mod inspect;
+pub mod pcoa;
+pub mod permanova;
 pub mod validate;

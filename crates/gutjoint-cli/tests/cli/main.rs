@@ -5,4 +5,5 @@ CI links the dependency graph once.
 */
 
 mod common;
+mod ecology;
 mod formats;

@@ -1,0 +1,81 @@
+//! `gutjoint pcoa`: principal coordinates of a distance matrix.
+
+use crate::output;
+use anyhow::Result;
+use gutjoint_ecology::pcoa;
+use gutjoint_table::read_distance_file;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+/// Principal coordinate analysis (scikit-bio's eigh method): coordinates per sample,
+/// eigenvalues and proportion explained.
+///
+/// Example:
+///   gutjoint pcoa bc.tsv --dimensions 3 -o pcoa.tsv --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Distance matrix (lsmat TSV).
+    #[arg(value_name = "DM.tsv")]
+    pub matrix: PathBuf,
+    /// Number of axes to write (default: all).
+    #[arg(long, value_name = "K")]
+    pub dimensions: Option<usize>,
+    /// Output TSV: sample-id, PC1, PC2, …
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+    /// Print eigenvalues and proportion explained as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct PcoaJson<'a> {
+    method: &'a str,
+    dimensions: usize,
+    eigenvalues: &'a [f64],
+    proportion_explained: &'a [f64],
+    sample_ids: &'a [String],
+    coordinates: Vec<Vec<f64>>,
+}
+
+pub fn run(args: Args) -> Result<()> {
+    let dm = read_distance_file(&args.matrix)?;
+    let result = pcoa(&dm)?;
+    let k = args
+        .dimensions
+        .unwrap_or(result.n_axes())
+        .min(result.n_axes());
+    let mut text = String::from("sample-id");
+    for axis in 1..=k {
+        let _ = write!(text, "\tPC{axis}");
+    }
+    text.push('\n');
+    for (i, id) in result.sample_ids.iter().enumerate() {
+        text.push_str(id);
+        for axis in 0..k {
+            let _ = write!(text, "\t{}", result.coordinate(i, axis));
+        }
+        text.push('\n');
+    }
+    if let Some(path) = &args.output {
+        output::write_file(path, text.as_bytes())?;
+    }
+    if args.json {
+        return output::print_json(&PcoaJson {
+            method: result.method,
+            dimensions: k,
+            eigenvalues: &result.eigenvalues[..k],
+            proportion_explained: &result.proportion_explained[..k],
+            sample_ids: &result.sample_ids,
+            coordinates: (0..result.sample_ids.len())
+                .map(|i| (0..k).map(|a| result.coordinate(i, a)).collect())
+                .collect(),
+        });
+    }
+    if args.output.is_none() {
+        output::print(&text)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,496 @@
+//! The ecology issue's conformance evidence: gutjoint against scikit-bio 0.7.4, R's GUniFrac
+//! and the `unifrac` package on real data (GlobalPatterns, enterotype) and on a tiny
+//! hand-checkable table. Golden files and the scripts that made them are in
+//! tests/data/golden/ecology/ (README there).
+
+use crate::common::*;
+
+const GOLDEN: &str = "tests/data/golden/ecology";
+const GP: &str = "examples/data/phyloseq/GlobalPatterns.otu.tsv";
+const GP_TREE: &str = "examples/data/phyloseq/GlobalPatterns.tree.nwk";
+
+/// Reads an lsmat file into ids and a square matrix.
+fn lsmat(path: &std::path::Path) -> (Vec<String>, Vec<Vec<f64>>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines();
+    let ids: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            l.split('\t')
+                .skip(1)
+                .map(|v| v.parse().expect("number"))
+                .collect()
+        })
+        .collect();
+    (ids, rows)
+}
+
+fn table_tsv(path: &std::path::Path) -> (Vec<String>, Vec<(String, Vec<f64>)>) {
+    let text = std::fs::read_to_string(path).expect("tsv");
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| {
+            let mut f = l.split('\t');
+            let id = f.next().expect("id").to_string();
+            (id, f.map(|v| v.parse().expect("number")).collect())
+        })
+        .collect();
+    (header, rows)
+}
+
+fn assert_matrix_close(ours: &std::path::Path, golden: &str, rel: f64) {
+    let (ids_a, a) = lsmat(ours);
+    let (ids_b, b) = lsmat(&repo().join(GOLDEN).join(golden));
+    assert_eq!(ids_a, ids_b, "{golden}: ids differ");
+    for i in 0..a.len() {
+        for j in 0..a.len() {
+            assert!(
+                close(a[i][j], b[i][j], rel),
+                "{golden}: d({}, {}) = {} vs {}",
+                ids_a[i],
+                ids_a[j],
+                a[i][j],
+                b[i][j]
+            );
+        }
+    }
+}
+
+fn beta_case(table: &str, tree: &str, metric: &str, extra: &[&str], golden: &str) {
+    let out = temp_dir(&format!("beta-{golden}"));
+    let path = out.join("dm.tsv");
+    let mut args = vec![
+        "beta",
+        table,
+        "--metric",
+        metric,
+        "--tree",
+        tree,
+        "-o",
+        path.to_str().expect("utf8"),
+    ];
+    args.extend_from_slice(extra);
+    ok(args);
+    assert_matrix_close(&path, golden, 1e-9);
+}
+
+#[test]
+fn beta_metrics_match_scikit_bio_and_gunifrac_on_globalpatterns() {
+    for metric in [
+        "braycurtis",
+        "jaccard",
+        "aitchison",
+        "unweighted_unifrac",
+        "weighted_unifrac",
+        "weighted_normalized_unifrac",
+    ] {
+        beta_case(
+            GP,
+            GP_TREE,
+            metric,
+            &[],
+            &format!("globalpatterns_{metric}.lsmat.tsv"),
+        );
+    }
+    // Generalized UniFrac golden values are R's GUniFrac (d_0.5, d_1).
+    beta_case(
+        GP,
+        GP_TREE,
+        "generalized_unifrac",
+        &["--alpha", "0.5"],
+        "globalpatterns_generalized_unifrac_alpha0.5.lsmat.tsv",
+    );
+    beta_case(
+        GP,
+        GP_TREE,
+        "generalized_unifrac",
+        &["--alpha", "1"],
+        "globalpatterns_generalized_unifrac_alpha1.0.lsmat.tsv",
+    );
+}
+
+#[test]
+fn beta_metrics_match_on_the_tiny_table() {
+    let table = format!("{GOLDEN}/tiny_table.tsv");
+    let tree = format!("{GOLDEN}/tiny_tree.nwk");
+    for metric in [
+        "braycurtis",
+        "jaccard",
+        "aitchison",
+        "unweighted_unifrac",
+        "weighted_unifrac",
+        "weighted_normalized_unifrac",
+    ] {
+        beta_case(
+            &table,
+            &tree,
+            metric,
+            &[],
+            &format!("tiny_{metric}.lsmat.tsv"),
+        );
+    }
+    beta_case(
+        &table,
+        &tree,
+        "generalized_unifrac",
+        &["--alpha", "0.5"],
+        "tiny_generalized_unifrac_alpha0.5.lsmat.tsv",
+    );
+}
+
+#[test]
+fn alpha_metrics_match_scikit_bio() {
+    for (table, tree, golden) in [
+        (
+            GP.to_string(),
+            GP_TREE.to_string(),
+            "globalpatterns_alpha.tsv",
+        ),
+        (
+            format!("{GOLDEN}/tiny_table.tsv"),
+            format!("{GOLDEN}/tiny_tree.nwk"),
+            "tiny_alpha.tsv",
+        ),
+    ] {
+        let out = temp_dir(&format!("alpha-{golden}"));
+        let path = out.join("alpha.tsv");
+        ok([
+            "alpha",
+            &table,
+            "--tree",
+            &tree,
+            "-o",
+            path.to_str().expect("utf8"),
+        ]);
+        let (h_ours, ours) = table_tsv(&path);
+        let (h_gold, gold) = table_tsv(&repo().join(GOLDEN).join(golden));
+        assert_eq!(h_ours[0], "sample-id");
+        for (k, metric) in h_gold.iter().enumerate().skip(1) {
+            let c = h_ours
+                .iter()
+                .position(|h| h == metric)
+                .unwrap_or_else(|| panic!("{metric} missing"));
+            for ((id_a, a), (id_b, b)) in ours.iter().zip(&gold) {
+                assert_eq!(id_a, id_b);
+                let (x, y) = (a[c - 1], b[k - 1]);
+                assert!(
+                    (x.is_nan() && y.is_nan()) || close(x, y, 1e-9),
+                    "{golden} {metric} {id_a}: {x} vs {y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn pcoa_matches_scikit_bio() {
+    let out = temp_dir("pcoa");
+    let dm = out.join("bc.tsv");
+    ok([
+        "beta",
+        GP,
+        "--metric",
+        "braycurtis",
+        "-o",
+        dm.to_str().expect("utf8"),
+    ]);
+    let coords = out.join("pcoa.tsv");
+    let v = json(&ok([
+        "pcoa",
+        dm.to_str().expect("utf8"),
+        "-o",
+        coords.to_str().expect("utf8"),
+        "--json",
+    ]));
+    let (_, gold) = table_tsv(
+        &repo()
+            .join(GOLDEN)
+            .join("globalpatterns_pcoa_braycurtis.tsv"),
+    );
+    let eig = v["eigenvalues"].as_array().expect("eigenvalues");
+    let prop = v["proportion_explained"].as_array().expect("proportions");
+    for (k, (axis, values)) in gold.iter().enumerate() {
+        let (e, p) = (
+            eig[k].as_f64().expect("f64"),
+            prop[k].as_f64().expect("f64"),
+        );
+        // Eigenvalues that scikit-bio zeroes (|λ| ≤ 1e-8 or negative) compare absolutely.
+        assert!(
+            close(e, values[0], 1e-9) || (values[0] == 0.0 && e.abs() < 1e-8),
+            "{axis}: {e} vs {}",
+            values[0]
+        );
+        assert!(
+            close(p, values[1], 1e-9) || (values[1] == 0.0 && p.abs() < 1e-8),
+            "{axis}: {p} vs {}",
+            values[1]
+        );
+    }
+    // Coordinates agree up to each axis' sign (eigenvectors have no preferred sign).
+    let (h, ours) = table_tsv(&coords);
+    let (hg, theirs) = table_tsv(
+        &repo()
+            .join(GOLDEN)
+            .join("globalpatterns_pcoa_braycurtis_coords.tsv"),
+    );
+    for (axis, name) in hg.iter().enumerate().skip(1) {
+        let c = h.iter().position(|x| x == name).expect("axis");
+        let sign = if ours[0].1[c - 1] * theirs[0].1[axis - 1] < 0.0 {
+            -1.0
+        } else {
+            1.0
+        };
+        for (a, b) in ours.iter().zip(&theirs) {
+            assert!(
+                close(sign * a.1[c - 1], b.1[axis - 1], 1e-7),
+                "{} {}: {} vs {}",
+                a.0,
+                hg[axis],
+                a.1[c - 1],
+                b.1[axis - 1]
+            );
+        }
+    }
+}
+
+fn test_row(golden: &str, column: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(repo().join(GOLDEN).join(golden)).expect("golden");
+    text.lines()
+        .find(|l| l.starts_with(&format!("{column}\t")))
+        .expect("row")
+        .split('\t')
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn permanova_and_permdisp_match_scikit_bio_on_enterotype() {
+    let dm = format!("{GOLDEN}/enterotype_braycurtis.lsmat.tsv");
+    let md = "examples/data/phyloseq/enterotype.metadata.tsv";
+    for column in ["SeqTech", "Enterotype"] {
+        for (command, golden) in [
+            ("permanova", "enterotype_permanova.tsv"),
+            ("permdisp", "enterotype_permdisp.tsv"),
+        ] {
+            let row = test_row(golden, column);
+            let v = json(&ok([
+                command,
+                &dm,
+                "--metadata",
+                md,
+                "--column",
+                column,
+                "--permutations",
+                "999",
+                "--seed",
+                "42",
+                "--json",
+            ]));
+            assert_eq!(
+                v["sample_size"].as_u64().map(|x| x.to_string()).as_deref(),
+                Some(row[2].as_str()),
+                "{command} {column}"
+            );
+            assert_eq!(
+                v["number_of_groups"]
+                    .as_u64()
+                    .map(|x| x.to_string())
+                    .as_deref(),
+                Some(row[3].as_str())
+            );
+            let f: f64 = row[4].parse().expect("F");
+            let tolerance = if command == "permanova" { 1e-9 } else { 1e-6 };
+            assert!(
+                close(v["test_statistic"].as_f64().expect("F"), f, tolerance),
+                "{command} {column}: {} vs {f}",
+                v["test_statistic"]
+            );
+            let p: f64 = row[5].parse().expect("p");
+            assert!(
+                (v["p_value"].as_f64().expect("p") - p).abs() <= 0.02,
+                "{command} {column}: p {} vs {p}",
+                v["p_value"]
+            );
+            assert_eq!(v["permutations"], 999);
+        }
+    }
+    // The Enterotype column is NA for 9 samples: they are dropped and named.
+    let v = json(&ok([
+        "permanova",
+        &dm,
+        "--metadata",
+        md,
+        "--column",
+        "Enterotype",
+        "--permutations",
+        "9",
+        "--json",
+    ]));
+    assert_eq!(v["dropped_missing_value"].as_array().map(Vec::len), Some(9));
+}
+
+#[test]
+fn same_seed_same_bytes_and_permutation_invariance() {
+    let dm = format!("{GOLDEN}/enterotype_braycurtis.lsmat.tsv");
+    let md = "examples/data/phyloseq/enterotype.metadata.tsv";
+    let a = ok([
+        "permanova",
+        &dm,
+        "--metadata",
+        md,
+        "--column",
+        "SeqTech",
+        "--permutations",
+        "99",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    let b = ok([
+        "permanova",
+        &dm,
+        "--metadata",
+        md,
+        "--column",
+        "SeqTech",
+        "--permutations",
+        "99",
+        "--seed",
+        "7",
+        "--json",
+    ]);
+    assert_eq!(a, b);
+    // Reordering the table's samples reorders the matrix and nothing else.
+    let out = temp_dir("reorder");
+    let table = format!("{GOLDEN}/tiny_table.tsv");
+    let text = std::fs::read_to_string(repo().join(&table)).expect("tiny");
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let order = [0usize, 4, 2, 3, 1];
+    let mut reordered = String::new();
+    for l in &lines {
+        let f: Vec<&str> = l.split('\t').collect();
+        let picked: Vec<&str> = order
+            .iter()
+            .filter(|&&k| k < f.len())
+            .map(|&k| f[k])
+            .collect();
+        reordered.push_str(&picked.join("\t"));
+        reordered.push('\n');
+    }
+    assert_eq!(header.len(), 5, "the tiny table has 4 samples");
+    std::fs::write(out.join("re.tsv"), reordered).expect("write");
+    for metric in ["braycurtis", "weighted_unifrac", "unweighted_unifrac"] {
+        let tree = format!("{GOLDEN}/tiny_tree.nwk");
+        ok([
+            "beta",
+            &table,
+            "--metric",
+            metric,
+            "--tree",
+            &tree,
+            "-o",
+            out.join("a.tsv").to_str().expect("utf8"),
+        ]);
+        ok([
+            "beta",
+            out.join("re.tsv").to_str().expect("utf8"),
+            "--metric",
+            metric,
+            "--tree",
+            &tree,
+            "-o",
+            out.join("b.tsv").to_str().expect("utf8"),
+        ]);
+        let (ia, a) = lsmat(&out.join("a.tsv"));
+        let (ib, b) = lsmat(&out.join("b.tsv"));
+        for i in 0..ia.len() {
+            assert_eq!(a[i][i], 0.0, "zero diagonal");
+            for j in 0..ia.len() {
+                assert_eq!(a[i][j], a[j][i], "symmetric");
+                let (bi, bj) = (
+                    ib.iter().position(|x| *x == ia[i]).expect("id"),
+                    ib.iter().position(|x| *x == ia[j]).expect("id"),
+                );
+                assert!(
+                    close(a[i][j], b[bi][bj], 1e-12),
+                    "{metric}: order changed d({}, {})",
+                    ia[i],
+                    ia[j]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn ecology_errors_are_clear() {
+    let r = run([
+        "alpha",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--metric",
+        "chao1",
+    ]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.contains("chao1 needs integer counts"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "beta",
+        GP,
+        "--metric",
+        "unweighted_unifrac",
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(
+        r.stderr.contains("needs a phylogenetic tree"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "beta",
+        "tests/data/formats/small.biom",
+        "--metric",
+        "weighted_unifrac",
+        "--tree",
+        GP_TREE,
+        "-o",
+        "/dev/null",
+    ]);
+    assert!(
+        r.stderr.contains("not tips of the tree") && r.stderr.contains("--drop-missing"),
+        "{}",
+        r.stderr
+    );
+    let r = run(["beta", GP, "--metric", "bray", "-o", "/dev/null"]);
+    assert!(r.stderr.contains("unknown metric 'bray'"), "{}", r.stderr);
+    let dm = format!("{GOLDEN}/enterotype_braycurtis.lsmat.tsv");
+    let r = run([
+        "permanova",
+        &dm,
+        "--metadata",
+        "examples/data/phyloseq/enterotype.metadata.tsv",
+        "--column",
+        "Nope",
+    ]);
+    assert!(
+        r.stderr.contains("no column 'Nope'") && r.stderr.contains("SeqTech"),
+        "{}",
+        r.stderr
+    );
+}

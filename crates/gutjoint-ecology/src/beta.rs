@@ -1,0 +1,360 @@
+/*!
+Beta diversity: how different two samples are, as scikit-bio 0.7 and the `unifrac` package
+define it.
+
+| metric | definition (x, y: two samples; N: totals) |
+| --- | --- |
+| `braycurtis` | `Σ|x - y| / Σ(x + y)`, computed as `(N_x + N_y - 2 Σ min(x, y)) / (N_x + N_y)`, exact for counts |
+| `jaccard` | presence/absence: `1 - |X ∩ Y| / |X ∪ Y|` |
+| `aitchison` | Euclidean distance between CLR transforms of `x + pseudocount` (default 1) |
+| `unweighted_unifrac` | unshared / total branch length (Lozupone & Knight 2005) |
+| `weighted_unifrac` | `Σ_b l_b |x_b/N_x - y_b/N_y|`, unnormalised as scikit-bio (Lozupone et al. 2007) |
+| `weighted_normalized_unifrac` | the above divided by `Σ_tips depth (x/N_x + y/N_y)` |
+| `generalized_unifrac` | `Σ l_b (p+q)^α |p-q|/(p+q) / Σ l_b (p+q)^α`, α given (Chen et al. 2012) |
+
+The sparse metrics walk each sample's nonzero features against the other sample densified in
+cache; UniFrac reduces to vector distances between branch profiles (see `phylo`), and unweighted
+UniFrac to one matrix product (shared branch length = X diag(l) Xᵀ).
+*/
+
+use crate::error::{Error, Result};
+use crate::pairwise::{fill, fill_dense, l1, l2_squared};
+use crate::phylo::PhyloTable;
+use gutjoint_table::{DistanceMatrix, FeatureTable};
+use rayon::prelude::*;
+use serde::Serialize;
+
+/// The beta metrics gutjoint computes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BetaMetric {
+    BrayCurtis,
+    Jaccard,
+    Aitchison { pseudocount: f64 },
+    UnweightedUnifrac,
+    WeightedUnifrac,
+    WeightedNormalizedUnifrac,
+    GeneralizedUnifrac { alpha: f64 },
+}
+
+impl BetaMetric {
+    pub const NAMES: &'static str = "braycurtis, jaccard, aitchison, unweighted_unifrac, weighted_unifrac, weighted_normalized_unifrac, generalized_unifrac";
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            BetaMetric::BrayCurtis => "braycurtis",
+            BetaMetric::Jaccard => "jaccard",
+            BetaMetric::Aitchison { .. } => "aitchison",
+            BetaMetric::UnweightedUnifrac => "unweighted_unifrac",
+            BetaMetric::WeightedUnifrac => "weighted_unifrac",
+            BetaMetric::WeightedNormalizedUnifrac => "weighted_normalized_unifrac",
+            BetaMetric::GeneralizedUnifrac { .. } => "generalized_unifrac",
+        }
+    }
+
+    /// Parses a metric name; `alpha` and `pseudocount` fill the parameterised ones.
+    pub fn parse(name: &str, alpha: f64, pseudocount: f64) -> Result<BetaMetric> {
+        Ok(match name {
+            "braycurtis" | "bray_curtis" => BetaMetric::BrayCurtis,
+            "jaccard" => BetaMetric::Jaccard,
+            "aitchison" => BetaMetric::Aitchison { pseudocount },
+            "unweighted_unifrac" => BetaMetric::UnweightedUnifrac,
+            "weighted_unifrac" => BetaMetric::WeightedUnifrac,
+            "weighted_normalized_unifrac" => BetaMetric::WeightedNormalizedUnifrac,
+            "generalized_unifrac" => BetaMetric::GeneralizedUnifrac { alpha },
+            _ => {
+                return Err(Error::UnknownMetric {
+                    name: name.into(),
+                    expected: Self::NAMES.into(),
+                });
+            }
+        })
+    }
+
+    pub fn is_phylogenetic(&self) -> bool {
+        matches!(
+            self,
+            BetaMetric::UnweightedUnifrac
+                | BetaMetric::WeightedUnifrac
+                | BetaMetric::WeightedNormalizedUnifrac
+                | BetaMetric::GeneralizedUnifrac { .. }
+        )
+    }
+}
+
+/// Computes a distance matrix between all samples.
+pub fn beta(
+    table: &FeatureTable,
+    metric: BetaMetric,
+    tree: Option<&PhyloTable>,
+) -> Result<DistanceMatrix> {
+    let condensed = match metric {
+        BetaMetric::BrayCurtis => braycurtis(table),
+        BetaMetric::Jaccard => jaccard(table),
+        BetaMetric::Aitchison { pseudocount } => aitchison(table, pseudocount)?,
+        _ => {
+            let phylo = tree.ok_or_else(|| Error::NeedsTree {
+                metric: metric.name().into(),
+            })?;
+            unifrac(phylo, metric)?
+        }
+    };
+    DistanceMatrix::from_condensed(table.sample_ids().to_vec(), condensed)
+        .map_err(|e| Error::Invalid(e.to_string()))
+}
+
+/// Σ min(x, y) over the nonzeros of `sparse`, looking them up in `dense`.
+#[inline]
+fn shared_min(dense: &[f64], idx: &[u32], vals: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (f, v) in idx.iter().zip(vals) {
+        s += dense[*f as usize].min(*v);
+    }
+    s
+}
+
+fn braycurtis(table: &FeatureTable) -> Vec<f64> {
+    let n = table.n_samples();
+    let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
+    let mut condensed = vec![0.0; n * n.saturating_sub(1) / 2];
+    crate::pairwise::condensed_rows(&mut condensed, n)
+        .into_par_iter()
+        .for_each_init(
+            || vec![0.0; table.n_features()],
+            |dense, (i, row)| {
+                let (ii, iv) = table.sample(i);
+                for (f, v) in ii.iter().zip(iv) {
+                    dense[*f as usize] = *v;
+                }
+                for (k, slot) in row.iter_mut().enumerate() {
+                    let j = i + 1 + k;
+                    let (ji, jv) = table.sample(j);
+                    let shared = shared_min(dense, ji, jv);
+                    let sum = totals[i] + totals[j];
+                    *slot = if sum > 0.0 {
+                        (sum - 2.0 * shared) / sum
+                    } else {
+                        0.0
+                    };
+                }
+                for f in ii {
+                    dense[*f as usize] = 0.0;
+                }
+            },
+        );
+    condensed
+}
+
+fn jaccard(table: &FeatureTable) -> Vec<f64> {
+    let n = table.n_samples();
+    let words = table.n_features().div_ceil(64);
+    let mut bits = vec![0u64; n * words];
+    let mut sizes = vec![0u32; n];
+    for s in 0..n {
+        let (idx, _) = table.sample(s);
+        sizes[s] = idx.len() as u32;
+        for f in idx {
+            bits[s * words + *f as usize / 64] |= 1 << (*f % 64);
+        }
+    }
+    fill(n, |i, j| {
+        let (a, b) = (
+            &bits[i * words..(i + 1) * words],
+            &bits[j * words..(j + 1) * words],
+        );
+        let shared: u32 = a.iter().zip(b).map(|(x, y)| (x & y).count_ones()).sum();
+        let union = sizes[i] + sizes[j] - shared;
+        if union == 0 {
+            0.0
+        } else {
+            f64::from(union - shared) / f64::from(union)
+        }
+    })
+}
+
+/// Centred log-ratio of each sample after adding `pseudocount` to every cell (zeros included),
+/// row-major `n_samples × n_features`.
+pub fn clr_dense(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
+    if pseudocount.is_nan()
+        || pseudocount <= 0.0 && table.nnz() < table.n_samples() * table.n_features()
+    {
+        return Err(Error::Invalid(
+            "the CLR transform needs a pseudocount > 0 when the table has zeros".into(),
+        ));
+    }
+    let d = table.n_features();
+    let mut out = vec![0.0; table.n_samples() * d];
+    out.par_chunks_mut(d.max(1))
+        .enumerate()
+        .for_each(|(s, row)| {
+            let base = pseudocount.ln();
+            row.iter_mut().for_each(|v| *v = base);
+            let (idx, vals) = table.sample(s);
+            for (f, v) in idx.iter().zip(vals) {
+                row[*f as usize] = (v + pseudocount).ln();
+            }
+            let mean = row.iter().sum::<f64>() / d as f64;
+            row.iter_mut().for_each(|v| *v -= mean);
+        });
+    Ok(out)
+}
+
+fn aitchison(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
+    let clr = clr_dense(table, pseudocount)?;
+    Ok(fill_dense(
+        &clr,
+        table.n_samples(),
+        table.n_features(),
+        |a, b| l2_squared(a, b).sqrt(),
+    ))
+}
+
+fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
+    let n = phylo.n_samples;
+    let b = phylo.n_branches();
+    if let Some(s) = phylo.totals.iter().position(|t| *t <= 0.0) {
+        return Err(Error::Invalid(format!(
+            "sample '{}' has no abundance on the tree; UniFrac is undefined for empty samples",
+            phylo.sample_ids[s]
+        )));
+    }
+    Ok(match metric {
+        BetaMetric::UnweightedUnifrac => {
+            // Shared branch length by one matrix product: Y = X diag(sqrt l), S = Y Yᵀ.
+            let y = faer::Mat::<f64>::from_fn(n, b, |s, k| {
+                if phylo.row(s)[k] > 0.0 {
+                    phylo.lengths[k].sqrt()
+                } else {
+                    0.0
+                }
+            });
+            let mut shared = faer::Mat::<f64>::zeros(n, n);
+            faer::linalg::matmul::matmul(
+                &mut shared,
+                faer::Accum::Replace,
+                &y,
+                y.transpose(),
+                1.0,
+                faer::Par::rayon(0),
+            );
+            let owned: Vec<f64> = (0..n).map(|s| phylo.faith_pd(s)).collect();
+            fill(n, |i, j| {
+                let s = shared[(i, j)];
+                let union = owned[i] + owned[j] - s;
+                if union > 0.0 {
+                    ((owned[i] - s) + (owned[j] - s)) / union
+                } else {
+                    0.0
+                }
+            })
+        }
+        BetaMetric::WeightedUnifrac | BetaMetric::WeightedNormalizedUnifrac => {
+            // Rows scaled by l_b / N_s, so the numerator is an L1 distance.
+            let mut w = vec![0.0; n * b];
+            w.par_chunks_mut(b.max(1)).enumerate().for_each(|(s, row)| {
+                let total = phylo.totals[s];
+                for ((out, a), l) in row.iter_mut().zip(phylo.row(s)).zip(&phylo.lengths) {
+                    *out = l * a / total;
+                }
+            });
+            let mut condensed = fill_dense(&w, n, b, l1);
+            if metric == BetaMetric::WeightedNormalizedUnifrac {
+                let mut k = 0;
+                for i in 0..n {
+                    for j in (i + 1)..n {
+                        condensed[k] /= phylo.depth_weighted[i] + phylo.depth_weighted[j];
+                        k += 1;
+                    }
+                }
+            }
+            condensed
+        }
+        BetaMetric::GeneralizedUnifrac { alpha } => {
+            let mut p = vec![0.0; n * b];
+            p.par_chunks_mut(b.max(1)).enumerate().for_each(|(s, row)| {
+                let total = phylo.totals[s];
+                for (out, a) in row.iter_mut().zip(phylo.row(s)) {
+                    *out = a / total;
+                }
+            });
+            let lengths = &phylo.lengths;
+            fill_dense(&p, n, b, |x, y| generalized(x, y, lengths, alpha))
+        }
+        _ => unreachable!("non-phylogenetic metrics are handled by `beta`"),
+    })
+}
+
+/// Generalized UniFrac between two branch-proportion profiles.
+#[inline]
+fn generalized(x: &[f64], y: &[f64], lengths: &[f64], alpha: f64) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    if alpha == 1.0 {
+        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
+            num += l * (p - q).abs();
+            den += l * (p + q);
+        }
+    } else if alpha == 0.5 {
+        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
+            let s = p + q;
+            if s > 0.0 {
+                let r = s.sqrt();
+                num += l * (p - q).abs() / r;
+                den += l * r;
+            }
+        }
+    } else {
+        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
+            let s = p + q;
+            if s > 0.0 {
+                let w = l * s.powf(alpha);
+                num += w * ((p - q) / s).abs();
+                den += w;
+            }
+        }
+    }
+    if den > 0.0 { num / den } else { 0.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gutjoint_table::Location;
+
+    fn table(rows: &[&[f64]]) -> FeatureTable {
+        let mut t = Vec::new();
+        for (s, r) in rows.iter().enumerate() {
+            for (f, v) in r.iter().enumerate() {
+                if *v != 0.0 {
+                    t.push((s as u32, f as u32, *v));
+                }
+            }
+        }
+        FeatureTable::from_triplets(
+            (0..rows.len()).map(|i| format!("S{i}")).collect(),
+            (0..rows[0].len()).map(|i| format!("F{i}")).collect(),
+            t,
+            &Location::named("t"),
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn braycurtis_and_jaccard_by_hand() {
+        let t = table(&[&[1.0, 2.0, 0.0], &[0.0, 2.0, 3.0], &[1.0, 2.0, 0.0]]);
+        let bc = beta(&t, BetaMetric::BrayCurtis, None).expect("ok");
+        // |1-0| + |2-2| + |0-3| = 4 over 3 + 5 = 8
+        assert_eq!(bc.get(0, 1), 0.5);
+        assert_eq!(bc.get(0, 2), 0.0);
+        let j = beta(&t, BetaMetric::Jaccard, None).expect("ok");
+        // {0,1} vs {1,2}: shared 1, union 3
+        assert!((j.get(0, 1) - 2.0 / 3.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn aitchison_by_hand() {
+        let t = table(&[&[1.0, 3.0], &[3.0, 1.0]]);
+        let d = beta(&t, BetaMetric::Aitchison { pseudocount: 1.0 }, None).expect("ok");
+        // clr(2,4) = (-ln2/2, ln2/2); clr(4,2) = (ln2/2, -ln2/2); distance sqrt(2) ln 2
+        assert!((d.get(0, 1) - 2f64.sqrt() * 2f64.ln()).abs() < 1e-15);
+    }
+}
