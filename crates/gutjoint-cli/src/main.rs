@@ -41,6 +41,8 @@ enum Command {
     Pcoa(commands::pcoa::Args),
     Permanova(commands::permanova::Args),
     Permdisp(commands::permanova::DispArgs),
+    Analyze(commands::analyze::Args),
+    Demo(commands::analyze::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,8 @@ fn main() -> ExitCode {
         Command::Pcoa(args) => commands::pcoa::run(args),
         Command::Permanova(args) => commands::permanova::run(args, cli.quiet),
         Command::Permdisp(args) => commands::permanova::run_disp(args, cli.quiet),
+        Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
+        Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -178,7 +178,28 @@ impl Lineage {
                 lineage.set(Rank::ALL[position], Some(part));
             }
         }
+        lineage.infer_genus_from_species();
         lineage
+    }
+
+    /// A species-only lineage (`s__Prevotella_copri`, as GMHI tables write) gets the genus
+    /// its binomial names. Placeholders such as `Bacteroidales bacterium ph8` then give the
+    /// higher taxon's name, which is what the profile knows.
+    fn infer_genus_from_species(&mut self) {
+        if self.get(Rank::Genus).is_none()
+            && let Some(species) = self.get(Rank::Species)
+        {
+            let genus = species
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_string();
+            if !genus.is_empty() {
+                self.set(Rank::Genus, Some(&genus));
+            }
+        }
     }
 
     /// A bare name such as `Prevotella copri` or `Prevotella`: two or more words whose second
@@ -357,6 +378,7 @@ mod tests {
         assert_eq!(l.get(Rank::Species), Some("Prevotella copri"));
         let s = Lineage::from_feature_id("s__Ruminococcus_gnavus");
         assert_eq!(s.get(Rank::Species), Some("Ruminococcus gnavus"));
+        assert_eq!(s.get(Rank::Genus), Some("Ruminococcus"));
         assert!(Lineage::from_feature_id("549322").is_empty());
         assert!(Lineage::from_feature_id("OTU_12").is_empty());
         assert!(Lineage::from_feature_id("4b5eeb300368260019c1fbc7a3c718fc").is_empty());

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod alpha;
+pub mod analyze;
 pub mod beta;
 pub mod convert;
 pub mod ecology_args;

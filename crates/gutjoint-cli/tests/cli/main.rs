@@ -7,3 +7,4 @@ CI links the dependency graph once.
 mod common;
 mod ecology;
 mod formats;
+mod report;

@@ -1,0 +1,127 @@
+/*!
+# gutjoint-report — what `gutjoint analyze` hands to people and machines
+
+[`AnalysisResults`] is the versioned schema of `results.json`: every number the analysis
+produced, with the parameters and software version that made it. [`render_html`] turns it into
+one self-contained HTML file (inline CSS and SVG, no script, no network) that opens, prints and
+shares offline. Renderers never compute statistics: summaries such as box-plot quartiles are
+computed by the analysis and stored in the results, so the JSON and the picture always agree.
+*/
+
+mod html;
+mod svg;
+
+pub use html::render_html;
+
+use gutjoint_ecology::PermutationTest;
+use gutjoint_table::TableSummary;
+use serde::Serialize;
+
+/// Version of the `results.json` layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: &str = "0.1";
+
+/// Everything one `gutjoint analyze` run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisResults {
+    pub schema_version: &'static str,
+    pub software: String,
+    pub title: String,
+    pub inputs: Inputs,
+    pub table: TableSummary,
+    pub samples_used: usize,
+    pub dropped_not_in_metadata: usize,
+    pub dropped_without_group: usize,
+    pub groups: Vec<GroupCount>,
+    pub alpha: Vec<AlphaByGroup>,
+    pub beta_metric: String,
+    pub ordination: Ordination,
+    pub permanova: Option<PermutationTest>,
+    pub permdisp: Option<PermutationTest>,
+    pub composition: Composition,
+    pub methods: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Inputs {
+    pub table: String,
+    pub metadata: Option<String>,
+    pub group_column: Option<String>,
+    pub seed: u64,
+    pub permutations: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupCount {
+    pub group: String,
+    pub samples: usize,
+}
+
+/// Five-number summary of one alpha metric in one group.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlphaByGroup {
+    pub metric: String,
+    pub group: String,
+    pub n: usize,
+    pub min: f64,
+    pub q1: f64,
+    pub median: f64,
+    pub q3: f64,
+    pub max: f64,
+}
+
+/// PCoA of the beta-diversity matrix (first axes only).
+#[derive(Debug, Clone, Serialize)]
+pub struct Ordination {
+    pub eigenvalues: Vec<f64>,
+    pub proportion_explained: Vec<f64>,
+    pub points: Vec<OrdinationPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrdinationPoint {
+    pub sample_id: String,
+    pub group: String,
+    pub pc1: f64,
+    pub pc2: f64,
+}
+
+/// Mean relative abundance (percent) of the most abundant taxa per group.
+#[derive(Debug, Clone, Serialize)]
+pub struct Composition {
+    pub rank: String,
+    pub taxa: Vec<String>,
+    /// `means[g][t]`: group `g`, taxon `t` (the last taxon is "other").
+    pub groups: Vec<String>,
+    pub means: Vec<Vec<f64>>,
+}
+
+/// Quartiles by linear interpolation (numpy's default), from unsorted values.
+pub fn five_numbers(values: &[f64]) -> Option<[f64; 5]> {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        let pos = p * (v.len() - 1) as f64;
+        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
+        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
+    };
+    Some([v[0], q(0.25), q(0.5), q(0.75), v[v.len() - 1]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartiles_as_numpy() {
+        // numpy.percentile([1, 2, 3, 4], [25, 50, 75]) = 1.75, 2.5, 3.25
+        assert_eq!(
+            five_numbers(&[4.0, 1.0, 3.0, 2.0]),
+            Some([1.0, 1.75, 2.5, 3.25, 4.0])
+        );
+        assert_eq!(five_numbers(&[f64::NAN]), None);
+    }
+}

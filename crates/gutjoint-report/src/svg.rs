@@ -1,0 +1,230 @@
+//! Hand-written SVG plots: byte-stable output, no dependencies, easy to snapshot.
+
+use std::fmt::Write as _;
+
+/// Colour-blind-safe palette (Okabe & Ito 2008).
+pub const PALETTE: [&str; 8] = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000",
+];
+
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = (hi - lo) * 0.05;
+    (lo - pad, hi + pad)
+}
+
+/// Scatter plot of (x, y, group index) with a legend.
+pub fn scatter(
+    points: &[(f64, f64, usize)],
+    groups: &[String],
+    x_label: &str,
+    y_label: &str,
+) -> String {
+    let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
+    let (x0, x1) = range(points.iter().map(|p| p.0));
+    let (y0, y1) = range(points.iter().map(|p| p.1));
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
+    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
+    );
+    let _ = write!(
+        s,
+        "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+        w - left - right,
+        h - bottom - top
+    );
+    for p in points {
+        let _ = write!(
+            s,
+            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3.2\" fill=\"{}\" fill-opacity=\"0.75\"/>",
+            sx(p.0),
+            sy(p.1),
+            PALETTE[p.2 % PALETTE.len()]
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>",
+        (left + w - right) / 2.0,
+        h - 12.0,
+        escape(x_label)
+    );
+    let _ = write!(
+        s,
+        "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 16 {})\">{}</text>",
+        (top + h - bottom) / 2.0,
+        (top + h - bottom) / 2.0,
+        escape(y_label)
+    );
+    legend(&mut s, groups, w - right + 12.0, top + 10.0);
+    s.push_str("</svg>");
+    s
+}
+
+fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
+    for (g, name) in groups.iter().enumerate() {
+        let yy = y + g as f64 * 20.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>",
+            yy - 10.0,
+            PALETTE[g % PALETTE.len()]
+        );
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{yy}\" font-size=\"12\">{}</text>",
+            x + 18.0,
+            escape(name)
+        );
+    }
+}
+
+/// Box plots from precomputed five-number summaries, one per group.
+pub fn boxplot(boxes: &[(String, [f64; 5])], y_label: &str) -> String {
+    let (w, h, left, bottom, top) = (360.0, 300.0, 60.0, 40.0, 15.0);
+    let (y0, y1) = range(boxes.iter().flat_map(|b| [b.1[0], b.1[4]]));
+    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+    let slot = (w - left - 10.0) / boxes.len().max(1) as f64;
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
+    );
+    let _ = write!(
+        s,
+        "<line x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{}\" stroke=\"#999\"/>",
+        h - bottom
+    );
+    for (k, v) in [y0, (y0 + y1) / 2.0, y1].iter().enumerate() {
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{:.3}</text>",
+            left - 4.0,
+            sy(*v) + 4.0,
+            v
+        );
+        let _ = k;
+    }
+    for (i, (name, f)) in boxes.iter().enumerate() {
+        let cx = left + slot * (i as f64 + 0.5);
+        let bw = slot * 0.5;
+        let colour = PALETTE[i % PALETTE.len()];
+        let _ = write!(
+            s,
+            "<line x1=\"{cx:.1}\" y1=\"{:.1}\" x2=\"{cx:.1}\" y2=\"{:.1}\" stroke=\"#333\"/>",
+            sy(f[0]),
+            sy(f[4])
+        );
+        let _ = write!(
+            s,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"0.6\" stroke=\"#333\"/>",
+            cx - bw / 2.0,
+            sy(f[3]),
+            (sy(f[1]) - sy(f[3])).max(0.5)
+        );
+        let _ = write!(
+            s,
+            "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#000\" stroke-width=\"2\"/>",
+            cx - bw / 2.0,
+            sy(f[2]),
+            cx + bw / 2.0,
+            sy(f[2])
+        );
+        let _ = write!(
+            s,
+            "<text x=\"{cx:.1}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
+            h - bottom + 18.0,
+            escape(name)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"14\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 {})\">{}</text>",
+        (top + h - bottom) / 2.0,
+        (top + h - bottom) / 2.0,
+        escape(y_label)
+    );
+    s.push_str("</svg>");
+    s
+}
+
+/// Stacked bars: one bar per group, segments per taxon (percent).
+pub fn stacked_bars(groups: &[String], taxa: &[String], means: &[Vec<f64>]) -> String {
+    let (w, h, left, bottom, top, right) = (620.0, 320.0, 50.0, 40.0, 15.0, 260.0);
+    let slot = (w - left - right) / groups.len().max(1) as f64;
+    let colours: Vec<String> = (0..taxa.len())
+        .map(|t| {
+            if t + 1 == taxa.len() {
+                "#cccccc".to_string()
+            } else {
+                format!("hsl({}, 55%, {}%)", (t * 47) % 360, 45 + (t % 3) * 10)
+            }
+        })
+        .collect();
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
+    );
+    let scale = (h - bottom - top) / 100.0;
+    for (g, name) in groups.iter().enumerate() {
+        let x = left + slot * g as f64 + slot * 0.15;
+        let mut y = h - bottom;
+        for (t, v) in means[g].iter().enumerate() {
+            let height = v * scale;
+            y -= height;
+            let _ = write!(
+                s,
+                "<rect x=\"{x:.1}\" y=\"{y:.2}\" width=\"{:.1}\" height=\"{height:.2}\" fill=\"{}\"><title>{}: {v:.2}%</title></rect>",
+                slot * 0.7,
+                colours[t],
+                escape(&taxa[t])
+            );
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{}</text>",
+            x + slot * 0.35,
+            h - bottom + 18.0,
+            escape(name)
+        );
+    }
+    for (t, name) in taxa.iter().enumerate() {
+        let yy = top + 10.0 + t as f64 * 17.0;
+        let _ = write!(
+            s,
+            "<rect x=\"{}\" y=\"{}\" width=\"11\" height=\"11\" fill=\"{}\"/>",
+            w - right + 10.0,
+            yy - 9.0,
+            colours[t]
+        );
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{yy}\" font-size=\"11\" font-style=\"italic\">{}</text>",
+            w - right + 26.0,
+            escape(name)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"14\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 {})\">mean relative abundance (%)</text>",
+        (top + h - bottom) / 2.0,
+        (top + h - bottom) / 2.0
+    );
+    s.push_str("</svg>");
+    s
+}
