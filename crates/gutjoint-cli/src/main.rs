@@ -41,6 +41,11 @@ enum Command {
     Pcoa(commands::pcoa::Args),
     Permanova(commands::permanova::Args),
     Permdisp(commands::permanova::DispArgs),
+    Gmhi(commands::axis::GmhiArgs),
+    Reference(commands::axis::ReferenceArgs),
+    Dysbiosis(commands::axis::DysbiosisArgs),
+    Dominance(commands::axis::DominanceArgs),
+    Enterotype(commands::axis::EnterotypeArgs),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
 }
@@ -60,6 +65,11 @@ fn main() -> ExitCode {
         Command::Pcoa(args) => commands::pcoa::run(args),
         Command::Permanova(args) => commands::permanova::run(args, cli.quiet),
         Command::Permdisp(args) => commands::permanova::run_disp(args, cli.quiet),
+        Command::Gmhi(args) => commands::axis::run_gmhi(args, cli.quiet),
+        Command::Reference(args) => commands::axis::run_reference(args, cli.quiet),
+        Command::Dysbiosis(args) => commands::axis::run_dysbiosis(args, cli.quiet),
+        Command::Dominance(args) => commands::axis::run_dominance(args, cli.quiet),
+        Command::Enterotype(args) => commands::axis::run_enterotype(args, cli.quiet),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
     };

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod alpha;
 pub mod analyze;
+pub mod axis;
 pub mod beta;
 pub mod convert;
 pub mod ecology_args;

@@ -4,6 +4,7 @@ and the bundled real data in `examples/data/`. One test binary with modules, so 
 CI links the dependency graph once.
 */
 
+mod axis;
 mod common;
 mod ecology;
 mod formats;

@@ -1,0 +1,126 @@
+/*!
+Dysbiosis scores against a healthy reference (Lloyd-Price et al. 2019, Nature 569:655): a
+sample's score is its median Bray–Curtis distance to the reference population's healthy
+samples; its percentile places it among the reference samples' own leave-one-out scores, and
+it is flagged above the 90th percentile, as in HMP2. The taxa that deviate most are those
+with the largest CLR z-scores against the reference, reported with their direction. A sample
+whose id is in the reference is never compared with itself.
+*/
+
+use crate::error::{Error, Result};
+use crate::profile::{KeyedProfiles, braycurtis_sparse};
+use crate::reference::{Population, Reference, clr_row, median, quantile_sorted};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// The flag threshold: the reference's own 90th percentile (HMP2's rule).
+pub const FLAG_QUANTILE: f64 = 0.9;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DysbiosisScore {
+    pub sample_id: String,
+    pub dysbiosis: f64,
+    pub percentile: f64,
+    pub flag: bool,
+    pub reference: String,
+    /// `(taxon, z)`, largest |z| first.
+    pub top_deviating_taxa: Vec<(String, f64)>,
+    /// Whether the sample's own id was left out of the reference it was scored against.
+    pub left_out_of_reference: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DysbiosisResult {
+    pub reference: String,
+    pub population: String,
+    pub rank: String,
+    pub threshold: f64,
+    /// Share of each sample's abundance in taxa that the reference population has (mean).
+    pub mean_shared_abundance: f64,
+    pub scores: Vec<DysbiosisScore>,
+}
+
+/// Scores every sample of `profiles` against one population of `reference`.
+pub fn dysbiosis(
+    profiles: &KeyedProfiles,
+    reference: &Reference,
+    population: Option<&str>,
+    top: usize,
+) -> Result<DysbiosisResult> {
+    let pop: &Population = reference.population(population)?;
+    let mut keys = pop.keys.clone();
+    let n_ref_keys = keys.len();
+    let rows = profiles.reindexed(&mut keys);
+    let shared: Vec<f64> = rows
+        .iter()
+        .map(|r| {
+            r.iter()
+                .filter(|(k, _)| (*k as usize) < n_ref_keys)
+                .map(|p| p.1)
+                .sum()
+        })
+        .collect();
+    if shared.iter().all(|s| *s == 0.0) {
+        return Err(Error::NoOverlap {
+            rank: reference.rank.clone(),
+            reference: reference.name.clone(),
+        });
+    }
+    let mut sorted = pop.loo_scores.clone();
+    sorted.sort_by(f64::total_cmp);
+    let threshold = quantile_sorted(&sorted, FLAG_QUANTILE);
+    let own: HashMap<&str, usize> = pop
+        .sample_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let label = format!("{}:{}", reference.name, pop.label);
+    let scores = rows
+        .par_iter()
+        .enumerate()
+        .map(|(s, row)| {
+            let id = &profiles.sample_ids[s];
+            let skip = own.get(id.as_str()).copied();
+            let mut d: Vec<f64> = pop
+                .profiles
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| Some(*j) != skip)
+                .map(|(_, r)| braycurtis_sparse(row, r))
+                .collect();
+            let score = median(&mut d);
+            let below = sorted.iter().filter(|v| **v <= score).count();
+            let clr = clr_row(row, n_ref_keys, reference.pseudocount);
+            let mut z: Vec<(String, f64)> = (0..n_ref_keys)
+                .filter(|&k| pop.clr_sd[k] > 0.0)
+                .map(|k| {
+                    (
+                        pop.keys[k].clone(),
+                        (clr[k] - pop.clr_mean[k]) / pop.clr_sd[k],
+                    )
+                })
+                .collect();
+            z.sort_by(|a, b| b.1.abs().total_cmp(&a.1.abs()).then(a.0.cmp(&b.0)));
+            z.truncate(top);
+            DysbiosisScore {
+                sample_id: id.clone(),
+                dysbiosis: score,
+                percentile: 100.0 * below as f64 / sorted.len() as f64,
+                flag: score > threshold,
+                reference: label.clone(),
+                top_deviating_taxa: z,
+                left_out_of_reference: skip.is_some(),
+            }
+        })
+        .collect();
+    Ok(DysbiosisResult {
+        reference: reference.name.clone(),
+        population: pop.label.clone(),
+        rank: reference.rank.clone(),
+        threshold,
+        mean_shared_abundance: shared.iter().sum::<f64>() / shared.len().max(1) as f64,
+        scores,
+    })
+}

@@ -1,0 +1,521 @@
+//! The dysbiosis commands: `gmhi`, `reference build|list`, `dysbiosis`, `dominance`,
+//! `enterotype`.
+
+use crate::input::TableArgs;
+use crate::output;
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use gutjoint_axis::dysbiosis::dysbiosis;
+use gutjoint_axis::enterotype::{assign, centroids};
+use gutjoint_axis::gmhi::gmhi;
+use gutjoint_axis::reference::{Reference, build_reference};
+use gutjoint_axis::{KeyedProfiles, dominance};
+use gutjoint_table::{Rank, read_metadata_file, read_table};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn write_or_print(path: &Option<PathBuf>, text: &str) -> Result<()> {
+    match path {
+        Some(p) => output::write_file(p, text.as_bytes()),
+        None => output::print(text),
+    }
+}
+
+/// Gut Microbiome Health Index (Gupta et al. 2020) per sample, exactly as the authors'
+/// script: drops unclassified/virus rows, renormalises, zeroes values < 1e-5, compares the
+/// 7 health-prevalent with the 43 health-scarce species. Needs species-level profiles.
+///
+/// Example:
+///   gutjoint gmhi examples/data/gmhi/species_relative_abundances.csv -o gmhi.tsv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct GmhiArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    /// Output TSV (stdout when omitted).
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_gmhi(args: GmhiArgs, quiet: bool) -> Result<()> {
+    let table = args.input.read(quiet)?.table;
+    let result = gmhi(&table);
+    if result.mh_species_in_table + result.mn_species_in_table == 0 {
+        bail!(
+            "none of GMHI's 50 marker species is in the table; GMHI needs MetaPhlAn species-level profiles (s__Genus_species names or lineages)"
+        );
+    }
+    if !quiet {
+        eprintln!(
+            "note: {} of 7 health-prevalent and {} of 43 health-scarce species are in the table; {} unclassified/virus rows dropped",
+            result.mh_species_in_table,
+            result.mn_species_in_table,
+            result.features_dropped_unclassified_or_virus
+        );
+    }
+    if args.json {
+        return output::print_json(&result);
+    }
+    let mut text = String::from(
+        "sample-id\tgmhi\tmh_richness\tmn_richness\tmh_shannon\tmn_shannon\tpsi_mh\tpsi_mn\n",
+    );
+    for s in &result.scores {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            s.sample_id,
+            s.gmhi,
+            s.mh_richness,
+            s.mn_richness,
+            s.mh_shannon,
+            s.mn_shannon,
+            s.psi_mh,
+            s.psi_mn
+        );
+    }
+    write_or_print(&args.output, &text)
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    Build(Box<BuildArgs>),
+    List,
+}
+
+/// Healthy reference cohorts: build one from your own healthy samples, or list the built-in
+/// ones (made from the bundled real data).
+#[derive(Debug, clap::Args)]
+pub struct ReferenceArgs {
+    #[command(subcommand)]
+    pub command: ReferenceCommand,
+}
+
+/// Build a reference from the healthy samples of a table.
+///
+/// Example:
+///   gutjoint reference build examples/data/gmhi/validation_abundance.csv \
+///       --metadata examples/data/gmhi/validation_metadata.csv --where Phenotype=Healthy \
+///       --population Phenotype_all --rank species -o healthy.reference.json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    #[arg(long, value_name = "MD")]
+    pub metadata: PathBuf,
+    /// Which samples are healthy, as COLUMN=VALUE.
+    #[arg(long = "where", value_name = "COL=VALUE")]
+    pub where_: String,
+    /// Column naming each sample's population (country, study); one population when omitted.
+    #[arg(long, value_name = "COL")]
+    pub population: Option<String>,
+    /// Population label when --population is not given.
+    #[arg(long, default_value = "reference")]
+    pub label: String,
+    /// Reference name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Free-text description: where the samples come from.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Output reference file (JSON).
+    #[arg(short, long, value_name = "REF.json")]
+    pub output: PathBuf,
+}
+
+struct BuiltIn {
+    name: &'static str,
+    table: &'static str,
+    metadata: &'static str,
+    where_: (&'static str, &'static str),
+    population: Option<&'static str>,
+    label: &'static str,
+    rank: Rank,
+    description: &'static str,
+}
+
+const BUILT_IN: [BuiltIn; 2] = [
+    BuiltIn {
+        name: "gmhi-healthy",
+        table: "data/gmhi/validation_abundance.csv",
+        metadata: "data/gmhi/validation_metadata.csv",
+        where_: ("Phenotype", "Healthy"),
+        population: Some("Phenotype_all"),
+        label: "",
+        rank: Rank::Species,
+        description: "118 healthy stool metagenomes (MetaPhlAn2 species) from the GMHI validation set (Gupta et al. 2020, Nat Commun 11:4635), one population per source study (Healthy_P, N-1:Healthy, N-8:Healthy); countries are not recorded in the bundled metadata",
+    },
+    BuiltIn {
+        name: "gespic-healthy",
+        table: "data/gespic/gespic_genus.tsv",
+        metadata: "data/gespic/gespic_metadata.tsv",
+        where_: ("group", "healthy"),
+        population: None,
+        label: "Germany (Berlin)",
+        rank: Rank::Genus,
+        description: "62 healthy controls of the German Spondyloarthritis Inception Cohort (16S rRNA, DADA2 genus bins; Essex et al. 2022, medRxiv doi:10.1101/2022.05.13.22275044)",
+    },
+];
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    table_path: &[PathBuf],
+    input: &TableArgs,
+    metadata: &Path,
+    where_: (&str, &str),
+    population: Option<&str>,
+    label: &str,
+    name: &str,
+    description: &str,
+    quiet: bool,
+) -> Result<Reference> {
+    let table = input.read(quiet)?.table;
+    let md = read_metadata_file(metadata)?;
+    let (col, value) = where_;
+    let filter = md.column(col).with_context(|| {
+        format!(
+            "{}: no column '{col}'; the columns are: {}",
+            metadata.display(),
+            md.column_names().join(", ")
+        )
+    })?;
+    let pop_col = match population {
+        Some(p) => Some(
+            md.column(p)
+                .with_context(|| format!("{}: no column '{p}'", metadata.display()))?,
+        ),
+        None => None,
+    };
+    let index = md.index();
+    let (mut keep, mut labels) = (Vec::new(), Vec::new());
+    for (s, id) in table.sample_ids().iter().enumerate() {
+        if let Some(&row) = index.get(id.as_str())
+            && filter.text(row).as_deref() == Some(value)
+        {
+            let l = match pop_col {
+                Some(c) => match c.text(row) {
+                    Some(l) => l,
+                    None => continue,
+                },
+                None => label.to_string(),
+            };
+            keep.push(s);
+            labels.push(l);
+        }
+    }
+    if keep.is_empty() {
+        bail!(
+            "no sample of the table has {col}={value} in {}",
+            metadata.display()
+        );
+    }
+    let healthy = table.select_samples(&keep);
+    let rank = match &input.rank {
+        Some(r) => Rank::parse(r),
+        None => healthy.ranks_present().last().copied(),
+    };
+    let profiles = KeyedProfiles::from_table(&healthy, rank)?;
+    let source = format!(
+        "{} with {} ({}={})",
+        table_path
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        metadata.display(),
+        col,
+        value
+    );
+    Ok(build_reference(
+        name,
+        description,
+        &source,
+        &output::generated_by(),
+        &profiles,
+        &labels,
+    )?)
+}
+
+pub fn run_reference(args: ReferenceArgs, quiet: bool) -> Result<()> {
+    match args.command {
+        ReferenceCommand::List => {
+            let mut text = String::from("name\trank\tdescription\n");
+            for b in &BUILT_IN {
+                let _ = writeln!(text, "{}\t{}\t{}", b.name, b.rank, b.description);
+            }
+            text.push_str("# A reference is only as good as its match to the sample's population: prefer one built from healthy people of the same country and protocol (gutjoint reference build).\n");
+            output::print(&text)
+        }
+        ReferenceCommand::Build(b) => {
+            let (col, value) = b
+                .where_
+                .split_once('=')
+                .with_context(|| format!("--where '{}': expected COLUMN=VALUE", b.where_))?;
+            let name = b.name.clone().unwrap_or_else(|| {
+                b.output.file_stem().map_or("reference".into(), |s| {
+                    s.to_string_lossy()
+                        .trim_end_matches(".reference")
+                        .to_string()
+                })
+            });
+            let reference = build(
+                &b.input.table,
+                &b.input,
+                &b.metadata,
+                (col, value),
+                b.population.as_deref(),
+                &b.label,
+                &name,
+                &b.description,
+                quiet,
+            )?;
+            let mut json = serde_json::to_string(&reference)?;
+            json.push('\n');
+            output::write_file(&b.output, json.as_bytes())
+        }
+    }
+}
+
+/// Loads a reference file, or builds a built-in one by name.
+pub fn load_reference(spec: &str, quiet: bool) -> Result<Reference> {
+    if let Some(b) = BUILT_IN.iter().find(|b| b.name == spec) {
+        let dir = examples();
+        let table = dir.join(b.table);
+        let input = TableArgs {
+            table: vec![table.clone()],
+            format: None,
+            samples_as_rows: false,
+            rank: Some(b.rank.name().into()),
+            taxonomy: None,
+        };
+        return build(
+            &[table],
+            &input,
+            &dir.join(b.metadata),
+            b.where_,
+            b.population,
+            b.label,
+            b.name,
+            b.description,
+            true,
+        )
+        .inspect_err(|_| {
+            if !quiet {
+                eprintln!(
+                    "note: the built-in reference '{spec}' is built from {}",
+                    dir.display()
+                );
+            }
+        });
+    }
+    let path = Path::new(spec);
+    if !path.is_file() {
+        bail!(
+            "'{spec}' is neither a reference file nor a built-in reference ({})",
+            BUILT_IN
+                .iter()
+                .map(|b| b.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    let reference: Reference = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a gutjoint reference file (JSON)", path.display()))?;
+    reference
+        .check()
+        .with_context(|| path.display().to_string())?;
+    Ok(reference)
+}
+
+/// Dysbiosis per sample: median Bray–Curtis distance to a healthy reference population (HMP2's
+/// definition), its percentile among the reference's own leave-one-out scores, a flag above the
+/// 90th percentile, and the taxa that deviate most (CLR z-scores, with direction).
+///
+/// Example:
+///   gutjoint dysbiosis examples/data/gmhi/validation_abundance.csv --reference gmhi-healthy -o d.tsv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct DysbiosisArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    /// Reference file (from `reference build`) or a built-in name (`reference list`).
+    #[arg(long, value_name = "REF")]
+    pub reference: String,
+    /// Population of the reference to compare with (default: all pooled).
+    #[arg(long, value_name = "P")]
+    pub population: Option<String>,
+    /// Number of deviating taxa reported per sample.
+    #[arg(long, default_value_t = 5)]
+    pub top: usize,
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
+    let reference = load_reference(&args.reference, quiet)?;
+    let table = args.input.read(quiet)?.table;
+    let profiles = KeyedProfiles::from_table(&table, reference.rank())?;
+    let result = dysbiosis(&profiles, &reference, args.population.as_deref(), args.top)?;
+    if !quiet && result.mean_shared_abundance < 0.5 {
+        eprintln!(
+            "note: on average only {:.0}% of a sample's abundance is in taxa the reference has; distances will be large for reasons of method, not health",
+            100.0 * result.mean_shared_abundance
+        );
+    }
+    if args.json {
+        return output::print_json(&result);
+    }
+    let mut text =
+        String::from("sample-id\tdysbiosis\tpercentile\tflag\treference\ttop_deviating_taxa\n");
+    for s in &result.scores {
+        let taxa: Vec<String> = s
+            .top_deviating_taxa
+            .iter()
+            .map(|(t, z)| format!("{t} ({z:+.2})"))
+            .collect();
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            s.sample_id,
+            s.dysbiosis,
+            s.percentile,
+            s.flag,
+            s.reference,
+            taxa.join("; ")
+        );
+    }
+    write_or_print(&args.output, &text)
+}
+
+/// Flag samples dominated by one taxon: Berger–Parker share ≥ threshold (Taur et al. 2012's 30%).
+///
+/// Example:
+///   gutjoint dominance examples/data/gmhi/validation_abundance.csv --rank species
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct DominanceArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    /// Share at which one taxon counts as dominating.
+    #[arg(long, default_value_t = gutjoint_axis::dominance::DEFAULT_THRESHOLD)]
+    pub threshold: f64,
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run_dominance(args: DominanceArgs, quiet: bool) -> Result<()> {
+    let table = args.input.read(quiet)?.table;
+    let rank = args.input.rank.as_deref().and_then(Rank::parse);
+    let profiles = KeyedProfiles::from_table(&table, rank)?;
+    let mut text = String::from("sample-id\ttop_taxon\tshare\tdominated\n");
+    for c in dominance::dominance(&profiles, args.threshold) {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}",
+            c.sample_id, c.top_taxon, c.share, c.dominated
+        );
+    }
+    write_or_print(&args.output, &text)
+}
+
+/// Enterotype per sample (Bacteroides, Prevotella or Ruminococcus type; Arumugam et al. 2011):
+/// nearest genus-profile centroid of the published enterotype samples by Jensen–Shannon distance.
+///
+/// Example:
+///   gutjoint enterotype examples/data/gmhi/validation_abundance.csv -o enterotypes.tsv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct EnterotypeArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+    /// Print the calls as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Instead of calling a table, measure agreement with the published labels of the bundled
+    /// Arumugam et al. samples, in-sample and leaving each sample out of its centroid.
+    #[arg(long, conflicts_with = "json")]
+    pub evaluate_published: bool,
+}
+
+/// Centroids from the bundled Arumugam et al. data.
+pub fn published_centroids() -> Result<(
+    gutjoint_axis::enterotype::Centroids,
+    KeyedProfiles,
+    Vec<Option<usize>>,
+)> {
+    let dir = examples().join("data/phyloseq");
+    let table = read_table(&dir.join("enterotype.genus.tsv"), Default::default())?.table;
+    let profiles = KeyedProfiles::from_table(&table, Some(Rank::Genus))?;
+    let md = read_metadata_file(&dir.join("enterotype.metadata.tsv"))?;
+    let col = md
+        .column("Enterotype")
+        .context("enterotype metadata has no Enterotype column")?;
+    let index = md.index();
+    let labels: Vec<Option<usize>> = table
+        .sample_ids()
+        .iter()
+        .map(|id| {
+            index
+                .get(id.as_str())
+                .and_then(|&r| col.text(r))
+                .and_then(|t| t.parse::<usize>().ok())
+                .and_then(|e| e.checked_sub(1))
+        })
+        .collect();
+    Ok((centroids(&profiles, &labels), profiles, labels))
+}
+
+pub fn run_enterotype(args: EnterotypeArgs, quiet: bool) -> Result<()> {
+    let (c, published, labels) = published_centroids()?;
+    if args.evaluate_published {
+        let agreement = |calls: &[gutjoint_axis::enterotype::EnterotypeCall]| {
+            let pairs: Vec<bool> = calls
+                .iter()
+                .zip(&labels)
+                .filter_map(|(call, l)| {
+                    l.map(|e| call.enterotype == gutjoint_axis::enterotype::NAMES[e])
+                })
+                .collect();
+            (pairs.iter().filter(|a| **a).count(), pairs.len())
+        };
+        let (a, n) = agreement(&assign(&published, &c, None));
+        let (b, _) = agreement(&assign(&published, &c, Some(&labels)));
+        return output::print(&format!(
+            "labelled_samples\t{n}\nagreement_in_sample\t{a}\t{:.4}\nagreement_leave_one_out\t{b}\t{:.4}\n",
+            a as f64 / n as f64,
+            b as f64 / n as f64
+        ));
+    }
+    let table = args.input.read(quiet)?.table;
+    let profiles = match KeyedProfiles::from_table(&table, Some(Rank::Genus)) {
+        Ok(p) => p,
+        Err(_) => KeyedProfiles::from_table(&table, None)?,
+    };
+    let calls = assign(&profiles, &c, None);
+    if args.json {
+        return output::print_json(&calls);
+    }
+    let mut text =
+        String::from("sample-id\tenterotype\tjsd_bacteroides\tjsd_prevotella\tjsd_ruminococcus\n");
+    for e in &calls {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}",
+            e.sample_id, e.enterotype, e.distances[0], e.distances[1], e.distances[2]
+        );
+    }
+    write_or_print(&args.output, &text)
+}
