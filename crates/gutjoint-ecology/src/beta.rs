@@ -18,7 +18,7 @@ UniFrac to one matrix product (shared branch length = X diag(l) Xᵀ).
 */
 
 use crate::error::{Error, Result};
-use crate::pairwise::{fill, fill_dense, l1, l2_squared};
+use crate::pairwise::{Precision, fill_as, fill_dense, l1, l2_squared};
 use crate::phylo::PhyloTable;
 use gutjoint_table::{DistanceMatrix, FeatureTable};
 use rayon::prelude::*;
@@ -89,8 +89,8 @@ pub fn beta(
     tree: Option<&PhyloTable>,
 ) -> Result<DistanceMatrix> {
     let condensed = match metric {
-        BetaMetric::BrayCurtis => braycurtis(table),
-        BetaMetric::Jaccard => jaccard(table),
+        BetaMetric::BrayCurtis => braycurtis::<f64>(table),
+        BetaMetric::Jaccard => jaccard::<f64>(table),
         BetaMetric::Aitchison { pseudocount } => aitchison(table, pseudocount)?,
         _ => {
             let phylo = tree.ok_or_else(|| Error::NeedsTree {
@@ -103,6 +103,19 @@ pub fn beta(
         .map_err(|e| Error::Invalid(e.to_string()))
 }
 
+/// Bray–Curtis or Jaccard as a single-precision condensed matrix (sample order as the table),
+/// for cohorts too large for f64: values are computed in f64 and rounded once.
+pub fn beta_condensed_f32(table: &FeatureTable, metric: BetaMetric) -> Result<Vec<f32>> {
+    match metric {
+        BetaMetric::BrayCurtis => Ok(braycurtis::<f32>(table)),
+        BetaMetric::Jaccard => Ok(jaccard::<f32>(table)),
+        other => Err(Error::Invalid(format!(
+            "--precision f32 is available for braycurtis and jaccard, not {}",
+            other.name()
+        ))),
+    }
+}
+
 /// Σ min(x, y) over the nonzeros of `sparse`, looking them up in `dense`.
 #[inline]
 fn shared_min(dense: &[f64], idx: &[u32], vals: &[f64]) -> f64 {
@@ -113,10 +126,10 @@ fn shared_min(dense: &[f64], idx: &[u32], vals: &[f64]) -> f64 {
     s
 }
 
-fn braycurtis(table: &FeatureTable) -> Vec<f64> {
+fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
     let n = table.n_samples();
     let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
-    let mut condensed = vec![0.0; n * n.saturating_sub(1) / 2];
+    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
     crate::pairwise::condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each_init(
@@ -131,11 +144,11 @@ fn braycurtis(table: &FeatureTable) -> Vec<f64> {
                     let (ji, jv) = table.sample(j);
                     let shared = shared_min(dense, ji, jv);
                     let sum = totals[i] + totals[j];
-                    *slot = if sum > 0.0 {
+                    *slot = T::from_f64(if sum > 0.0 {
                         (sum - 2.0 * shared) / sum
                     } else {
                         0.0
-                    };
+                    });
                 }
                 for f in ii {
                     dense[*f as usize] = 0.0;
@@ -145,7 +158,7 @@ fn braycurtis(table: &FeatureTable) -> Vec<f64> {
     condensed
 }
 
-fn jaccard(table: &FeatureTable) -> Vec<f64> {
+fn jaccard<T: Precision>(table: &FeatureTable) -> Vec<T> {
     let n = table.n_samples();
     let words = table.n_features().div_ceil(64);
     let mut bits = vec![0u64; n * words];
@@ -157,7 +170,7 @@ fn jaccard(table: &FeatureTable) -> Vec<f64> {
             bits[s * words + *f as usize / 64] |= 1 << (*f % 64);
         }
     }
-    fill(n, |i, j| {
+    fill_as(n, |i, j| {
         let (a, b) = (
             &bits[i * words..(i + 1) * words],
             &bits[j * words..(j + 1) * words],
@@ -238,7 +251,7 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
                 faer::Par::rayon(0),
             );
             let owned: Vec<f64> = (0..n).map(|s| phylo.faith_pd(s)).collect();
-            fill(n, |i, j| {
+            fill_as(n, |i, j| {
                 let s = shared[(i, j)];
                 let union = owned[i] + owned[j] - s;
                 if union > 0.0 {

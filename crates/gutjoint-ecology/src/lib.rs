@@ -33,7 +33,7 @@ pub mod rng;
 pub use alpha::{AlphaMetric, AlphaResult, alpha};
 pub use beta::{BetaMetric, beta};
 pub use error::{Error, Result};
-pub use pcoa::{PcoaResult, pcoa};
+pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd};
 pub use permanova::{DispersionCentre, Grouping, PermutationTest, permanova, permdisp};
 pub use phylo::PhyloTable;
 

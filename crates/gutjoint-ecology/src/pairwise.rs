@@ -6,8 +6,28 @@ one row of it per task, and offers a cache-blocked driver for dense per-sample v
 
 use rayon::prelude::*;
 
+/// The element type of a condensed matrix: `f64` by default, `f32` to halve memory for very
+/// large cohorts (50,000 samples need 5 GB in f32 instead of 10 GB).
+pub trait Precision: Copy + Default + Send + Sync + 'static {
+    fn from_f64(value: f64) -> Self;
+}
+
+impl Precision for f64 {
+    #[inline]
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+}
+
+impl Precision for f32 {
+    #[inline]
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+}
+
 /// Splits the condensed triangle of `n` items into its rows (row `i` holds d(i, j) for j > i).
-pub fn condensed_rows(condensed: &mut [f64], n: usize) -> Vec<(usize, &mut [f64])> {
+pub fn condensed_rows<T>(condensed: &mut [T], n: usize) -> Vec<(usize, &mut [T])> {
     let mut rows = Vec::with_capacity(n);
     let mut rest = condensed;
     for i in 0..n {
@@ -23,12 +43,20 @@ pub fn fill<F>(n: usize, distance: F) -> Vec<f64>
 where
     F: Fn(usize, usize) -> f64 + Sync,
 {
-    let mut condensed = vec![0.0; n * n.saturating_sub(1) / 2];
+    fill_as(n, distance)
+}
+
+/// [`fill`] into any precision.
+pub fn fill_as<T: Precision, F>(n: usize, distance: F) -> Vec<T>
+where
+    F: Fn(usize, usize) -> f64 + Sync,
+{
+    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
     condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each(|(i, row)| {
             for (k, slot) in row.iter_mut().enumerate() {
-                *slot = distance(i, i + 1 + k);
+                *slot = T::from_f64(distance(i, i + 1 + k));
             }
         });
     condensed

@@ -35,6 +35,7 @@ pub mod lineage;
 pub mod metadata;
 pub mod metaphlan;
 pub mod newick;
+pub mod npy;
 pub mod qza;
 pub mod read;
 pub mod summary;
@@ -54,4 +55,4 @@ pub use read::{
 };
 pub use summary::{TableSummary, summarize};
 pub use table::{FeatureTable, ValueKind};
-pub use write::{OutputFormat, table_bytes, write_atomic};
+pub use write::{OutputFormat, table_bytes, write_atomic, write_atomic_with};

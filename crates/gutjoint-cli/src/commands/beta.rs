@@ -34,9 +34,32 @@ pub struct Args {
     /// Pseudocount added to every cell before the CLR of the Aitchison distance.
     #[arg(long, default_value_t = 1.0)]
     pub pseudocount: f64,
-    /// Output lsmat TSV.
+    /// Output: lsmat TSV (scikit-bio), or `.npy` for very large cohorts (the condensed upper
+    /// triangle as a NumPy vector, scipy's `squareform` layout, sample ids in `<OUT>.ids.txt`).
     #[arg(short, long, value_name = "DM.tsv")]
     pub output: PathBuf,
+    /// Storage precision: f64, or f32 to halve memory (braycurtis and jaccard; with .npy output).
+    #[arg(long, value_enum, default_value_t = Precision::F64)]
+    pub precision: Precision,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Precision {
+    F64,
+    F32,
+}
+
+fn write_npy<T: gutjoint_table::npy::NpyElement>(
+    path: &std::path::Path,
+    ids: &[String],
+    values: &[T],
+) -> Result<()> {
+    gutjoint_table::write_atomic_with(path, |w| gutjoint_table::npy::write_npy_vector(values, w))?;
+    let mut id_path = path.as_os_str().to_owned();
+    id_path.push(".ids.txt");
+    let mut text = ids.join("\n");
+    text.push('\n');
+    output::write_file(std::path::Path::new(&id_path), text.as_bytes())
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
@@ -45,6 +68,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         bail!("--alpha must be between 0 and 1, got {}", args.alpha);
     }
     let table = args.input.read(quiet)?.table;
+    let npy = args.output.extension().is_some_and(|e| e == "npy");
+    if args.precision == Precision::F32 {
+        if !npy {
+            bail!(
+                "--precision f32 writes a .npy file (the condensed matrix); name the output OUT.npy"
+            );
+        }
+        let condensed = gutjoint_ecology::beta::beta_condensed_f32(&table, metric)?;
+        return write_npy(&args.output, table.sample_ids(), &condensed);
+    }
     let phylo = match (&args.tree, metric.is_phylogenetic()) {
         (Some(tree), true) => Some(super::ecology_args::phylo(
             &table,
@@ -59,5 +92,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         _ => None,
     };
     let dm = beta(&table, metric, phylo.as_ref())?;
+    if npy {
+        return write_npy(&args.output, dm.ids(), dm.condensed());
+    }
     output::write_file(&args.output, dm.to_lsmat().as_bytes())
 }

@@ -28,6 +28,18 @@ pub struct Args {
     /// Print eigenvalues and proportion explained as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// eigh (exact, all axes) or fsvd (randomized, leading --dimensions axes; for large n).
+    #[arg(long, value_enum, default_value_t = Method::Eigh)]
+    pub method: Method,
+    /// Seed of fsvd's random sketch.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    Eigh,
+    Fsvd,
 }
 
 #[derive(Serialize)]
@@ -42,7 +54,10 @@ struct PcoaJson<'a> {
 
 pub fn run(args: Args) -> Result<()> {
     let dm = read_distance_file(&args.matrix)?;
-    let result = pcoa(&dm)?;
+    let result = match args.method {
+        Method::Eigh => pcoa(&dm)?,
+        Method::Fsvd => gutjoint_ecology::pcoa_fsvd(&dm, args.dimensions.unwrap_or(10), args.seed)?,
+    };
     let k = args
         .dimensions
         .unwrap_or(result.n_axes())

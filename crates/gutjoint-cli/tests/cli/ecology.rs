@@ -494,3 +494,118 @@ fn ecology_errors_are_clear() {
         r.stderr
     );
 }
+
+/// Reads a 1-D `.npy` vector of f32 or f64 (the header is parsed, not assumed).
+fn read_npy(path: &std::path::Path) -> Vec<f64> {
+    let bytes = std::fs::read(path).expect("npy");
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    let header = std::str::from_utf8(&bytes[10..10 + len]).expect("header");
+    let data = &bytes[10 + len..];
+    if header.contains("'<f4'") {
+        data.chunks(4)
+            .map(|c| f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))
+            .collect()
+    } else {
+        assert!(header.contains("'<f8'"), "{header}");
+        data.chunks(8)
+            .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()
+    }
+}
+
+#[test]
+fn npy_output_in_both_precisions_equals_the_lsmat() {
+    let out = temp_dir("npy");
+    let table = "examples/data/phyloseq/enterotype.genus.tsv";
+    let p = |name: &str| out.join(name).to_str().expect("utf8").to_string();
+    ok(["beta", table, "--metric", "braycurtis", "-o", &p("bc.tsv")]);
+    ok([
+        "beta",
+        table,
+        "--metric",
+        "braycurtis",
+        "-o",
+        &p("bc64.npy"),
+    ]);
+    ok([
+        "beta",
+        table,
+        "--metric",
+        "braycurtis",
+        "--precision",
+        "f32",
+        "-o",
+        &p("bc32.npy"),
+    ]);
+    let (ids, square) = lsmat(&out.join("bc.tsv"));
+    let ids_npy: Vec<String> = std::fs::read_to_string(out.join("bc32.npy.ids.txt"))
+        .expect("ids")
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ids, ids_npy);
+    let (v64, v32) = (
+        read_npy(&out.join("bc64.npy")),
+        read_npy(&out.join("bc32.npy")),
+    );
+    assert_eq!(v64.len(), ids.len() * (ids.len() - 1) / 2);
+    let upper: Vec<f64> = square
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row[i + 1..].to_vec())
+        .collect();
+    for ((a, b), d) in v64.iter().zip(&v32).zip(&upper) {
+        assert_eq!(a, d, "f64 .npy must equal the lsmat exactly");
+        assert!((b - d).abs() <= 6e-8 * d.max(1e-30), "f32 rounding only");
+    }
+    let r = run([
+        "beta",
+        table,
+        "--metric",
+        "braycurtis",
+        "--precision",
+        "f32",
+        "-o",
+        &p("bc.tsv"),
+    ]);
+    assert!(r.stderr.contains("writes a .npy file"), "{}", r.stderr);
+}
+
+#[test]
+fn fsvd_approximates_the_exact_pcoa() {
+    let out = temp_dir("fsvd");
+    let dm = out.join("bc.tsv");
+    ok([
+        "beta",
+        GP,
+        "--metric",
+        "braycurtis",
+        "-o",
+        dm.to_str().expect("utf8"),
+    ]);
+    let exact = json(&ok(["pcoa", dm.to_str().expect("utf8"), "--json"]));
+    let approx = json(&ok([
+        "pcoa",
+        dm.to_str().expect("utf8"),
+        "--method",
+        "fsvd",
+        "--dimensions",
+        "3",
+        "--seed",
+        "5",
+        "--json",
+    ]));
+    for k in 0..3 {
+        let (e, a) = (
+            exact["eigenvalues"][k].as_f64().expect("e"),
+            approx["eigenvalues"][k].as_f64().expect("a"),
+        );
+        assert!(close(e, a, 1e-5), "axis {k}: {e} vs {a}");
+        let (pe, pa) = (
+            exact["proportion_explained"][k].as_f64().expect("p"),
+            approx["proportion_explained"][k].as_f64().expect("p"),
+        );
+        assert!(close(pe, pa, 1e-5), "axis {k}: {pe} vs {pa}");
+    }
+}
