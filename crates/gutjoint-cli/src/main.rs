@@ -46,6 +46,7 @@ enum Command {
     Dysbiosis(commands::axis::DysbiosisArgs),
     Dominance(commands::axis::DominanceArgs),
     Enterotype(commands::axis::EnterotypeArgs),
+    Kb(commands::kb::Args),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
 }
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         Command::Dysbiosis(args) => commands::axis::run_dysbiosis(args, cli.quiet),
         Command::Dominance(args) => commands::axis::run_dominance(args, cli.quiet),
         Command::Enterotype(args) => commands::axis::run_enterotype(args, cli.quiet),
+        Command::Kb(args) => commands::kb::run(args),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
     };

@@ -6,6 +6,7 @@ pub mod beta;
 pub mod convert;
 pub mod ecology_args;
 pub mod inspect;
+pub mod kb;
 pub mod pcoa;
 pub mod permanova;
 pub mod validate;

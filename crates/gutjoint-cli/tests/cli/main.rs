@@ -8,4 +8,5 @@ mod axis;
 mod common;
 mod ecology;
 mod formats;
+mod knowledge;
 mod report;

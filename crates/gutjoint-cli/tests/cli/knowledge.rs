@@ -1,0 +1,86 @@
+//! The knowledge-base issue's evidence from the command line: synonyms, citations, and the
+//! founding article's own misspelling of filgotinib.
+
+use crate::common::*;
+
+#[test]
+fn segatella_copri_returns_the_prevotella_copri_rows_with_dois() {
+    let v = json(&ok(["kb", "taxon", "Segatella copri", "--json"]));
+    assert_eq!(v["resolved"]["accepted"], "Prevotella copri");
+    let rows = v["associations"].as_array().expect("rows");
+    let scher = rows
+        .iter()
+        .find(|r| {
+            r["first_author"]
+                .as_str()
+                .is_some_and(|a| a.starts_with("Scher"))
+                && r["year"] == 2013
+        })
+        .expect("Scher 2013");
+    assert_eq!(scher["doi"], "10.7554/eLife.01202");
+    assert_eq!(scher["disease"], "RA");
+    assert_eq!(scher["direction"], "increased");
+    // The same rows whichever name is used.
+    let plain = json(&ok(["kb", "taxon", "s__Prevotella_copri", "--json"]));
+    assert_eq!(plain["associations"], v["associations"]);
+}
+
+#[test]
+fn gnavus_under_every_name() {
+    let names = [
+        "Ruminococcus gnavus",
+        "Mediterraneibacter gnavus",
+        "[Ruminococcus] gnavus group",
+    ];
+    let answers: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| json(&ok(["kb", "taxon", n, "--json"])))
+        .collect();
+    for a in &answers {
+        assert_eq!(a["associations"], answers[0]["associations"]);
+    }
+    let diseases: Vec<&str> = answers[0]["associations"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| r["disease"].as_str())
+        .collect();
+    assert!(
+        diseases
+            .iter()
+            .any(|d| matches!(*d, "axSpA" | "AS" | "EnA")),
+        "{diseases:?}"
+    );
+}
+
+#[test]
+fn fligotinib_suggests_filgotinib_and_says_what_is_not_known() {
+    let text = ok(["kb", "therapy", "fligotinib"]);
+    assert!(text.contains("did you mean 'filgotinib'?"), "{text}");
+    assert!(text.contains("no_evidence"), "{text}");
+    assert!(text.contains("no_microbial_metabolism_reported"), "{text}");
+    let v = json(&ok(["kb", "therapy", "fligotinib", "--json"]));
+    assert_eq!(v["suggestion"], "filgotinib");
+}
+
+#[test]
+fn disease_names_and_codes_agree_and_misses_are_clear() {
+    let a = json(&ok(["kb", "disease", "rheumatoid arthritis", "--json"]));
+    let b = json(&ok(["kb", "disease", "RA", "--json"]));
+    assert_eq!(a["associations"], b["associations"]);
+    // Every RA row in knowledge/taxon_disease.tsv (disease column) is returned.
+    let tsv = std::fs::read_to_string(repo().join("knowledge/taxon_disease.tsv")).expect("tsv");
+    let expected = tsv
+        .lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(3) == Some("RA"))
+        .count();
+    assert_eq!(a["associations"].as_array().map(Vec::len), Some(expected));
+    let r = run(["kb", "taxon", "Segatela copri"]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr.contains("did you mean 'Segatella copri'?"),
+        "{}",
+        r.stderr
+    );
+}
