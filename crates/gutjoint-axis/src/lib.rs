@@ -26,6 +26,7 @@ pub mod error;
 pub mod gmhi;
 pub mod profile;
 pub mod reference;
+pub mod signatures;
 
 pub use error::{Error, Result};
 pub use profile::KeyedProfiles;

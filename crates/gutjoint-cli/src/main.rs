@@ -47,6 +47,7 @@ enum Command {
     Dominance(commands::axis::DominanceArgs),
     Enterotype(commands::axis::EnterotypeArgs),
     Kb(commands::kb::Args),
+    Signatures(commands::axis::SignaturesArgs),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
 }
@@ -72,6 +73,7 @@ fn main() -> ExitCode {
         Command::Dominance(args) => commands::axis::run_dominance(args, cli.quiet),
         Command::Enterotype(args) => commands::axis::run_enterotype(args, cli.quiet),
         Command::Kb(args) => commands::kb::run(args),
+        Command::Signatures(args) => commands::axis::run_signatures(args, cli.quiet),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
     };

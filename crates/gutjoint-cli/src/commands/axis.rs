@@ -519,3 +519,95 @@ pub fn run_enterotype(args: EnterotypeArgs, quiet: bool) -> Result<()> {
     }
     write_or_print(&args.output, &text)
 }
+
+/// Arthritis signatures: for each sample and each cited taxon–disease association, the
+/// sample's abundance of the taxon, its percentile among healthy reference samples, and
+/// whether it points the way the study reported — with citation and a population note.
+/// A comparison, not a diagnosis.
+///
+/// Example:
+///   gutjoint signatures examples/data/gmhi/validation_abundance.csv --disease AS \
+///       --reference gmhi-healthy -o signatures.tsv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct SignaturesArgs {
+    #[command(flatten)]
+    pub input: TableArgs,
+    /// Disease codes or names to include (repeatable; default: all).
+    #[arg(long = "disease", value_name = "D")]
+    pub diseases: Vec<String>,
+    /// Healthy reference for percentiles (file or built-in name).
+    #[arg(long, value_name = "REF")]
+    pub reference: Option<String>,
+    /// Reference population to use.
+    #[arg(long, value_name = "P")]
+    pub population: Option<String>,
+    /// The samples' own population (country name or ISO code), for the population notes.
+    #[arg(long, value_name = "LABEL")]
+    pub sample_population: Option<String>,
+    #[arg(short, long, value_name = "OUT.tsv")]
+    pub output: Option<PathBuf>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
+    let kb = gutjoint_knowledge::KnowledgeBase::embedded()?;
+    let mut diseases = Vec::new();
+    for d in &args.diseases {
+        let answer = kb.disease(d);
+        match answer.disease {
+            Some(code) => {
+                if let Some(s) = &answer.suggestion {
+                    eprintln!("note: reading disease '{d}' as '{s}' ({code})");
+                }
+                diseases.push(code.to_string());
+            }
+            None => match answer.suggestion {
+                Some(s) => bail!("unknown disease '{d}'; did you mean '{s}'?"),
+                None => bail!("unknown disease '{d}'"),
+            },
+        }
+    }
+    let reference = match &args.reference {
+        Some(r) => Some(load_reference(r, quiet)?),
+        None => None,
+    };
+    if let Some(r) = &reference {
+        r.population(args.population.as_deref())?;
+    }
+    let table = args.input.read(quiet)?.table;
+    let rows = gutjoint_axis::signatures::signatures(
+        &kb,
+        &table,
+        &diseases,
+        reference.as_ref().map(|r| (r, args.population.as_deref())),
+        args.sample_population.as_deref(),
+    );
+    if args.json {
+        return output::print_json(&rows);
+    }
+    let mut text = String::from(
+        "sample-id\ttaxon\tdisease\treported_direction\tabundance\tpercentile\tconsistent\tpopulation_note\tcitation\tdoi\tassociation\tconfidence\n",
+    );
+    let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());
+    for r in &rows {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.sample_id,
+            r.taxon,
+            r.disease,
+            r.reported_direction,
+            na(r.abundance),
+            na(r.percentile),
+            r.consistent,
+            r.population_note,
+            r.citation,
+            r.doi,
+            r.association,
+            r.confidence
+        );
+    }
+    write_or_print(&args.output, &text)
+}

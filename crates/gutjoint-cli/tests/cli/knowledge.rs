@@ -84,3 +84,113 @@ fn disease_names_and_codes_agree_and_misses_are_clear() {
         r.stderr
     );
 }
+
+#[test]
+fn signature_values_are_the_samples_abundance_and_reference_percentile() {
+    let out = temp_dir("signatures");
+    let reference = out.join("ref.json");
+    ok([
+        "reference",
+        "build",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--metadata",
+        "examples/data/gmhi/validation_metadata.csv",
+        "--where",
+        "Phenotype=Healthy",
+        "--rank",
+        "species",
+        "-o",
+        reference.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    let rows = json(&ok([
+        "signatures",
+        "tests/data/formats/metaphlan4_single.tsv",
+        "--disease",
+        "RA",
+        "--reference",
+        reference.to_str().expect("utf8"),
+        "--sample-population",
+        "Germany",
+        "--json",
+        "--quiet",
+    ]));
+    let scher = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["association"] == "TD001")
+        .expect("TD001 row");
+    // The profile holds Prevotella copri clade A at 24.0 of 95.0 classified percent.
+    let x = 24.0 / 95.0;
+    assert!(
+        close(scher["abundance"].as_f64().expect("abundance"), x, 1e-12),
+        "{scher}"
+    );
+    // Percentile by hand from the reference file: share of the 118 healthy samples below x.
+    let r = json(&std::fs::read_to_string(&reference).expect("ref"));
+    let pop = &r["populations"][0];
+    let k = pop["keys"]
+        .as_array()
+        .expect("keys")
+        .iter()
+        .position(|k| k == "Prevotella copri")
+        .expect("key") as u64;
+    let values: Vec<f64> = pop["profiles"]
+        .as_array()
+        .expect("profiles")
+        .iter()
+        .map(|row| {
+            row.as_array()
+                .expect("row")
+                .iter()
+                .filter(|p| p[0].as_u64() == Some(k))
+                .map(|p| p[1].as_f64().expect("v"))
+                .sum()
+        })
+        .collect();
+    let below = values.iter().filter(|v| **v < x).count() as f64;
+    let equal = values.iter().filter(|v| **v == x).count() as f64;
+    let expected = 100.0 * (below + 0.5 * equal) / values.len() as f64;
+    assert!(close(
+        scher["percentile"].as_f64().expect("percentile"),
+        expected,
+        1e-12
+    ));
+    assert_eq!(
+        scher["consistent"],
+        if expected > 50.0 { "yes" } else { "no" }
+    );
+    assert_eq!(scher["doi"], "10.7554/eLife.01202");
+    assert!(
+        scher["population_note"]
+            .as_str()
+            .expect("note")
+            .contains("sample population Germany")
+    );
+    let typo = run([
+        "signatures",
+        "tests/data/formats/metaphlan4_single.tsv",
+        "--disease",
+        "rheumatoid arthritiss",
+    ]);
+    assert_eq!(typo.status, 0);
+    assert!(
+        typo.stderr
+            .contains("reading disease 'rheumatoid arthritiss' as 'rheumatoid arthritis' (RA)"),
+        "{}",
+        typo.stderr
+    );
+    let bad = run([
+        "signatures",
+        "tests/data/formats/metaphlan4_single.tsv",
+        "--disease",
+        "lupus",
+    ]);
+    assert_eq!(bad.status, 1);
+    assert!(
+        bad.stderr.contains("unknown disease 'lupus'"),
+        "{}",
+        bad.stderr
+    );
+}
