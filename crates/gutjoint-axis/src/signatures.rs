@@ -91,6 +91,9 @@ fn table_abundances(
     out
 }
 
+/// Abundance of one taxon in each reference sample, with the sample's id.
+type ReferenceValues = Vec<(String, f64)>;
+
 /// The reference population's abundances of (rank, canonical taxon), keyed by sample id.
 fn reference_abundances(
     kb: &KnowledgeBase,
@@ -182,7 +185,7 @@ pub fn signatures(
         .map(|a| (a.rank, canonical(kb, &a.taxon)))
         .collect();
     let abundances = table_abundances(kb, table, &wanted);
-    let mut ref_cache: BTreeMap<(Rank, String), Option<Vec<(String, f64)>>> = BTreeMap::new();
+    let mut ref_cache: BTreeMap<(Rank, String), Option<ReferenceValues>> = BTreeMap::new();
     let mut rows = Vec::new();
     for (a, key) in associations.iter().zip(&wanted) {
         let reference_values = reference.and_then(|(r, p)| {
@@ -224,7 +227,7 @@ pub fn signatures(
             };
             let consistent = match percentile {
                 None => "n/a",
-                Some(p) if p == 50.0 => "tie",
+                Some(50.0) => "tie",
                 Some(p) => match (a.direction, p > 50.0) {
                     (Direction::Increased, true) | (Direction::Decreased, false) => "yes",
                     _ => "no",
