@@ -29,6 +29,9 @@ struct Cli {
     /// No progress output on stderr.
     #[arg(long, global = true)]
     quiet: bool,
+    /// Print the wall time of each phase (read, compute, write) on stderr, for benchmarks.
+    #[arg(long, global = true, hide = true)]
+    timings: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +57,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    output::enable_timings(cli.timings);
     if let Some(n) = cli.threads {
         // Only fails if a pool already exists, which cannot happen this early.
         let _ = rayon_init(n);

@@ -48,3 +48,20 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn generated_by() -> String {
     format!("gutjoint {}", env!("CARGO_PKG_VERSION"))
 }
+
+static TIMINGS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Turns on `--timings` (once, at start-up).
+pub fn enable_timings(on: bool) {
+    let _ = TIMINGS.set(on);
+}
+
+/// Runs `work`, printing `timing\t<label>\t<seconds>` on stderr when `--timings` is on.
+pub fn timed<T>(label: &str, work: impl FnOnce() -> T) -> T {
+    let start = std::time::Instant::now();
+    let value = work();
+    if TIMINGS.get().copied().unwrap_or(false) {
+        eprintln!("timing\t{label}\t{:.6}", start.elapsed().as_secs_f64());
+    }
+    value
+}

@@ -18,7 +18,7 @@ UniFrac to one matrix product (shared branch length = X diag(l) Xᵀ).
 */
 
 use crate::error::{Error, Result};
-use crate::pairwise::{Precision, fill_as, fill_dense, l1, l2_squared};
+use crate::pairwise::{Precision, fill_as, fill_dense, l2_squared};
 use crate::phylo::PhyloTable;
 use gutjoint_table::{DistanceMatrix, FeatureTable};
 use rayon::prelude::*;
@@ -222,8 +222,61 @@ fn aitchison(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
     ))
 }
 
+/// A sample's sparse branch values, with an optional second value per branch.
+struct SparseRows<'a> {
+    rows: &'a [Vec<(u32, f64)>],
+    /// Per sample, one extra value per entry of `rows` (same order), e.g. `p^α`.
+    extra: Option<&'a [Vec<f64>]>,
+}
+
+/// Fills the condensed matrix from sparse per-sample rows: for row `i`, its values (and extras)
+/// are spread into dense buffers once, then every later sample `j` walks only its own nonzeros
+/// against them. `kernel(i, dense_i, extra_i, j, j_position)` sees the two samples that way.
+fn fill_sparse<T: Precision, F>(data: &SparseRows<'_>, dim: usize, kernel: F) -> Vec<T>
+where
+    F: Fn(usize, &[f64], &[f64], usize) -> f64 + Sync,
+{
+    let rows = data.rows;
+    let n = rows.len();
+    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    crate::pairwise::condensed_rows(&mut condensed, n)
+        .into_par_iter()
+        .for_each_init(
+            || {
+                (
+                    vec![0.0; dim],
+                    vec![0.0; if data.extra.is_some() { dim } else { 0 }],
+                )
+            },
+            |(dense, dense_extra), (i, out)| {
+                for (m, (b, v)) in rows[i].iter().enumerate() {
+                    dense[*b as usize] = *v;
+                    if let Some(extra) = data.extra {
+                        dense_extra[*b as usize] = extra[i][m];
+                    }
+                }
+                for (k, slot) in out.iter_mut().enumerate() {
+                    *slot = T::from_f64(kernel(i, dense, dense_extra, i + 1 + k));
+                }
+                for (b, _) in &rows[i] {
+                    dense[*b as usize] = 0.0;
+                    if data.extra.is_some() {
+                        dense_extra[*b as usize] = 0.0;
+                    }
+                }
+            },
+        );
+    condensed
+}
+
+/// UniFrac by sums over the branches two samples share. Every metric splits into per-sample
+/// totals (computed once) and a correction over shared branches, so a pair costs the length of
+/// one sample's branch list instead of the whole tree:
+/// - unweighted: unique = own_i + own_j - 2·shared, union = own_i + own_j - shared;
+/// - weighted: Σ|a - b| = A_i + A_j - 2 Σ_shared min(a, b) for non-negative a, b;
+/// - generalized: branches held by one sample contribute l·p^α to both numerator and
+///   denominator, so only shared branches need the full term.
 fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
-    let n = phylo.n_samples;
     let b = phylo.n_branches();
     if let Some(s) = phylo.totals.iter().position(|t| *t <= 0.0) {
         return Err(Error::Invalid(format!(
@@ -231,101 +284,117 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
             phylo.sample_ids[s]
         )));
     }
+    let l = &phylo.lengths;
     Ok(match metric {
         BetaMetric::UnweightedUnifrac => {
-            // Shared branch length by one matrix product: Y = X diag(sqrt l), S = Y Yᵀ.
-            let y = faer::Mat::<f64>::from_fn(n, b, |s, k| {
-                if phylo.row(s)[k] > 0.0 {
-                    phylo.lengths[k].sqrt()
-                } else {
-                    0.0
-                }
-            });
-            let mut shared = faer::Mat::<f64>::zeros(n, n);
-            faer::linalg::matmul::matmul(
-                &mut shared,
-                faer::Accum::Replace,
-                &y,
-                y.transpose(),
-                1.0,
-                faer::Par::rayon(0),
-            );
-            let owned: Vec<f64> = (0..n).map(|s| phylo.faith_pd(s)).collect();
-            fill_as(n, |i, j| {
-                let s = shared[(i, j)];
-                let union = owned[i] + owned[j] - s;
+            // Each present branch carries its length, so shared length is a plain gather-sum.
+            let present: Vec<Vec<(u32, f64)>> = phylo
+                .rows
+                .iter()
+                .map(|r| r.iter().map(|(k, _)| (*k, l[*k as usize])).collect())
+                .collect();
+            let owned: Vec<f64> = present
+                .iter()
+                .map(|r| r.iter().map(|p| p.1).sum())
+                .collect();
+            let data = SparseRows {
+                rows: &present,
+                extra: None,
+            };
+            fill_sparse(&data, b, |i, dense, _, j| {
+                let shared: f64 = present[j].iter().map(|(k, _)| dense[*k as usize]).sum();
+                let union = owned[i] + owned[j] - shared;
                 if union > 0.0 {
-                    ((owned[i] - s) + (owned[j] - s)) / union
+                    ((owned[i] - shared) + (owned[j] - shared)) / union
                 } else {
                     0.0
                 }
             })
         }
         BetaMetric::WeightedUnifrac | BetaMetric::WeightedNormalizedUnifrac => {
-            // Rows scaled by l_b / N_s, so the numerator is an L1 distance.
-            let mut w = vec![0.0; n * b];
-            w.par_chunks_mut(b.max(1)).enumerate().for_each(|(s, row)| {
-                let total = phylo.totals[s];
-                for ((out, a), l) in row.iter_mut().zip(phylo.row(s)).zip(&phylo.lengths) {
-                    *out = l * a / total;
+            // Rows scaled to l_b · x_b / N.
+            let weighted: Vec<Vec<(u32, f64)>> = phylo
+                .rows
+                .iter()
+                .zip(&phylo.totals)
+                .map(|(row, total)| {
+                    row.iter()
+                        .map(|(k, a)| (*k, l[*k as usize] * a / total))
+                        .collect()
+                })
+                .collect();
+            let sums: Vec<f64> = weighted
+                .iter()
+                .map(|r| r.iter().map(|p| p.1).sum())
+                .collect();
+            let normalized = metric == BetaMetric::WeightedNormalizedUnifrac;
+            let depth = &phylo.depth_weighted;
+            let data = SparseRows {
+                rows: &weighted,
+                extra: None,
+            };
+            fill_sparse(&data, b, |i, dense, _, j| {
+                let shared_min: f64 = weighted[j]
+                    .iter()
+                    .map(|(k, v)| dense[*k as usize].min(*v))
+                    .sum();
+                let d = (sums[i] + sums[j] - 2.0 * shared_min).max(0.0);
+                if normalized {
+                    d / (depth[i] + depth[j])
+                } else {
+                    d
                 }
-            });
-            let mut condensed = fill_dense(&w, n, b, l1);
-            if metric == BetaMetric::WeightedNormalizedUnifrac {
-                let mut k = 0;
-                for i in 0..n {
-                    for j in (i + 1)..n {
-                        condensed[k] /= phylo.depth_weighted[i] + phylo.depth_weighted[j];
-                        k += 1;
-                    }
-                }
-            }
-            condensed
+            })
         }
         BetaMetric::GeneralizedUnifrac { alpha } => {
-            let mut p = vec![0.0; n * b];
-            p.par_chunks_mut(b.max(1)).enumerate().for_each(|(s, row)| {
-                let total = phylo.totals[s];
-                for (out, a) in row.iter_mut().zip(phylo.row(s)) {
-                    *out = a / total;
+            let power = |x: f64| {
+                if alpha == 1.0 {
+                    x
+                } else if alpha == 0.5 {
+                    x.sqrt()
+                } else {
+                    x.powf(alpha)
                 }
-            });
-            let lengths = &phylo.lengths;
-            fill_dense(&p, n, b, |x, y| generalized(x, y, lengths, alpha))
+            };
+            let proportions: Vec<Vec<(u32, f64)>> = phylo
+                .rows
+                .iter()
+                .zip(&phylo.totals)
+                .map(|(row, total)| row.iter().map(|(k, a)| (*k, a / total)).collect())
+                .collect();
+            // p^α of every entry, computed once; a branch held by one sample only contributes
+            // l·p^α to numerator and denominator alike.
+            let powers: Vec<Vec<f64>> = proportions
+                .iter()
+                .map(|r| r.iter().map(|(_, p)| power(*p)).collect())
+                .collect();
+            let solo: Vec<f64> = proportions
+                .iter()
+                .zip(&powers)
+                .map(|(r, pw)| r.iter().zip(pw).map(|((k, _), x)| l[*k as usize] * x).sum())
+                .collect();
+            let data = SparseRows {
+                rows: &proportions,
+                extra: Some(&powers),
+            };
+            fill_sparse(&data, b, |i, dense, dense_pow, j| {
+                let (mut num, mut den) = (solo[i] + solo[j], solo[i] + solo[j]);
+                // Branch-free: where sample i lacks the branch (p = 0, p^α = 0) both
+                // corrections are exactly zero, since q > 0 on every stored entry.
+                for ((k, q), q_pow) in proportions[j].iter().zip(&powers[j]) {
+                    let p = dense[*k as usize];
+                    let lk = l[*k as usize];
+                    let s = p + q;
+                    let own = lk * (dense_pow[*k as usize] + q_pow);
+                    let w = lk * power(s);
+                    num += w * (p - q).abs() / s - own;
+                    den += w - own;
+                }
+                if den > 0.0 { num / den } else { 0.0 }
+            })
         }
         _ => unreachable!("non-phylogenetic metrics are handled by `beta`"),
     })
-}
-
-/// Generalized UniFrac between two branch-proportion profiles.
-#[inline]
-fn generalized(x: &[f64], y: &[f64], lengths: &[f64], alpha: f64) -> f64 {
-    let (mut num, mut den) = (0.0, 0.0);
-    if alpha == 1.0 {
-        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
-            num += l * (p - q).abs();
-            den += l * (p + q);
-        }
-    } else if alpha == 0.5 {
-        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
-            let s = p + q;
-            if s > 0.0 {
-                let r = s.sqrt();
-                num += l * (p - q).abs() / r;
-                den += l * r;
-            }
-        }
-    } else {
-        for ((p, q), l) in x.iter().zip(y).zip(lengths) {
-            let s = p + q;
-            if s > 0.0 {
-                let w = l * s.powf(alpha);
-                num += w * ((p - q) / s).abs();
-                den += w;
-            }
-        }
-    }
-    if den > 0.0 { num / den } else { 0.0 }
 }
 
 #[cfg(test)]

@@ -11,14 +11,19 @@ per pair.
 
 use crate::error::{Error, Result};
 use gutjoint_table::{FeatureTable, Location, Tree};
+use rayon::prelude::*;
 
-/// Branch profiles of every sample.
+/// One sample on the tree: its sparse branch row, total, and depth-weighted mean.
+type SampleBranches = (Vec<(u32, f64)>, f64, f64);
+
+/// Branch profiles of every sample, sparse: a sample touches only the branches above its
+/// features (a few hundred of thousands), which is what makes pairwise UniFrac cheap.
 #[derive(Debug, Clone)]
 pub struct PhyloTable {
     /// Branch lengths (branches with length 0 are dropped: they add nothing to any metric).
     pub lengths: Vec<f64>,
-    /// Row-major `n_samples × n_branches`: abundance below each branch.
-    pub below: Vec<f64>,
+    /// Per sample: `(branch, abundance below it)` for the branches with abundance, ascending.
+    pub rows: Vec<Vec<(u32, f64)>>,
     /// Sample totals.
     pub totals: Vec<f64>,
     /// For weighted normalized UniFrac: `Σ_f depth(f) x_sf / N_s`, depth = root-to-tip length.
@@ -57,11 +62,11 @@ impl PhyloTable {
         let order = tree.postorder();
         let root = tree.root();
         // Branch numbering: post-order position of each non-root node with positive length.
-        let mut branch_of_node = vec![usize::MAX; nodes.len()];
+        let mut branch_of_node = vec![u32::MAX; nodes.len()];
         let mut lengths = Vec::new();
         for &node in &order {
             if node != root && tree.length(node) > 0.0 {
-                branch_of_node[node] = lengths.len();
+                branch_of_node[node] = lengths.len() as u32;
                 lengths.push(tree.length(node));
             }
         }
@@ -72,42 +77,67 @@ impl PhyloTable {
                 depth[node] = depth[parent] + tree.length(node);
             }
         }
+        let position: Vec<usize> = {
+            let mut p = vec![0; nodes.len()];
+            for (k, &node) in order.iter().enumerate() {
+                p[node] = k;
+            }
+            p
+        };
         let n_samples = table.n_samples();
-        let n_branches = lengths.len();
-        let mut below = vec![0.0; n_samples * n_branches];
-        let mut totals = vec![0.0; n_samples];
-        let mut depth_weighted = vec![0.0; n_samples];
-        let mut acc = vec![0.0; nodes.len()];
-        for s in 0..n_samples {
-            acc.iter_mut().for_each(|a| *a = 0.0);
-            let (idx, vals) = table.sample(s);
-            let mut total = 0.0;
-            let mut dw = 0.0;
-            for (f, v) in idx.iter().zip(vals) {
-                if let Some(node) = tip_of_feature[*f as usize] {
-                    acc[node] += v;
-                    total += v;
-                    dw += depth[node] * v;
+        let per_sample: Vec<SampleBranches> = (0..n_samples)
+            .into_par_iter()
+            .map(|s| {
+                // Walk up from each feature, accumulating on a sparse map of touched nodes, then
+                // visit them in post-order so every node is complete before its parent.
+                let (idx, vals) = table.sample(s);
+                let mut acc: std::collections::HashMap<usize, f64> =
+                    std::collections::HashMap::new();
+                let (mut total, mut dw) = (0.0, 0.0);
+                for (f, v) in idx.iter().zip(vals) {
+                    if let Some(node) = tip_of_feature[*f as usize] {
+                        *acc.entry(node).or_insert(0.0) += v;
+                        total += v;
+                        dw += depth[node] * v;
+                    }
                 }
-            }
-            let row = &mut below[s * n_branches..(s + 1) * n_branches];
-            for &node in &order {
-                let a = acc[node];
-                if a != 0.0 {
+                let mut touched: Vec<usize> = acc.keys().copied().collect();
+                let mut seen: std::collections::HashSet<usize> = touched.iter().copied().collect();
+                let mut k = 0;
+                while k < touched.len() {
+                    if let Some(parent) = nodes[touched[k]].parent
+                        && seen.insert(parent)
+                    {
+                        touched.push(parent);
+                    }
+                    k += 1;
+                }
+                touched.sort_unstable_by_key(|&node| position[node]);
+                let mut row = Vec::with_capacity(touched.len());
+                for &node in &touched {
+                    let a = acc.get(&node).copied().unwrap_or(0.0);
                     if let Some(parent) = nodes[node].parent {
-                        acc[parent] += a;
+                        *acc.entry(parent).or_insert(0.0) += a;
                     }
-                    if branch_of_node[node] != usize::MAX {
-                        row[branch_of_node[node]] = a;
+                    if branch_of_node[node] != u32::MAX && a != 0.0 {
+                        row.push((branch_of_node[node], a));
                     }
                 }
-            }
-            totals[s] = total;
-            depth_weighted[s] = if total > 0.0 { dw / total } else { 0.0 };
+                row.sort_unstable_by_key(|p| p.0);
+                (row, total, if total > 0.0 { dw / total } else { 0.0 })
+            })
+            .collect();
+        let mut rows = Vec::with_capacity(n_samples);
+        let mut totals = Vec::with_capacity(n_samples);
+        let mut depth_weighted = Vec::with_capacity(n_samples);
+        for (row, total, dw) in per_sample {
+            rows.push(row);
+            totals.push(total);
+            depth_weighted.push(dw);
         }
         Ok(PhyloTable {
             lengths,
-            below,
+            rows,
             totals,
             depth_weighted,
             n_samples,
@@ -120,18 +150,12 @@ impl PhyloTable {
         self.lengths.len()
     }
 
-    pub fn row(&self, s: usize) -> &[f64] {
-        let b = self.n_branches();
-        &self.below[s * b..(s + 1) * b]
-    }
-
     /// Faith's phylogenetic diversity of sample `s`.
     pub fn faith_pd(&self, s: usize) -> f64 {
-        self.row(s)
+        self.rows[s]
             .iter()
-            .zip(&self.lengths)
-            .filter(|(a, _)| **a > 0.0)
-            .map(|(_, l)| l)
+            .filter(|(_, a)| *a > 0.0)
+            .map(|(b, _)| self.lengths[*b as usize])
             .sum()
     }
 }

@@ -126,9 +126,9 @@ impl KnowledgeBase {
     pub fn load_dir(dir: &Path) -> Result<KnowledgeBase> {
         let read = |file: &str| -> Result<(String, String)> {
             let path = dir.join(file);
-            let text = std::fs::read_to_string(&path).map_err(|source| Error::Io {
+            let text = std::fs::read_to_string(&path).map_err(|error| Error::Io {
                 path: path.clone(),
-                source,
+                error,
             })?;
             Ok((text, path.display().to_string()))
         };

@@ -23,10 +23,10 @@ pub enum Error {
     },
 
     /// The operating system refused to read a table file.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 

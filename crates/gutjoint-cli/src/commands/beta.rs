@@ -67,7 +67,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if !(0.0..=1.0).contains(&args.alpha) {
         bail!("--alpha must be between 0 and 1, got {}", args.alpha);
     }
-    let table = args.input.read(quiet)?.table;
+    let table = output::timed("read", || args.input.read(quiet))?.table;
     let npy = args.output.extension().is_some_and(|e| e == "npy");
     if args.precision == Precision::F32 {
         if !npy {
@@ -75,8 +75,12 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 "--precision f32 writes a .npy file (the condensed matrix); name the output OUT.npy"
             );
         }
-        let condensed = gutjoint_ecology::beta::beta_condensed_f32(&table, metric)?;
-        return write_npy(&args.output, table.sample_ids(), &condensed);
+        let condensed = output::timed("compute", || {
+            gutjoint_ecology::beta::beta_condensed_f32(&table, metric)
+        })?;
+        return output::timed("write", || {
+            write_npy(&args.output, table.sample_ids(), &condensed)
+        });
     }
     let phylo = match (&args.tree, metric.is_phylogenetic()) {
         (Some(tree), true) => Some(super::ecology_args::phylo(
@@ -91,9 +95,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         ),
         _ => None,
     };
-    let dm = beta(&table, metric, phylo.as_ref())?;
+    let dm = output::timed("compute", || beta(&table, metric, phylo.as_ref()))?;
     if npy {
-        return write_npy(&args.output, dm.ids(), dm.condensed());
+        return output::timed("write", || {
+            write_npy(&args.output, dm.ids(), dm.condensed())
+        });
     }
-    output::write_file(&args.output, dm.to_lsmat().as_bytes())
+    output::timed("write", || {
+        gutjoint_table::write_atomic_with(&args.output, |w| dm.write_lsmat(w))?;
+        Ok(())
+    })
 }

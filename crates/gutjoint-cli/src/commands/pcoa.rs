@@ -53,11 +53,11 @@ struct PcoaJson<'a> {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let dm = read_distance_file(&args.matrix)?;
-    let result = match args.method {
-        Method::Eigh => pcoa(&dm)?,
-        Method::Fsvd => gutjoint_ecology::pcoa_fsvd(&dm, args.dimensions.unwrap_or(10), args.seed)?,
-    };
+    let dm = output::timed("read", || read_distance_file(&args.matrix))?;
+    let result = output::timed("compute", || match args.method {
+        Method::Eigh => pcoa(&dm),
+        Method::Fsvd => gutjoint_ecology::pcoa_fsvd(&dm, args.dimensions.unwrap_or(10), args.seed),
+    })?;
     let k = args
         .dimensions
         .unwrap_or(result.n_axes())

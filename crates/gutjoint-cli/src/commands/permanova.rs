@@ -114,12 +114,11 @@ fn report(
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let g = super::ecology_args::grouped(
-        read_distance_file(&args.matrix)?,
-        &args.metadata,
-        &args.column,
-    )?;
-    let test = permanova(&g.dm, &g.grouping, args.permutations, args.seed)?;
+    let dm = output::timed("read", || read_distance_file(&args.matrix))?;
+    let g = super::ecology_args::grouped(dm, &args.metadata, &args.column)?;
+    let test = output::timed("compute", || {
+        permanova(&g.dm, &g.grouping, args.permutations, args.seed)
+    })?;
     report(test, &args, g, quiet)
 }
 
