@@ -239,6 +239,79 @@ impl FeatureTable {
         FeatureTable::from_csr(sample_ids, feature_ids, indptr, indices, out_values, origin)
     }
 
+    /// [`from_feature_rows`](FeatureTable::from_feature_rows) taking ownership, transposing in
+    /// place: elements are moved to their sample-major slots by following the permutation's
+    /// cycles, so the peak memory is the table plus one `u32` per value instead of two tables
+    /// (what lets a 1 GB text table be read within 2× of its sparse size).
+    pub fn from_feature_rows_owned(
+        sample_ids: Vec<String>,
+        feature_ids: Vec<String>,
+        feature_indptr: &[usize],
+        mut sample_indices: Vec<u32>,
+        mut values: Vec<f64>,
+        origin: &Location,
+    ) -> Result<FeatureTable> {
+        let nnz = values.len();
+        let n_samples = sample_ids.len();
+        if nnz > u32::MAX as usize
+            || feature_indptr.len() != feature_ids.len() + 1
+            || feature_indptr.last() != Some(&nnz)
+            || sample_indices.len() != nnz
+            || sample_indices.iter().any(|&s| s as usize >= n_samples)
+        {
+            return FeatureTable::from_feature_rows(
+                sample_ids,
+                feature_ids,
+                feature_indptr,
+                &sample_indices,
+                &values,
+                origin,
+            );
+        }
+        let mut indptr = vec![0usize; n_samples + 1];
+        for &s in &sample_indices {
+            indptr[s as usize + 1] += 1;
+        }
+        for i in 0..n_samples {
+            indptr[i + 1] += indptr[i];
+        }
+        let mut next = indptr.clone();
+        let mut dest = vec![0u32; nnz];
+        for (k, &s) in sample_indices.iter().enumerate() {
+            dest[k] = next[s as usize] as u32;
+            next[s as usize] += 1;
+        }
+        drop(next);
+        // Reuse the sample-index buffer for each element's feature index.
+        for f in 0..feature_ids.len() {
+            for slot in &mut sample_indices[feature_indptr[f]..feature_indptr[f + 1]] {
+                *slot = f as u32;
+            }
+        }
+        let mut features = sample_indices;
+        let mut visited = vec![0u64; nnz.div_ceil(64)];
+        for start in 0..nnz {
+            if visited[start / 64] >> (start % 64) & 1 == 1 {
+                continue;
+            }
+            let mut carry = (values[start], features[start]);
+            let mut at = start;
+            loop {
+                let to = dest[at] as usize;
+                visited[to / 64] |= 1 << (to % 64);
+                std::mem::swap(&mut carry.0, &mut values[to]);
+                std::mem::swap(&mut carry.1, &mut features[to]);
+                at = to;
+                if to == start {
+                    break;
+                }
+            }
+        }
+        drop(dest);
+        drop(visited);
+        FeatureTable::from_csr(sample_ids, feature_ids, indptr, features, values, origin)
+    }
+
     fn drop_explicit_zeros(&mut self) {
         if !self.values.contains(&0.0) {
             return;
