@@ -24,6 +24,7 @@ pub mod dysbiosis;
 pub mod enterotype;
 pub mod error;
 pub mod gmhi;
+pub mod pharmaco;
 pub mod profile;
 pub mod reference;
 pub mod signatures;

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod axis;
 pub mod beta;
 pub mod convert;
+pub mod drugs;
 pub mod ecology_args;
 pub mod inspect;
 pub mod kb;

@@ -6,6 +6,7 @@ CI links the dependency graph once.
 
 mod axis;
 mod common;
+mod drugs;
 mod ecology;
 mod formats;
 mod knowledge;
