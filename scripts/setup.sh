@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One-time set-up on a fresh Debian machine with the Rust toolchain: the Python packages the
-# conformance tests compare against (biom-format reads the BIOM files gutjoint writes).
-# Idempotent: quick when everything is already there.
+# One-time set-up on a fresh Debian machine with the Rust toolchain: what the conformance and
+# report tests compare against — Python's biom-format (must read the BIOM files gutjoint
+# writes) and Debian's chromium (renders the HTML report headless). Idempotent: quick when
+# everything is already there.
 set -euo pipefail
 if ! command -v cargo >/dev/null 2>&1; then
   echo "error: cargo is not installed; install Rust (https://rustup.rs) first" >&2
@@ -9,4 +10,12 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 if ! python3 -c "import biom, h5py" >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check "biom-format==2.1.18" h5py
+fi
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "note: chromium is not installed (needs root: apt-get install chromium); the report-rendering test will be skipped" >&2
+  fi
 fi

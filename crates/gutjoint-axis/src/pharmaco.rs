@@ -338,3 +338,87 @@ pub fn score_drugs(inputs: &DrugInputs<'_>) -> Vec<DrugCall> {
     }
     out
 }
+
+/// Summary of one (drug, interaction, enzyme) over groups: median capacity of the samples that
+/// were scored for it, and low/typical/high counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct DrugGroupSummary {
+    pub drug: String,
+    pub interaction: String,
+    pub enzyme: String,
+    pub evidence: String,
+    pub citation: String,
+    pub source: String,
+    pub median_capacity: Vec<(String, f64)>,
+    pub calls: Vec<(String, usize, usize, usize)>,
+    /// The call text of rows that carry no number (e.g. "no microbial metabolism reported").
+    pub statement: Option<String>,
+}
+
+pub fn summarize_by_group(
+    calls: &[DrugCall],
+    group_of: &HashMap<String, String>,
+    groups: &[String],
+) -> Vec<DrugGroupSummary> {
+    let mut order: Vec<(String, String, String)> = Vec::new();
+    let mut by: HashMap<(String, String, String), Vec<&DrugCall>> = HashMap::new();
+    for c in calls {
+        let key = (c.drug.clone(), c.interaction.clone(), c.enzyme.clone());
+        if !by.contains_key(&key) {
+            order.push(key.clone());
+        }
+        by.entry(key).or_default().push(c);
+    }
+    order
+        .into_iter()
+        .map(|key| {
+            let rows = &by[&key];
+            let first = rows[0];
+            let quantified = first.capacity.is_some() && first.source.starts_with("inferred");
+            let mut median_capacity = Vec::new();
+            let mut counts = Vec::new();
+            if quantified {
+                for g in groups {
+                    let mut v: Vec<f64> = rows
+                        .iter()
+                        .filter(|c| group_of.get(&c.sample_id) == Some(g))
+                        .filter_map(|c| c.capacity)
+                        .collect();
+                    if !v.is_empty() {
+                        median_capacity.push((g.clone(), crate::reference::median(&mut v)));
+                    }
+                    let of = |label: &str| {
+                        rows.iter()
+                            .filter(|c| group_of.get(&c.sample_id) == Some(g) && c.call == label)
+                            .count()
+                    };
+                    counts.push((g.clone(), of("low"), of("typical"), of("high")));
+                }
+            }
+            DrugGroupSummary {
+                drug: key.0.clone(),
+                interaction: key.1.clone(),
+                enzyme: key.2.clone(),
+                evidence: first.evidence.clone(),
+                citation: first.citation.clone(),
+                source: first.source.clone(),
+                median_capacity,
+                calls: counts,
+                statement: (!quantified).then(|| {
+                    if first.interaction == "drug_inhibits_bacteria" {
+                        let with = rows
+                            .iter()
+                            .filter(|c| c.call.starts_with("inhibited"))
+                            .count();
+                        format!(
+                            "{with} of {} samples carry species this drug inhibited in vitro",
+                            rows.len()
+                        )
+                    } else {
+                        first.call.clone()
+                    }
+                }),
+            }
+        })
+        .collect()
+}

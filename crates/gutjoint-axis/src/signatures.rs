@@ -252,3 +252,46 @@ pub fn signatures(
     }
     rows
 }
+
+/// `(group, samples on the reported side, informative samples)`.
+pub type GroupTally = (String, usize, usize);
+
+/// Per association, how many samples of each group lie on the reported side (`yes`) among the
+/// informative ones (`yes` or `no`; ties and n/a left out). Groups in `groups` order.
+pub fn tally(
+    rows: &[SignatureRow],
+    group_of: &HashMap<String, String>,
+    groups: &[String],
+) -> Vec<(String, Vec<GroupTally>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut counts: HashMap<String, HashMap<String, (usize, usize)>> = HashMap::new();
+    for r in rows {
+        if !counts.contains_key(&r.association) {
+            order.push(r.association.clone());
+        }
+        let per = counts.entry(r.association.clone()).or_default();
+        let Some(g) = group_of.get(&r.sample_id) else {
+            continue;
+        };
+        let c = per.entry(g.clone()).or_insert((0, 0));
+        match r.consistent {
+            "yes" => {
+                c.0 += 1;
+                c.1 += 1;
+            }
+            "no" => c.1 += 1,
+            _ => {}
+        }
+    }
+    order
+        .into_iter()
+        .map(|a| {
+            let per = &counts[&a];
+            let by = groups.iter().map(|g| {
+                let (y, n) = per.get(g).copied().unwrap_or((0, 0));
+                (g.clone(), y, n)
+            });
+            (a, by.collect())
+        })
+        .collect()
+}

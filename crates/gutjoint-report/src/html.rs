@@ -1,14 +1,17 @@
 //! The self-contained HTML report: inline CSS and SVG, printable, no script, no network.
 
 use crate::AnalysisResults;
-use crate::svg::{boxplot, escape, scatter, stacked_bars};
+use crate::svg::{boxplot, boxplot_with_line, escape, scatter, stacked_bars};
+use crate::{AlphaByGroup, PatientView};
 use std::fmt::Write as _;
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}\
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:2em}\
-.note{background:#fff4d6;border-left:4px solid #E69F00;padding:.6em 1em}.plots{display:flex;flex-wrap:wrap;gap:1em}\
+.note{background:#fff4d6;border-left:4px solid #E69F00;padding:.6em 1em}.plots{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;max-width:380px}figcaption{font-size:.85em;color:#555}\
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f0f4f8}\
-.num{text-align:right;font-variant-numeric:tabular-nums}footer{margin-top:3em;color:#666;font-size:.9em}\
+.num{text-align:right;font-variant-numeric:tabular-nums}.badge{display:inline-block;padding:0 .4em;border-radius:.3em;font-size:.85em;color:#fff}\
+.ev-human{background:#009E73}.ev-animal{background:#0072B2}.ev-in_vitro{background:#56B4E9}.ev-in_silico{background:#CC79A7}.ev-none{background:#999}\
+.patient{border:2px solid #0072B2;padding:.5em 1em;border-radius:.4em}footer{margin-top:3em;color:#666;font-size:.9em}\
 @media print{.plots{display:block}h2{break-after:avoid}}";
 
 fn fmt(v: f64) -> String {
@@ -38,6 +41,10 @@ pub fn render_html(r: &AnalysisResults) -> String {
         r.schema_version
     );
     h.push_str("<p class=\"note\" id=\"research-use\"><strong>Research software.</strong> This report describes microbiome data and compares groups; it is not a diagnosis and must not guide treatment on its own.</p>");
+
+    if let Some(p) = &r.patient {
+        patient_section(&mut h, p);
+    }
 
     // Data
     let t = &r.table;
@@ -177,6 +184,8 @@ pub fn render_html(r: &AnalysisResults) -> String {
     }
     h.push_str("</table><p>PERMANOVA tests whether group centroids differ; PERMDISP whether group spreads differ. A significant PERMANOVA with a significant PERMDISP may reflect dispersion rather than location.</p></section>");
 
+    domain_sections(&mut h, r);
+
     // Notes and methods
     if !r.notes.is_empty() {
         h.push_str("<section id=\"notes\"><h2>Notes</h2><ul>");
@@ -196,4 +205,250 @@ pub fn render_html(r: &AnalysisResults) -> String {
         r.inputs.seed
     );
     h
+}
+
+fn boxes(rows: &[AlphaByGroup]) -> Vec<(String, [f64; 5])> {
+    rows.iter()
+        .map(|a| (a.group.clone(), [a.min, a.q1, a.median, a.q3, a.max]))
+        .collect()
+}
+
+fn doi_link(doi: &str, text: &str) -> String {
+    if doi.is_empty() {
+        escape(text)
+    } else {
+        format!(
+            "<a href=\"https://doi.org/{}\">{}</a>",
+            escape(doi),
+            escape(text)
+        )
+    }
+}
+
+fn badge(evidence: &str) -> String {
+    let class = evidence.split([' ', '(']).next().unwrap_or("none");
+    format!(
+        "<span class=\"badge ev-{}\">{}</span>",
+        escape(class),
+        escape(evidence)
+    )
+}
+
+fn patient_section(h: &mut String, p: &PatientView) {
+    let _ = write!(
+        h,
+        "<section id=\"patient\" class=\"patient\"><h2>Sample {} ({})</h2><ul>",
+        escape(&p.sample_id),
+        escape(&p.group)
+    );
+    if let Some(g) = p.gmhi {
+        let _ = write!(
+            h,
+            "<li>GMHI {} ({})</li>",
+            fmt(g),
+            if g > 0.0 {
+                "more health-prevalent than health-scarce species"
+            } else {
+                "health-scarce species outweigh health-prevalent ones"
+            }
+        );
+    }
+    if let (Some(d), Some(pc)) = (p.dysbiosis, p.dysbiosis_percentile) {
+        let flag = if p.dysbiosis_flag == Some(true) {
+            " — above the reference's 90th percentile"
+        } else {
+            ""
+        };
+        let _ = write!(
+            h,
+            "<li>Dysbiosis {} (percentile {:.0} of the healthy reference{flag})</li>",
+            fmt(d),
+            pc
+        );
+    }
+    if let Some((taxon, share)) = &p.dominant_taxon {
+        let _ = write!(
+            h,
+            "<li>Most abundant taxon: <i>{}</i> at {:.1}%</li>",
+            escape(taxon),
+            share * 100.0
+        );
+    }
+    if !p.top_deviating_taxa.is_empty() {
+        let list: Vec<String> = p
+            .top_deviating_taxa
+            .iter()
+            .map(|(t, z)| format!("<i>{}</i> ({z:+.1} SD)", escape(t)))
+            .collect();
+        let _ = write!(
+            h,
+            "<li>Taxa deviating most from the reference (CLR z-scores): {}</li>",
+            list.join(", ")
+        );
+    }
+    h.push_str("</ul>");
+    if !p.consistent_signatures.is_empty() {
+        h.push_str("<p>Literature associations this sample points along (abundance on the reported side of the healthy median):</p><table><tr><th>taxon</th><th>disease</th><th>reported</th><th>percentile</th><th>study</th></tr>");
+        for (taxon, disease, direction, pc, cite, doi) in &p.consistent_signatures {
+            let _ = write!(
+                h,
+                "<tr><td><i>{}</i></td><td>{}</td><td>{}</td><td class=\"num\">{pc:.0}</td><td>{}</td></tr>",
+                escape(taxon),
+                escape(disease),
+                escape(direction),
+                doi_link(doi, cite)
+            );
+        }
+        h.push_str("</table>");
+    }
+    if !p.drugs.is_empty() {
+        h.push_str("<p>This sample's drugs and its bacteria:</p><table><tr><th>drug</th><th>interaction</th><th>capacity</th><th>call</th><th>source</th></tr>");
+        for (drug, interaction, capacity, call, cite) in &p.drugs {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                escape(drug),
+                escape(interaction),
+                capacity.map_or("—".into(), fmt),
+                escape(call),
+                escape(cite)
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<p><em>A description of one microbiome profile against references; not a diagnosis.</em></p></section>");
+}
+
+fn domain_sections(h: &mut String, r: &AnalysisResults) {
+    if let Some(g) = &r.gmhi {
+        h.push_str("<section id=\"gmhi\"><h2>Gut Microbiome Health Index</h2><p>GMHI (Gupta et al. 2020): log10 ratio of the collective abundance of 7 health-prevalent to 43 health-scarce species; above 0 leans healthy.</p>");
+        h.push_str(&boxplot_with_line(
+            &boxes(&g.groups),
+            "GMHI",
+            Some((0.0, "GMHI = 0")),
+        ));
+        h.push_str("</section>");
+    }
+    if let Some(d) = &r.dysbiosis {
+        let _ = write!(
+            h,
+            "<section id=\"dysbiosis\"><h2>Dysbiosis</h2><p>Median Bray–Curtis distance to the healthy samples of reference <b>{}</b> (population {}, {} level); dashed line: the reference's own 90th percentile, above which a sample is flagged. A reference is only as good as its match to the samples' population.</p>",
+            escape(&d.reference),
+            escape(&d.population),
+            escape(&d.rank)
+        );
+        h.push_str(&boxplot_with_line(
+            &boxes(&d.by_group),
+            "dysbiosis score",
+            Some((d.threshold, "reference 90th percentile")),
+        ));
+        h.push_str("<table><tr><th>group</th><th>flagged</th></tr>");
+        for f in &d.flagged {
+            let n = r
+                .groups
+                .iter()
+                .find(|g| g.group == f.group)
+                .map_or(0, |g| g.samples);
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td class=\"num\">{} of {n}</td></tr>",
+                escape(&f.group),
+                f.samples
+            );
+        }
+        h.push_str("</table></section>");
+    }
+    if let Some(sig) = &r.signatures {
+        let groups: Vec<String> = r.groups.iter().map(|g| g.group.clone()).collect();
+        let _ = write!(
+            h,
+            "<section id=\"signatures\"><h2>Arthritis signatures</h2><p>Cited taxon–disease associations ({}) re-tested here: the share of each group's samples whose abundance lies on the reported side of the healthy median of reference {} (ties and unreadable ranks left out). Study populations differ from this cohort's; never a diagnosis.</p><table><tr><th>taxon</th><th>disease</th><th>reported</th><th>study population</th><th>study</th>",
+            escape(&sig.diseases.join(", ")),
+            escape(&sig.reference)
+        );
+        for g in &groups {
+            let _ = write!(h, "<th>{}</th>", escape(g));
+        }
+        h.push_str("</tr>");
+        for row in &sig.rows {
+            let _ = write!(
+                h,
+                "<tr><td><i>{}</i></td><td>{}</td><td>{}</td><td>{}</td><td>{} <small>({})</small></td>",
+                escape(&row.taxon),
+                escape(&row.disease),
+                escape(&row.reported_direction),
+                escape(&row.population),
+                doi_link(&row.doi, &row.citation),
+                escape(&row.confidence)
+            );
+            for g in &groups {
+                match row.by_group.iter().find(|(name, _, _)| name == g) {
+                    Some((_, k, n)) if *n > 0 => {
+                        let _ = write!(
+                            h,
+                            "<td class=\"num\">{:.0}% <small>({k}/{n})</small></td>",
+                            100.0 * *k as f64 / *n as f64
+                        );
+                    }
+                    _ => h.push_str("<td class=\"num\">—</td>"),
+                }
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</table></section>");
+    }
+    if let Some(drugs) = &r.drugs {
+        h.push_str("<section id=\"drugs\"><h2>Drugs and gut bacteria</h2><p>For each drug and mechanism: the community's capacity (abundance-weighted share of species whose AGORA2 strains carry the enzyme), median per group, and calls against the healthy reference's 10th–90th percentile band. Research use: evidence graded, never a prescription aid.</p><table><tr><th>drug</th><th>interaction</th><th>enzyme</th><th>evidence</th><th>median capacity by group</th><th>low / typical / high</th><th>source</th></tr>");
+        for d in drugs {
+            let medians = if d.median_capacity.is_empty() {
+                d.statement
+                    .clone()
+                    .map(|s| escape(&s))
+                    .unwrap_or_else(|| "—".into())
+            } else {
+                d.median_capacity
+                    .iter()
+                    .map(|(g, m)| format!("{}: {}", escape(g), fmt(*m)))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let calls = d
+                .calls
+                .iter()
+                .map(|(g, l, t, hi)| format!("{}: {l} / {t} / {hi}", escape(g)))
+                .collect::<Vec<_>>()
+                .join("<br>");
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{medians}</td><td>{}</td><td>{}</td></tr>",
+                escape(&d.drug),
+                escape(&d.interaction),
+                escape(&d.enzyme),
+                badge(&d.evidence),
+                if calls.is_empty() {
+                    "—".into()
+                } else {
+                    calls
+                },
+                escape(&d.citation)
+            );
+        }
+        h.push_str("</table></section>");
+    }
+    if !r.therapy_notes.is_empty() {
+        h.push_str("<section id=\"therapy\"><h2>Therapy and the microbiome: what is known</h2><table><tr><th>therapy</th><th>effect</th><th>direction</th><th>evidence</th><th>study</th></tr>");
+        for t in &r.therapy_notes {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} ({})</td><td>{}</td></tr>",
+                escape(&t.therapy),
+                escape(&t.effect),
+                escape(&t.direction),
+                badge(&t.evidence),
+                escape(&t.confidence),
+                doi_link(&t.doi, &t.citation)
+            );
+        }
+        h.push_str("</table></section>");
+    }
 }

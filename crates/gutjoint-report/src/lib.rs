@@ -38,8 +38,104 @@ pub struct AnalysisResults {
     pub permanova: Option<PermutationTest>,
     pub permdisp: Option<PermutationTest>,
     pub composition: Composition,
+    /// GMHI by group (species-level profiles only).
+    pub gmhi: Option<ScoreByGroup>,
+    /// Dysbiosis against a healthy reference, by group.
+    pub dysbiosis: Option<DysbiosisSection>,
+    /// Literature associations re-tested in this cohort.
+    pub signatures: Option<SignatureSection>,
+    /// Drug–microbe capacities by group.
+    pub drugs: Option<Vec<DrugSummary>>,
+    /// What is known of the cohort's drugs and the microbiome (knowledge base rows).
+    pub therapy_notes: Vec<TherapyNote>,
+    /// One-patient view (`--sample`).
+    pub patient: Option<PatientView>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
+}
+
+/// A per-sample score summarised per group.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoreByGroup {
+    pub score: String,
+    pub groups: Vec<AlphaByGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DysbiosisSection {
+    pub reference: String,
+    pub population: String,
+    pub rank: String,
+    /// The reference's 90th percentile of leave-one-out scores: the flag threshold.
+    pub threshold: f64,
+    pub by_group: Vec<AlphaByGroup>,
+    pub flagged: Vec<GroupCount>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureSection {
+    pub reference: String,
+    pub diseases: Vec<String>,
+    pub rows: Vec<SignatureSummary>,
+}
+
+/// One association: how many samples of each group lie on the reported side of the healthy median.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureSummary {
+    pub association: String,
+    pub taxon: String,
+    pub disease: String,
+    pub reported_direction: String,
+    pub population: String,
+    pub citation: String,
+    pub doi: String,
+    pub confidence: String,
+    /// `(group, on reported side, informative samples)`.
+    pub by_group: Vec<(String, usize, usize)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DrugSummary {
+    pub drug: String,
+    pub interaction: String,
+    pub enzyme: String,
+    pub evidence: String,
+    pub citation: String,
+    pub source: String,
+    /// Median capacity per group, when the mechanism is quantifiable.
+    pub median_capacity: Vec<(String, f64)>,
+    /// `(group, low, typical, high)` call counts.
+    pub calls: Vec<(String, usize, usize, usize)>,
+    /// For rows that are not quantifiable: what the knowledge base says.
+    pub statement: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TherapyNote {
+    pub therapy: String,
+    pub direction: String,
+    pub effect: String,
+    pub evidence: String,
+    pub confidence: String,
+    pub citation: String,
+    pub doi: String,
+}
+
+/// Where one sample sits.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatientView {
+    pub sample_id: String,
+    pub group: String,
+    pub gmhi: Option<f64>,
+    pub dysbiosis: Option<f64>,
+    pub dysbiosis_percentile: Option<f64>,
+    pub dysbiosis_flag: Option<bool>,
+    pub top_deviating_taxa: Vec<(String, f64)>,
+    /// Associations this sample points along: `(taxon, disease, direction, percentile, citation, doi)`.
+    pub consistent_signatures: Vec<(String, String, String, f64, String, String)>,
+    /// `(drug, interaction, capacity, call, citation)`.
+    pub drugs: Vec<(String, String, Option<f64>, String, String)>,
+    pub dominant_taxon: Option<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -99,8 +99,22 @@ fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
 
 /// Box plots from precomputed five-number summaries, one per group.
 pub fn boxplot(boxes: &[(String, [f64; 5])], y_label: &str) -> String {
+    boxplot_with_line(boxes, y_label, None)
+}
+
+/// Box plots with an optional dashed horizontal reference line (e.g. a flag threshold).
+pub fn boxplot_with_line(
+    boxes: &[(String, [f64; 5])],
+    y_label: &str,
+    line: Option<(f64, &str)>,
+) -> String {
     let (w, h, left, bottom, top) = (360.0, 300.0, 60.0, 40.0, 15.0);
-    let (y0, y1) = range(boxes.iter().flat_map(|b| [b.1[0], b.1[4]]));
+    let (y0, y1) = range(
+        boxes
+            .iter()
+            .flat_map(|b| [b.1[0], b.1[4]])
+            .chain(line.map(|l| l.0)),
+    );
     let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
     let slot = (w - left - 10.0) / boxes.len().max(1) as f64;
     let mut s = format!(
@@ -160,6 +174,21 @@ pub fn boxplot(boxes: &[(String, [f64; 5])], y_label: &str) -> String {
         (top + h - bottom) / 2.0,
         escape(y_label)
     );
+    if let Some((value, label)) = line {
+        let y = sy(value);
+        let _ = write!(
+            s,
+            "<line x1=\"{left}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\" stroke=\"#D55E00\" stroke-dasharray=\"5,4\"/>",
+            w - 10.0
+        );
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#D55E00\">{}</text>",
+            w - 12.0,
+            y - 4.0,
+            escape(label)
+        );
+    }
     s.push_str("</svg>");
     s
 }

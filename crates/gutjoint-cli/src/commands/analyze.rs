@@ -11,6 +11,7 @@ use gutjoint_report::{
     SCHEMA_VERSION, five_numbers, render_html,
 };
 use gutjoint_table::{FeatureTable, Rank, read_metadata_file, summarize};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +45,22 @@ pub struct Args {
     /// Seed for every permutation.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Healthy reference for dysbiosis, signatures and drug calls (file or built-in name;
+    /// default: gmhi-healthy for species-level tables, gespic-healthy for genus-level ones).
+    #[arg(long, value_name = "REF")]
+    pub reference: Option<String>,
+    /// Population of the reference to compare with.
+    #[arg(long, value_name = "P")]
+    pub population: Option<String>,
+    /// Metadata column listing each sample's drugs (scored for drug–microbe interactions).
+    #[arg(long, value_name = "COL")]
+    pub medication_column: Option<String>,
+    /// Drugs to score for every sample ("what would these bacteria do to …"), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "D1,D2")]
+    pub drugs: Vec<String>,
+    /// One-patient view of this sample at the top of the report.
+    #[arg(long, value_name = "ID")]
+    pub sample: Option<String>,
     /// Report title.
     #[arg(long, default_value = "gutjoint report")]
     pub title: String,
@@ -85,18 +102,55 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             table.display()
         );
     }
-    let analyze = Args {
-        input: TableArgs { table: vec![table], format: None, samples_as_rows: false, rank: None, taxonomy: None },
-        metadata: Some(data.join("demo/gmhi_arthritis_metadata.tsv")),
-        group: Some("group".into()),
-        metric: "braycurtis".into(),
-        tree: None,
-        permutations: args.permutations,
-        seed: args.seed,
-        title: "gutjoint demo — gut microbiome in ankylosing spondylitis, rheumatoid arthritis and health (GMHI validation profiles)".into(),
-        output: args.output,
-    };
-    run(analyze, quiet)
+    let common =
+        |table: PathBuf, metadata: PathBuf, title: &str, output: PathBuf, drugs: Vec<String>| {
+            Args {
+                input: TableArgs {
+                    table: vec![table],
+                    format: None,
+                    samples_as_rows: false,
+                    rank: None,
+                    taxonomy: None,
+                },
+                metadata: Some(metadata),
+                group: Some("group".into()),
+                metric: "braycurtis".into(),
+                tree: None,
+                reference: None,
+                population: None,
+                medication_column: None,
+                drugs,
+                sample: None,
+                permutations: args.permutations,
+                seed: args.seed,
+                title: title.into(),
+                output,
+            }
+        };
+    // 1. GMHI validation profiles: AS, RA and healthy stool metagenomes (MetaPhlAn2 species).
+    run(
+        common(
+            table,
+            data.join("demo/gmhi_arthritis_metadata.tsv"),
+            "gutjoint demo — gut microbiome in ankylosing spondylitis, rheumatoid arthritis and health (GMHI validation profiles)",
+            args.output.clone(),
+            ["sulfasalazine", "methotrexate", "diclofenac", "filgotinib"]
+                .map(String::from)
+                .to_vec(),
+        ),
+        quiet,
+    )?;
+    // 2. GESPIC: German axSpA, uveitis, Crohn's and healthy controls (16S genus bins).
+    run(
+        common(
+            data.join("data/gespic/gespic_genus.tsv"),
+            data.join("data/gespic/gespic_metadata.tsv"),
+            "gutjoint demo — German Spondyloarthritis Inception Cohort (GESPIC, 16S genus level)",
+            args.output.join("gespic"),
+            Vec::new(),
+        ),
+        quiet,
+    )
 }
 
 fn step(quiet: bool, what: &str) {
@@ -248,6 +302,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     step(quiet, "composition");
     let composition = composition(&table, &grouping, &mut notes);
 
+    let labels_of: std::collections::HashMap<String, String> = table
+        .sample_ids()
+        .iter()
+        .zip(&grouping.labels)
+        .map(|(id, l)| (id.clone(), grouping.names[*l].clone()))
+        .collect();
+    let domain = domain(&args, &table, &grouping, &labels_of, quiet, &mut notes);
+
     let results = AnalysisResults {
         schema_version: SCHEMA_VERSION,
         software: output::generated_by(),
@@ -270,12 +332,25 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         permanova: perm,
         permdisp: disp,
         composition,
+        gmhi: domain.gmhi,
+        dysbiosis: domain.dysbiosis,
+        signatures: domain.signatures,
+        drugs: domain.drugs,
+        therapy_notes: domain.therapy_notes,
+        patient: domain.patient,
         methods: vec![
             format!("Alpha diversity: {} as scikit-bio 0.7 (Shannon with natural logarithm).", metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")),
             format!("Beta diversity: {} between all analysed samples; PCoA by full eigendecomposition of the Gower-centred matrix (scikit-bio's eigh method).", metric.name()),
             format!("PERMANOVA (Anderson 2001) pseudo-F with {} permutations, seed {}, p = (hits + 1)/(permutations + 1).", args.permutations, args.seed),
             format!("PERMDISP (Anderson 2006): distances to each group's spatial median in the first 10 PCoA axes, one-way ANOVA F, {} permutations.", args.permutations),
             "Composition: features collapsed to genus when lineages allow; mean relative abundance per group; the ten largest genera overall are shown, the rest pooled as 'other'.".into(),
+            "GMHI: Gupta et al. 2020 (Nat Commun 11:4635), the authors' method (unclassified and viral rows dropped, renormalised, values < 1e-5 zeroed).".into(),
+            format!(
+                "Dysbiosis: median Bray–Curtis distance to the healthy samples of the reference{}, percentile among the reference's leave-one-out scores, flag above its 90th percentile (Lloyd-Price et al. 2019, Nature 569:655).",
+                domain.reference_label.as_deref().map(|r| format!(" {r}")).unwrap_or_default()
+            ),
+            "Signatures: cited taxon–disease associations of the embedded knowledge base; a sample's abundance percentile among the reference's healthy samples (mid-rank, itself excluded), 'yes' when on the reported side of the median.".into(),
+            "Drugs: capacity = Σ species abundance × fraction of its AGORA2 strains carrying the enzyme (Heinken et al. 2023); calls against the reference's 10th–90th percentiles; in-vitro inhibition from Maier et al. 2018.".into(),
             format!("Software: {}; results schema {SCHEMA_VERSION}.", output::generated_by()),
         ],
         notes,
@@ -373,4 +448,472 @@ fn composition(table: &FeatureTable, grouping: &Grouping, notes: &mut Vec<String
         groups: grouping.names.clone(),
         means: rows,
     }
+}
+
+/// The domain sections: each runs when the inputs allow and records a note when it cannot.
+struct Domain {
+    gmhi: Option<gutjoint_report::ScoreByGroup>,
+    dysbiosis: Option<gutjoint_report::DysbiosisSection>,
+    signatures: Option<gutjoint_report::SignatureSection>,
+    drugs: Option<Vec<gutjoint_report::DrugSummary>>,
+    therapy_notes: Vec<gutjoint_report::TherapyNote>,
+    patient: Option<gutjoint_report::PatientView>,
+    reference_label: Option<String>,
+}
+
+fn by_group(values: &[f64], grouping: &Grouping, metric: &str) -> Vec<AlphaByGroup> {
+    grouping
+        .names
+        .iter()
+        .enumerate()
+        .filter_map(|(g, name)| {
+            let vs: Vec<f64> = values
+                .iter()
+                .zip(&grouping.labels)
+                .filter(|(_, l)| **l == g)
+                .map(|(v, _)| *v)
+                .collect();
+            five_numbers(&vs).map(|f| AlphaByGroup {
+                metric: metric.into(),
+                group: name.clone(),
+                n: vs.len(),
+                min: f[0],
+                q1: f[1],
+                median: f[2],
+                q3: f[3],
+                max: f[4],
+            })
+        })
+        .collect()
+}
+
+fn domain(
+    args: &Args,
+    table: &FeatureTable,
+    grouping: &Grouping,
+    labels_of: &std::collections::HashMap<String, String>,
+    quiet: bool,
+    notes: &mut Vec<String>,
+) -> Domain {
+    use gutjoint_axis::KeyedProfiles;
+    let mut d = Domain {
+        gmhi: None,
+        dysbiosis: None,
+        signatures: None,
+        drugs: None,
+        therapy_notes: Vec::new(),
+        patient: None,
+        reference_label: None,
+    };
+    let species_level = table.ranks_present().contains(&Rank::Species);
+    let patient_index = args
+        .sample
+        .as_ref()
+        .and_then(|id| table.sample_ids().iter().position(|s| s == id));
+    if let (Some(id), None) = (&args.sample, patient_index) {
+        notes.push(format!(
+            "--sample {id}: no such sample among the analysed ones"
+        ));
+    }
+    let mut patient = patient_index.map(|s| gutjoint_report::PatientView {
+        sample_id: table.sample_ids()[s].clone(),
+        group: labels_of
+            .get(&table.sample_ids()[s])
+            .cloned()
+            .unwrap_or_default(),
+        gmhi: None,
+        dysbiosis: None,
+        dysbiosis_percentile: None,
+        dysbiosis_flag: None,
+        top_deviating_taxa: Vec::new(),
+        consistent_signatures: Vec::new(),
+        drugs: Vec::new(),
+        dominant_taxon: None,
+    });
+
+    // GMHI
+    if species_level {
+        step(quiet, "GMHI");
+        let r = gutjoint_axis::gmhi::gmhi(table);
+        if r.mh_species_in_table + r.mn_species_in_table > 0 {
+            let values: Vec<f64> = r.scores.iter().map(|s| s.gmhi).collect();
+            d.gmhi = Some(gutjoint_report::ScoreByGroup {
+                score: "gmhi".into(),
+                groups: by_group(&values, grouping, "gmhi"),
+            });
+            if let (Some(p), Some(s)) = (patient.as_mut(), patient_index) {
+                p.gmhi = Some(values[s]);
+            }
+        } else {
+            notes.push("GMHI not computed: none of its 50 marker species is in the table".into());
+        }
+    }
+
+    // Reference, dysbiosis
+    let reference_name = args.reference.clone().unwrap_or_else(|| {
+        if species_level {
+            "gmhi-healthy".into()
+        } else {
+            "gespic-healthy".into()
+        }
+    });
+    let reference = match super::axis::load_reference(&reference_name, true) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            notes.push(format!("reference '{reference_name}' unavailable: {e:#}"));
+            None
+        }
+    };
+    let kb = gutjoint_knowledge::KnowledgeBase::embedded().ok();
+    if let Some(reference) = &reference {
+        step(quiet, "dysbiosis");
+        let result = KeyedProfiles::from_table(table, reference.rank())
+            .map_err(anyhow::Error::from)
+            .and_then(|p| {
+                Ok(gutjoint_axis::dysbiosis::dysbiosis(
+                    &p,
+                    reference,
+                    args.population.as_deref(),
+                    5,
+                )?)
+            });
+        match result {
+            Ok(r) => {
+                let values: Vec<f64> = r.scores.iter().map(|s| s.dysbiosis).collect();
+                let flagged = grouping
+                    .names
+                    .iter()
+                    .enumerate()
+                    .map(|(g, name)| GroupCount {
+                        group: name.clone(),
+                        samples: r
+                            .scores
+                            .iter()
+                            .zip(&grouping.labels)
+                            .filter(|(s, l)| **l == g && s.flag)
+                            .count(),
+                    })
+                    .collect();
+                d.reference_label = Some(format!("{}:{}", r.reference, r.population));
+                if let (Some(p), Some(s)) = (patient.as_mut(), patient_index) {
+                    let row = &r.scores[s];
+                    p.dysbiosis = Some(row.dysbiosis);
+                    p.dysbiosis_percentile = Some(row.percentile);
+                    p.dysbiosis_flag = Some(row.flag);
+                    p.top_deviating_taxa = row.top_deviating_taxa.clone();
+                }
+                d.dysbiosis = Some(gutjoint_report::DysbiosisSection {
+                    reference: r.reference.clone(),
+                    population: r.population.clone(),
+                    rank: r.rank.clone(),
+                    threshold: r.threshold,
+                    by_group: by_group(&values, grouping, "dysbiosis"),
+                    flagged,
+                });
+                if r.mean_shared_abundance < 0.5 {
+                    notes.push(format!(
+                        "on average only {:.0}% of a sample's abundance is in taxa the reference has: dysbiosis distances are inflated by method differences",
+                        100.0 * r.mean_shared_abundance
+                    ));
+                }
+            }
+            Err(e) => notes.push(format!("dysbiosis was not scored: {e:#}")),
+        }
+        if let (Some(p), Some(s)) = (patient.as_mut(), patient_index)
+            && let Ok(prof) = KeyedProfiles::from_table(table, reference.rank())
+        {
+            let call = &gutjoint_axis::dominance::dominance(
+                &prof,
+                gutjoint_axis::dominance::DEFAULT_THRESHOLD,
+            )[s];
+            p.dominant_taxon = Some((call.top_taxon.clone(), call.share));
+        }
+    }
+
+    // Signatures
+    if let (Some(kb), Some(reference)) = (&kb, &reference) {
+        step(quiet, "arthritis signatures");
+        let diseases: Vec<String> = grouping
+            .names
+            .iter()
+            .filter_map(|g| {
+                let a = kb.disease(g);
+                a.suggestion
+                    .is_none()
+                    .then_some(a.disease)
+                    .flatten()
+                    .map(|x| x.to_string())
+            })
+            .collect();
+        // Ankylosing spondylitis is the radiographic form of axial spondyloarthritis: an axSpA
+        // cohort is compared with the AS literature too.
+        let mut diseases = diseases;
+        if diseases.iter().any(|d| d == "axSpA") && !diseases.iter().any(|d| d == "AS") {
+            diseases.push("AS".into());
+        }
+        let rows = gutjoint_axis::signatures::signatures(
+            kb,
+            table,
+            &diseases,
+            Some((reference, args.population.as_deref())),
+            None,
+        );
+        let tallies = gutjoint_axis::signatures::tally(&rows, labels_of, &grouping.names);
+        let mut summaries = Vec::new();
+        for (association, by) in tallies {
+            let Some(first) = rows.iter().find(|r| r.association == association) else {
+                continue;
+            };
+            if by.iter().all(|(_, _, n)| *n == 0) {
+                continue;
+            }
+            let a = kb.taxon_disease().iter().find(|t| t.id == association);
+            summaries.push(gutjoint_report::SignatureSummary {
+                association: association.clone(),
+                taxon: first.taxon.clone(),
+                disease: first.disease.clone(),
+                reported_direction: first.reported_direction.clone(),
+                population: a
+                    .and_then(|t| t.population.clone())
+                    .unwrap_or_else(|| "not stated".into()),
+                citation: first.citation.clone(),
+                doi: first.doi.clone(),
+                confidence: first.confidence.clone(),
+                by_group: by,
+            });
+        }
+        if let (Some(p), Some(s)) = (patient.as_mut(), patient_index) {
+            let id = &table.sample_ids()[s];
+            p.consistent_signatures = rows
+                .iter()
+                .filter(|r| &r.sample_id == id && r.consistent == "yes")
+                .map(|r| {
+                    (
+                        r.taxon.clone(),
+                        r.disease.clone(),
+                        r.reported_direction.clone(),
+                        r.percentile.unwrap_or(f64::NAN),
+                        r.citation.clone(),
+                        r.doi.clone(),
+                    )
+                })
+                .collect();
+        }
+        d.signatures = Some(gutjoint_report::SignatureSection {
+            reference: d
+                .reference_label
+                .clone()
+                .unwrap_or_else(|| reference.name.clone()),
+            diseases: if diseases.is_empty() {
+                vec!["all".into()]
+            } else {
+                diseases
+            },
+            rows: summaries,
+        });
+    }
+
+    // Drugs
+    let wants_drugs = !args.drugs.is_empty() || args.medication_column.is_some();
+    if wants_drugs && let Some(kb) = &kb {
+        step(quiet, "drug–microbe interactions");
+        match drug_section(
+            args,
+            kb,
+            table,
+            grouping,
+            labels_of,
+            reference.as_ref(),
+            patient_index,
+            notes,
+        ) {
+            Ok((summaries, therapy, patient_drugs)) => {
+                d.drugs = Some(summaries);
+                d.therapy_notes = therapy;
+                if let Some(p) = patient.as_mut() {
+                    p.drugs = patient_drugs;
+                }
+            }
+            Err(e) => notes.push(format!("drug–microbe interactions were not scored: {e:#}")),
+        }
+    }
+    d.patient = patient;
+    d
+}
+
+type DrugSection = (
+    Vec<gutjoint_report::DrugSummary>,
+    Vec<gutjoint_report::TherapyNote>,
+    Vec<(String, String, Option<f64>, String, String)>,
+);
+
+#[allow(clippy::too_many_arguments)]
+fn drug_section(
+    args: &Args,
+    kb: &gutjoint_knowledge::KnowledgeBase,
+    table: &FeatureTable,
+    grouping: &Grouping,
+    labels_of: &std::collections::HashMap<String, String>,
+    reference: Option<&gutjoint_axis::reference::Reference>,
+    patient_index: Option<usize>,
+    notes: &mut Vec<String>,
+) -> Result<DrugSection> {
+    use gutjoint_axis::KeyedProfiles;
+    use gutjoint_axis::pharmaco::{
+        CarriageIndex, DrugInputs, band, enzyme_capacity, score_drugs, summarize_by_group,
+    };
+    if !table.ranks_present().contains(&Rank::Species) {
+        bail!("drug–microbe capacity needs species-level profiles");
+    }
+    let dir = std::env::var_os("GUTJOINT_KNOWLEDGE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge"));
+    let data = gutjoint_knowledge::KnowledgeBase::load_pharmaco_dir(&dir)?;
+    let profiles = KeyedProfiles::from_table(table, Some(Rank::Species))?;
+    let n = profiles.sample_ids.len();
+    let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
+    for name in &args.drugs {
+        match kb.resolve_drug(name.trim()) {
+            Ok(drug) => per_sample
+                .iter_mut()
+                .for_each(|v| v.push(drug.drug.clone())),
+            Err(s) => notes.push(format!(
+                "drug '{name}' is unknown{}",
+                s.suggestion
+                    .map(|x| format!("; did you mean '{x}'?"))
+                    .unwrap_or_default()
+            )),
+        }
+    }
+    if let (Some(md_path), Some(column)) = (&args.metadata, &args.medication_column) {
+        let md = read_metadata_file(md_path)?;
+        let col = md
+            .column(column)
+            .with_context(|| format!("no medication column '{column}' in {}", md_path.display()))?;
+        let index = md.index();
+        let mut unknown = std::collections::BTreeSet::new();
+        for (s, id) in profiles.sample_ids.iter().enumerate() {
+            let Some(text) = index.get(id.as_str()).and_then(|&r| col.text(r)) else {
+                continue;
+            };
+            for name in text.split([',', ';', '/', '+']).map(str::trim).filter(|x| {
+                !x.is_empty()
+                    && !matches!(
+                        x.to_ascii_lowercase().as_str(),
+                        "none" | "no" | "na" | "-" | "0"
+                    )
+            }) {
+                match kb.resolve_drug(name) {
+                    Ok(drug) if !per_sample[s].contains(&drug.drug) => {
+                        per_sample[s].push(drug.drug.clone())
+                    }
+                    Ok(_) => {}
+                    Err(_) => {
+                        unknown.insert(name.to_string());
+                    }
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            notes.push(format!(
+                "medications not in the knowledge base (not scored): {}",
+                unknown.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    let index = CarriageIndex::new(kb, &data);
+    let mut bands = BTreeMap::new();
+    if let Some(r) = reference.filter(|r| r.rank() == Some(Rank::Species))
+        && let Ok(pop) = r.population(None)
+    {
+        let ref_profiles = KeyedProfiles {
+            rank: Some(Rank::Species),
+            sample_ids: pop.sample_ids.clone(),
+            keys: pop.keys.clone(),
+            rows: pop.profiles.clone(),
+        };
+        for column in kb
+            .drug_microbe()
+            .iter()
+            .filter_map(|m| m.agora2_column.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+        {
+            let caps: Vec<f64> = enzyme_capacity(kb, &index, &ref_profiles, &column)
+                .iter()
+                .map(|c| c.capacity)
+                .collect();
+            if let Some(b) = band(&caps) {
+                bands.insert(column, b);
+            }
+        }
+    }
+    let calls = score_drugs(&DrugInputs {
+        kb,
+        data: &data,
+        index: &index,
+        profiles: &profiles,
+        drugs: &per_sample,
+        bands: &bands,
+        measured: None,
+    });
+    let summaries = summarize_by_group(&calls, labels_of, &grouping.names)
+        .into_iter()
+        .map(|s| gutjoint_report::DrugSummary {
+            drug: s.drug,
+            interaction: s.interaction,
+            enzyme: s.enzyme,
+            evidence: s.evidence,
+            citation: s.citation,
+            source: s.source,
+            median_capacity: s.median_capacity,
+            calls: s.calls,
+            statement: s.statement,
+        })
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut therapy = Vec::new();
+    let drugs: std::collections::BTreeSet<&String> = per_sample.iter().flatten().collect();
+    for drug in drugs {
+        for t in kb.therapy(drug).therapy_effects {
+            if seen.insert(t.id.clone()) {
+                let c = &t.citation;
+                therapy.push(gutjoint_report::TherapyNote {
+                    therapy: t.therapy.clone(),
+                    direction: t.direction.to_string(),
+                    effect: t.effect.clone(),
+                    evidence: t.evidence.to_string(),
+                    confidence: t.confidence.to_string(),
+                    citation: [
+                        c.first_author.clone(),
+                        c.year.map(|y| y.to_string()),
+                        c.journal.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                    doi: c.doi.clone().unwrap_or_default(),
+                });
+            }
+        }
+    }
+    let patient_drugs = patient_index
+        .map(|s| {
+            let id = &profiles.sample_ids[s];
+            calls
+                .iter()
+                .filter(|c| &c.sample_id == id)
+                .map(|c| {
+                    (
+                        c.drug.clone(),
+                        c.interaction.clone(),
+                        c.capacity,
+                        c.call.clone(),
+                        c.citation.clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((summaries, therapy, patient_drugs))
 }

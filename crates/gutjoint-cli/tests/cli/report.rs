@@ -71,6 +71,11 @@ fn demo_report_is_complete_and_deterministic() {
         "composition",
         "alpha",
         "beta",
+        "gmhi",
+        "dysbiosis",
+        "signatures",
+        "drugs",
+        "therapy",
         "methods",
     ] {
         assert!(
@@ -80,9 +85,45 @@ fn demo_report_is_complete_and_deterministic() {
     }
     assert_eq!(
         html.matches("<svg").count(),
-        6,
-        "composition, four alpha box plots, PCoA"
+        8,
+        "composition, four alpha box plots, PCoA, GMHI, dysbiosis"
     );
+    // GMHI per group in the report equals `gutjoint gmhi` on the same samples.
+    let gmhi = ok([
+        "gmhi",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--quiet",
+    ]);
+    let md = std::fs::read_to_string(repo().join("examples/demo/gmhi_arthritis_metadata.tsv"))
+        .expect("md");
+    let ra: std::collections::HashSet<&str> = md
+        .lines()
+        .filter(|l| l.split('\t').nth(1) == Some("RA"))
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
+    let mut ra_gmhi: Vec<f64> = gmhi
+        .lines()
+        .skip(1)
+        .filter(|l| ra.contains(l.split('\t').next().unwrap_or("")))
+        .map(|l| l.split('\t').nth(1).expect("gmhi").parse().expect("n"))
+        .collect();
+    ra_gmhi.sort_by(f64::total_cmp);
+    let reported = results["gmhi"]["groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["group"] == "RA")
+        .expect("RA");
+    assert_eq!(reported["n"], 49);
+    assert_eq!(
+        reported["median"].as_f64(),
+        Some(ra_gmhi[24]),
+        "median of 49 values"
+    );
+    // The GESPIC cohort is the demo's second report.
+    let gespic = json(&std::fs::read_to_string(a.join("gespic/results.json")).expect("gespic"));
+    assert_eq!(gespic["samples_used"], 339);
+    assert_eq!(gespic["permanova"]["number_of_groups"], 4);
     assert!(
         !html.contains("http://")
             || html.matches("http://").count()
@@ -131,5 +172,111 @@ fn analyze_bad_inputs_are_clear() {
         r.stderr.contains("no column 'nope'") && r.stderr.contains("group"),
         "{}",
         r.stderr
+    );
+}
+
+/// The report as a person sees it: headless Chromium renders the demo report, logs no console
+/// error, lays out every section with its plots, and takes a screenshot
+/// (target/demo-report.png). CI installs Debian's chromium and sets GUTJOINT_REQUIRE_CHROMIUM.
+#[test]
+fn demo_report_renders_in_headless_chromium() {
+    let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }) else {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_CHROMIUM").is_none(),
+            "chromium is required but not installed"
+        );
+        eprintln!("skipped: chromium is not installed");
+        return;
+    };
+    let out = temp_dir("chromium");
+    ok([
+        "demo",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--permutations",
+        "99",
+        "--quiet",
+    ]);
+    let url = format!("file://{}", out.join("report.html").display());
+    let profile = out.join("profile");
+    let common = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+    let dom = std::process::Command::new(browser)
+        .args(common)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url])
+        .output()
+        .expect("chromium");
+    assert!(
+        dom.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&dom.stderr);
+    let console: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught"))
+        .collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    let rendered = String::from_utf8_lossy(&dom.stdout);
+    for id in [
+        "research-use",
+        "data",
+        "composition",
+        "alpha",
+        "beta",
+        "gmhi",
+        "dysbiosis",
+        "signatures",
+        "drugs",
+        "therapy",
+        "methods",
+    ] {
+        assert!(
+            rendered.contains(&format!("id=\"{id}\"")),
+            "section {id} missing after rendering"
+        );
+    }
+    // Every plot has drawn elements.
+    for svg in rendered.split("<svg").skip(1) {
+        let body = svg.split("</svg>").next().unwrap_or("");
+        assert!(
+            body.contains("<rect") || body.contains("<circle"),
+            "an empty plot"
+        );
+    }
+    let screenshot = repo().join("target/demo-report.png");
+    let shot = std::process::Command::new(browser)
+        .args(common)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args([
+            "--window-size=1100,6000",
+            &format!("--screenshot={}", screenshot.display()),
+            &url,
+        ])
+        .output()
+        .expect("chromium");
+    assert!(shot.status.success());
+    let png = std::fs::read(&screenshot).expect("screenshot");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 50_000,
+        "a 1100x6000 screenshot of the report is not blank: {} bytes",
+        png.len()
     );
 }
