@@ -356,6 +356,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         notes,
     };
 
+    if !quiet {
+        for note in &results.notes {
+            eprintln!("note: {note}");
+        }
+    }
     step(quiet, "writing the report");
     let out = &args.output;
     std::fs::create_dir_all(out.join("tables"))

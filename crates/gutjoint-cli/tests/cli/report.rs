@@ -280,3 +280,90 @@ fn demo_report_renders_in_headless_chromium() {
         png.len()
     );
 }
+
+#[test]
+fn one_patient_view_and_problems_in_terminal_and_report() {
+    let out = temp_dir("patient");
+    let md = out.join("md.tsv");
+    // Two AS samples and two healthy ones of the bundled cohort; one takes an unknown drug.
+    std::fs::write(
+        &md,
+        "sample-id\tgroup\tmeds\nSRR5279217\tAS\tsulfasalazine, wonderpill\nSRR5279218\tAS\tnone\nSAMEA2582018\thealthy\t\nSAMEA2582019\thealthy\tdiclofenac\n",
+    )
+    .expect("write");
+    let r = run([
+        "analyze",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--metadata",
+        md.to_str().expect("utf8"),
+        "--group",
+        "group",
+        "--medication-column",
+        "meds",
+        "--sample",
+        "SRR5279217",
+        "--permutations",
+        "9",
+        "-o",
+        out.join("r").to_str().expect("utf8"),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("medications not in the knowledge base (not scored): wonderpill"),
+        "{}",
+        r.stderr
+    );
+    let results = json(&std::fs::read_to_string(out.join("r/results.json")).expect("results"));
+    let p = &results["patient"];
+    assert_eq!(p["sample_id"], "SRR5279217");
+    assert_eq!(p["group"], "AS");
+    // The patient's GMHI is the one `gutjoint gmhi` prints for that sample.
+    let gmhi = ok([
+        "gmhi",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--quiet",
+    ]);
+    let expected: f64 = gmhi
+        .lines()
+        .find(|l| l.starts_with("SRR5279217\t"))
+        .expect("row")
+        .split('\t')
+        .nth(1)
+        .expect("v")
+        .parse()
+        .expect("n");
+    assert_eq!(p["gmhi"].as_f64(), Some(expected));
+    let drugs: Vec<&str> = p["drugs"]
+        .as_array()
+        .expect("drugs")
+        .iter()
+        .filter_map(|d| d[0].as_str())
+        .collect();
+    assert!(
+        drugs.iter().all(|d| *d == "sulfasalazine") && !drugs.is_empty(),
+        "{drugs:?}"
+    );
+    let html = std::fs::read_to_string(out.join("r/report.html")).expect("html");
+    assert!(html.contains("id=\"patient\"") && html.contains("wonderpill"));
+    // A group column with one level: PERMANOVA is skipped with a note, the rest still runs.
+    std::fs::write(
+        &md,
+        "sample-id\tgroup\nSRR5279217\tAS\nSRR5279218\tAS\nSRR5279219\tAS\n",
+    )
+    .expect("write");
+    let one = run([
+        "analyze",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--metadata",
+        md.to_str().expect("utf8"),
+        "--group",
+        "group",
+        "-o",
+        out.join("one").to_str().expect("utf8"),
+    ]);
+    assert_eq!(one.status, 0, "{}", one.stderr);
+    assert!(one.stderr.contains("one group only"), "{}", one.stderr);
+    let html = std::fs::read_to_string(out.join("one/report.html")).expect("html");
+    assert!(html.contains("one group only"));
+}
