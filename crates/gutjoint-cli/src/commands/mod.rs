@@ -1,9 +1,11 @@
 //! One module per subcommand.
 pub mod alpha;
 pub mod analyze;
+pub mod associate;
 pub mod axis;
 pub mod beta;
 pub mod convert;
+pub mod da;
 pub mod drugs;
 pub mod ecology_args;
 pub mod inspect;

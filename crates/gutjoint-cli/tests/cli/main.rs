@@ -11,3 +11,4 @@ mod ecology;
 mod formats;
 mod knowledge;
 mod report;
+mod stats;

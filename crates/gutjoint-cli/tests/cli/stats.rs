@@ -1,0 +1,205 @@
+//! Cohort statistics against statsmodels and pingouin golden values
+//! (tests/data/golden/stats, made by make_stats_golden.py there).
+
+use crate::common::*;
+
+const G: &str = "tests/data/golden/stats";
+
+fn tsv(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut lines = text.lines().filter(|l| !l.starts_with("# "));
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &std::collections::BTreeMap<String, String>, key: &str) -> f64 {
+    row[key]
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} = {}", row[key]))
+}
+
+/// statsmodels' term names → ours.
+fn term(statsmodels: &str) -> String {
+    statsmodels
+        .replace("C(group, Treatment(reference='healthy'))", "group")
+        .replace("C(sex)", "sex")
+        .replace("C(NSAID_current)", "NSAID_current")
+}
+
+#[test]
+fn lm_matches_statsmodels_ols() {
+    let out = temp_dir("da-lm");
+    for (formula, golden) in [
+        ("group + age + C(sex)", "ols_group_age_sex.tsv"),
+        (
+            "group + age + C(sex) + C(NSAID_current)",
+            "ols_group_age_sex_nsaid.tsv",
+        ),
+    ] {
+        let path = out.join("da.tsv");
+        ok([
+            "da",
+            &format!("{G}/gespic_axspa_healthy_genus.tsv"),
+            "--metadata",
+            &format!("{G}/gespic_axspa_healthy_metadata.tsv"),
+            "--formula",
+            formula,
+            "--reference",
+            "group=healthy",
+            "--pseudocount",
+            "0.0001",
+            "-o",
+            path.to_str().expect("utf8"),
+            "--quiet",
+        ]);
+        let ours: std::collections::HashMap<(String, String), _> = tsv(&path)
+            .into_iter()
+            .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
+            .collect();
+        let golden_rows = tsv(&repo().join(G).join(golden));
+        assert!(golden_rows.len() > 300);
+        for g in golden_rows {
+            let o = ours
+                .get(&(g["feature"].clone(), term(&g["term"])))
+                .unwrap_or_else(|| panic!("{} {}", g["feature"], g["term"]));
+            for (a, b) in [
+                ("estimate", "estimate"),
+                ("se", "se"),
+                ("t", "statistic"),
+                ("p", "p"),
+            ] {
+                let (x, y) = (num(o, b), num(&g, a));
+                assert!(
+                    close(x, y, 1e-9),
+                    "{golden} {} {} {a}: {x} vs {y}",
+                    g["feature"],
+                    g["term"]
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn spearman_and_partial_spearman_match_pingouin() {
+    let out = temp_dir("associate");
+    let path = out.join("assoc.tsv");
+    ok([
+        "associate",
+        &format!("{G}/gespic_axspa_healthy_genus.tsv"),
+        "--metadata",
+        &format!("{G}/gespic_axspa_healthy_metadata.tsv"),
+        "--where",
+        "group=axSpA",
+        "--with",
+        "CRP,BASDAI",
+        "--adjust",
+        "age + C(sex)",
+        "--pseudocount",
+        "0.0001",
+        "-o",
+        path.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    let ours: std::collections::HashMap<(String, String), _> = tsv(&path)
+        .into_iter()
+        .map(|r| ((r["feature"].clone(), r["host_variable"].clone()), r))
+        .collect();
+    for g in tsv(&repo().join(G).join("spearman_partial_axspa.tsv")) {
+        let o = &ours[&(g["feature"].clone(), g["host_variable"].clone())];
+        assert_eq!(
+            o["n"], g["n"],
+            "missing CRP values drop samples for CRP only"
+        );
+        for k in ["spearman_r", "spearman_p", "partial_r", "partial_p"] {
+            assert!(
+                close(num(o, k), num(&g, k), 1e-9),
+                "{} {} {k}: {} vs {}",
+                g["feature"],
+                g["host_variable"],
+                o[k],
+                g[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn statistics_bad_inputs_are_clear() {
+    let table = format!("{G}/gespic_axspa_healthy_genus.tsv");
+    let md = format!("{G}/gespic_axspa_healthy_metadata.tsv");
+    let r = run(["associate", &table, "--metadata", &md, "--with", "group"]);
+    assert!(
+        r.stderr.contains("host variable 'group' is not numeric"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "associate",
+        &table,
+        "--metadata",
+        &md,
+        "--where",
+        "group=axSpA",
+        "--with",
+        "Calprotectin",
+    ]);
+    assert!(
+        r.stderr.contains("no sample has a value") || r.stderr.contains("only 0 samples remain"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "da",
+        &table,
+        "--metadata",
+        &md,
+        "--formula",
+        "group + age",
+        "--reference",
+        "group=lupus",
+    ]);
+    assert!(
+        r.stderr
+            .contains("reference level 'lupus' is not a level of 'group'"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "da",
+        &table,
+        "--metadata",
+        &md,
+        "--formula",
+        "group + age",
+        "--method",
+        "ancombc",
+    ]);
+    assert!(r.stderr.contains("not implemented yet"), "{}", r.stderr);
+    let r = run([
+        "associate",
+        &table,
+        "--metadata",
+        &md,
+        "--where",
+        "group=axSpA",
+        "--with",
+        "CRP",
+        "--adjust",
+        "C(group)",
+    ]);
+    assert!(r.stderr.contains("single level"), "{}", r.stderr);
+}

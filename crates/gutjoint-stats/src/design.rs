@@ -1,0 +1,239 @@
+/*!
+Model formulas and design matrices, with statsmodels' conventions: an intercept, numeric
+columns as they are, categorical columns in treatment coding against a reference level (the
+first level in sorted order unless one is chosen), terms named `column[T.level]`. `C(col)` forces
+a numeric-looking column (such as sex coded 1/2) to be categorical.
+
+Samples with a missing value in any formula column are dropped and counted; a categorical
+column with one level among the samples kept, or a level with a single sample, is an error
+that names the column, as is a constant numeric column.
+*/
+
+use crate::error::{Error, Result};
+use gutjoint_table::{Column, Metadata};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One term of a formula.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    pub column: String,
+    pub categorical: bool,
+}
+
+/// Parses `a + b + C(c)` (whitespace free-form).
+pub fn parse_formula(formula: &str) -> Result<Vec<Term>> {
+    let formula = formula.trim();
+    let rhs = formula.split_once('~').map_or(formula, |(_, r)| r);
+    let mut terms = Vec::new();
+    for part in rhs.split('+').map(str::trim) {
+        if part.is_empty() {
+            return Err(Error::Formula(format!("empty term in '{formula}'")));
+        }
+        if part == "1" {
+            continue;
+        }
+        let (column, categorical) = match part.strip_prefix("C(").and_then(|p| p.strip_suffix(')'))
+        {
+            Some(inner) => (inner.trim().to_string(), true),
+            None => (part.to_string(), false),
+        };
+        if column.contains(['*', ':', '(', ')', '-']) {
+            return Err(Error::Formula(format!(
+                "'{part}': only main effects (a + b + C(c)) are supported"
+            )));
+        }
+        terms.push(Term {
+            column,
+            categorical,
+        });
+    }
+    if terms.is_empty() {
+        return Err(Error::Formula(format!("'{formula}' has no terms")));
+    }
+    Ok(terms)
+}
+
+/// A design matrix over the samples that have every formula value.
+#[derive(Debug, Clone, Serialize)]
+pub struct Design {
+    /// Column names: `Intercept`, `col[T.level]`, `col`.
+    pub names: Vec<String>,
+    /// Row-major `n × p`.
+    #[serde(skip)]
+    pub x: Vec<f64>,
+    pub n: usize,
+    pub p: usize,
+    /// Metadata sample ids of the rows, in table order.
+    pub sample_ids: Vec<String>,
+    /// Samples dropped for a missing value, with the column that was missing.
+    pub dropped: Vec<(String, String)>,
+    /// Reference level of each categorical term.
+    pub references: BTreeMap<String, String>,
+}
+
+/// Builds the design for `samples` (ids in the order they will be analysed).
+pub fn design(
+    metadata: &Metadata,
+    samples: &[String],
+    terms: &[Term],
+    references: &BTreeMap<String, String>,
+) -> Result<Design> {
+    let index = metadata.index();
+    let mut columns: Vec<(&Term, &Column)> = Vec::new();
+    for t in terms {
+        let c = metadata.column(&t.column).ok_or_else(|| {
+            Error::Metadata(format!(
+                "no column '{}' for the formula; the columns are: {}",
+                t.column,
+                metadata.column_names().join(", ")
+            ))
+        })?;
+        columns.push((t, c));
+    }
+    // Keep samples present in the metadata with every value.
+    let mut kept = Vec::new();
+    let mut dropped = Vec::new();
+    for id in samples {
+        let Some(&row) = index.get(id.as_str()) else {
+            dropped.push((id.clone(), "not in the metadata".into()));
+            continue;
+        };
+        match columns.iter().find(|(_, c)| c.text(row).is_none()) {
+            Some((t, _)) => dropped.push((id.clone(), t.column.clone())),
+            None => kept.push((id.clone(), row)),
+        }
+    }
+    if kept.is_empty() {
+        return Err(Error::Metadata(
+            "no sample has a value in every formula column".into(),
+        ));
+    }
+    let n = kept.len();
+    let mut names = vec!["Intercept".to_string()];
+    let mut blocks: Vec<Vec<f64>> = vec![vec![1.0; n]];
+    let mut chosen = BTreeMap::new();
+    // Categorical terms first, then numeric ones, as statsmodels orders them.
+    for categorical in [true, false] {
+        for (t, c) in columns
+            .iter()
+            .filter(|(t, c)| (t.categorical || !c.is_numeric()) == categorical)
+        {
+            if categorical {
+                let values: Vec<String> = kept
+                    .iter()
+                    .map(|(_, r)| c.text(*r).unwrap_or_default())
+                    .collect();
+                let mut levels: Vec<String> = values.clone();
+                levels.sort_by(|a, b| natural(a, b));
+                levels.dedup();
+                if levels.len() < 2 {
+                    return Err(Error::Metadata(format!(
+                        "column '{}' has a single level ('{}') among the samples used",
+                        t.column, levels[0]
+                    )));
+                }
+                for l in &levels {
+                    let count = values.iter().filter(|v| *v == l).count();
+                    if count < 2 {
+                        return Err(Error::Metadata(format!(
+                            "level '{l}' of column '{}' has {count} sample; a level needs at least 2",
+                            t.column
+                        )));
+                    }
+                }
+                let reference = match references.get(&t.column) {
+                    Some(r) if levels.contains(r) => r.clone(),
+                    Some(r) => {
+                        return Err(Error::Metadata(format!(
+                            "reference level '{r}' is not a level of '{}' (levels: {})",
+                            t.column,
+                            levels.join(", ")
+                        )));
+                    }
+                    None => levels[0].clone(),
+                };
+                for level in levels.iter().filter(|l| **l != reference) {
+                    names.push(format!("{}[T.{level}]", t.column));
+                    blocks.push(
+                        values
+                            .iter()
+                            .map(|v| if v == level { 1.0 } else { 0.0 })
+                            .collect(),
+                    );
+                }
+                chosen.insert(t.column.clone(), reference);
+            } else {
+                let values: Vec<f64> = kept
+                    .iter()
+                    .map(|(_, r)| c.text(*r).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN))
+                    .collect();
+                if values.iter().all(|v| *v == values[0]) {
+                    return Err(Error::Metadata(format!(
+                        "column '{}' is constant ({}) among the samples used",
+                        t.column, values[0]
+                    )));
+                }
+                names.push(t.column.clone());
+                blocks.push(values);
+            }
+        }
+    }
+    let p = names.len();
+    let mut x = vec![0.0; n * p];
+    for (j, block) in blocks.iter().enumerate() {
+        for (i, v) in block.iter().enumerate() {
+            x[i * p + j] = *v;
+        }
+    }
+    Ok(Design {
+        names,
+        x,
+        n,
+        p,
+        sample_ids: kept.into_iter().map(|(id, _)| id).collect(),
+        dropped,
+        references: chosen,
+    })
+}
+
+/// Orders levels numerically when both are numbers (1 < 2 < 10), else as text.
+fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gutjoint_table::Location;
+
+    #[test]
+    fn formula_and_treatment_coding() {
+        let terms = parse_formula("y ~ group + age + C(sex)").expect("valid");
+        assert_eq!(terms.len(), 3);
+        assert!(terms[2].categorical);
+        let md = gutjoint_table::metadata::read_metadata(
+            "id\tgroup\tage\tsex\na\tRA\t30\t1\nb\thealthy\t40\t2\nc\tRA\t50\t2\nd\thealthy\tNA\t1\ne\thealthy\t35\t1\n".as_bytes(),
+            &Location::named("md"),
+        )
+        .expect("md");
+        let ids: Vec<String> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
+        let d = design(&md, &ids, &terms, &refs).expect("design");
+        assert_eq!(d.names, ["Intercept", "group[T.RA]", "sex[T.2]", "age"]);
+        assert_eq!(d.dropped, vec![("d".to_string(), "age".to_string())]);
+        assert_eq!(d.n, 4);
+        // Row a: intercept 1, RA 1, sex 2? no (1), age 30.
+        assert_eq!(&d.x[0..4], &[1.0, 1.0, 0.0, 30.0]);
+        let bad = design(&md, &ids[..2], &terms, &refs)
+            .unwrap_err()
+            .to_string();
+        assert!(bad.contains("has 1 sample"), "{bad}");
+    }
+}

@@ -1,0 +1,28 @@
+/*!
+# gutjoint-stats — testing the literature in the user's own cohort
+
+"Patients with inflammatory arthritis often show significant differences in gut bacteria": a
+researcher checks that in their cohort with per-feature models that adjust for what else
+differs between patients and controls (age, sex, and above all medication, which moves the
+microbiome). This crate holds the statistics: model formulas and treatment-coded designs
+([`design`]), per-feature ordinary least squares ([`ols`], statsmodels' numbers), multiple
+testing ([`fdr`]), Spearman and partial Spearman correlation ([`correlation`]), and the
+distribution functions they need ([`distributions`]).
+
+Pure functions, no I/O; every number is checked against statsmodels, pingouin or scipy in the
+test suite.
+*/
+
+pub mod associate;
+pub mod correlation;
+pub mod da;
+pub mod design;
+pub mod distributions;
+pub mod error;
+pub mod fdr;
+pub mod ols;
+
+pub use design::{Design, Term, design, parse_formula};
+pub use error::{Error, Result};
+pub use fdr::{Adjust, adjust};
+pub use ols::{Fit, Ols};
