@@ -27,6 +27,7 @@ pub mod gmhi;
 pub mod pharmaco;
 pub mod profile;
 pub mod reference;
+pub mod replicate;
 pub mod signatures;
 
 pub use error::{Error, Result};

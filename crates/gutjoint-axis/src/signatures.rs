@@ -37,7 +37,7 @@ pub struct SignatureRow {
 
 /// Canonical key of a taxon name: its accepted name through the synonym table, else the name
 /// normalised.
-fn canonical(kb: &KnowledgeBase, name: &str) -> String {
+pub fn canonical(kb: &KnowledgeBase, name: &str) -> String {
     kb.resolve_taxon(name)
         .map(|r| r.accepted)
         .unwrap_or_else(|| normalize(name))
@@ -45,10 +45,21 @@ fn canonical(kb: &KnowledgeBase, name: &str) -> String {
 }
 
 /// Abundance of each (rank, canonical taxon) in each sample of `table` (proportions).
-fn table_abundances(
+pub fn table_abundances(
     kb: &KnowledgeBase,
     table: &FeatureTable,
     wanted: &[(Rank, String)],
+) -> HashMap<(Rank, String), Vec<f64>> {
+    taxon_abundances(kb, table, wanted, true)
+}
+
+/// Abundance of each (rank, canonical taxon) per sample: divided by the sample total when
+/// `proportions` is set, else on the table's own scale (what `gutjoint da` models).
+pub fn taxon_abundances(
+    kb: &KnowledgeBase,
+    table: &FeatureTable,
+    wanted: &[(Rank, String)],
+    proportions: bool,
 ) -> HashMap<(Rank, String), Vec<f64>> {
     let mut out: HashMap<(Rank, String), Vec<f64>> = HashMap::new();
     let ranks_present = table.ranks_present();
@@ -79,7 +90,9 @@ fn table_abundances(
         let v = (0..table.n_samples())
             .map(|s| {
                 let sum: f64 = feats.iter().map(|&f| table.get(s, f)).sum();
-                if totals[s] > 0.0 {
+                if !proportions {
+                    sum
+                } else if totals[s] > 0.0 {
                     sum / totals[s]
                 } else {
                     0.0

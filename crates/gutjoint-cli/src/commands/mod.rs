@@ -12,4 +12,5 @@ pub mod inspect;
 pub mod kb;
 pub mod pcoa;
 pub mod permanova;
+pub mod replicate;
 pub mod validate;

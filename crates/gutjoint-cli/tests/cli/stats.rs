@@ -203,3 +203,91 @@ fn statistics_bad_inputs_are_clear() {
     ]);
     assert!(r.stderr.contains("single level"), "{}", r.stderr);
 }
+
+#[test]
+fn replicate_uses_the_same_model_as_da() {
+    let out = temp_dir("replicate");
+    let (rep, da) = (out.join("rep.tsv"), out.join("da.tsv"));
+    let common = [
+        "--metadata",
+        "examples/data/gespic/gespic_metadata.tsv",
+        "--pseudocount",
+        "0.0001",
+        "--quiet",
+    ];
+    let mut args = vec![
+        "replicate",
+        "examples/data/gespic/gespic_genus.tsv",
+        "--column",
+        "group",
+        "--case",
+        "axSpA",
+        "--control",
+        "healthy",
+        "--adjust",
+        "age + C(sex)",
+        "-o",
+    ];
+    args.push(rep.to_str().expect("utf8"));
+    args.extend(common);
+    ok(args);
+    // The same model through `da`, on the axSpA and healthy samples only.
+    let md = out.join("md.tsv");
+    let text = std::fs::read_to_string(repo().join("examples/data/gespic/gespic_metadata.tsv"))
+        .expect("md");
+    let kept: String = text
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || matches!(l.split('\t').nth(1), Some("axSpA" | "healthy")))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(&md, kept).expect("write");
+    ok([
+        "da",
+        "examples/data/gespic/gespic_genus.tsv",
+        "--metadata",
+        md.to_str().expect("utf8"),
+        "--formula",
+        "group + age + C(sex)",
+        "--reference",
+        "group=healthy",
+        "--pseudocount",
+        "0.0001",
+        "-o",
+        da.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    let da_rows = tsv(&da);
+    let rep_rows = tsv(&rep);
+    let mut compared = 0;
+    for r in rep_rows
+        .iter()
+        .filter(|r| r["rank"] == "genus" && r["status"] != "taxon absent")
+    {
+        // Genus bins of GESPIC are named by their genus, so a genus association maps to one bin.
+        if let Some(d) = da_rows
+            .iter()
+            .find(|d| d["feature"] == r["taxon"] && d["term"] == "group[T.axSpA]")
+        {
+            assert!(
+                close(num(r, "estimate"), num(d, "estimate"), 1e-12),
+                "{}",
+                r["taxon"]
+            );
+            assert!(close(num(r, "p"), num(d, "p"), 1e-12), "{}", r["taxon"]);
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 10,
+        "only {compared} genus associations compared"
+    );
+    let statuses: std::collections::BTreeSet<&str> =
+        rep_rows.iter().map(|r| r["status"].as_str()).collect();
+    assert!(
+        statuses
+            .iter()
+            .all(|s| ["replicated", "opposite", "not significant", "taxon absent"].contains(s)),
+        "{statuses:?}"
+    );
+}
