@@ -37,18 +37,32 @@ pub struct Replication {
     pub doi: String,
 }
 
-/// Re-tests `associations` on `table` (samples in `design` order) for the design column `term`
-/// (the case-vs-control coefficient); `is_case` marks the design's rows.
+/// The model an association is re-tested with.
+#[derive(Debug, Clone)]
+pub struct Model<'a> {
+    pub design: &'a Design,
+    /// The case-vs-control coefficient, e.g. `group[T.axSpA]`.
+    pub term: &'a str,
+    /// Which design rows are cases.
+    pub is_case: &'a [bool],
+    pub pseudocount: f64,
+    pub q_threshold: f64,
+}
+
+/// Re-tests `associations` on `table` (samples looked up by the design's sample ids).
 pub fn replicate(
     kb: &KnowledgeBase,
     table: &FeatureTable,
     associations: &[&TaxonDisease],
-    design: &Design,
-    term: &str,
-    is_case: &[bool],
-    pseudocount: f64,
-    q_threshold: f64,
+    model: &Model<'_>,
 ) -> gutjoint_stats::Result<Vec<Replication>> {
+    let Model {
+        design,
+        term,
+        is_case,
+        pseudocount,
+        q_threshold,
+    } = *model;
     let index = table.sample_index();
     let rows: Vec<usize> = design
         .sample_ids

@@ -126,16 +126,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .pseudocount
         .unwrap_or_else(|| gutjoint_stats::da::default_pseudocount(&table));
     let term = format!("{}[T.{}]", args.column, args.case);
-    let rows = gutjoint_axis::replicate::replicate(
-        &kb,
-        &table,
-        &associations,
-        &d,
-        &term,
-        &is_case,
+    let model = gutjoint_axis::replicate::Model {
+        design: &d,
+        term: &term,
+        is_case: &is_case,
         pseudocount,
-        args.q,
-    )?;
+        q_threshold: args.q,
+    };
+    let rows = gutjoint_axis::replicate::replicate(&kb, &table, &associations, &model)?;
     let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());
     let mut text = String::from(
         "association\ttaxon\trank\tdisease\treported_direction\tobserved_direction\testimate\tse\tp\tq\tstatus\tprevalence_case\tprevalence_control\tstudy_population\tcitation\tdoi\n",
