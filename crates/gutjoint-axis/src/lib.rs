@@ -24,6 +24,7 @@ pub mod dysbiosis;
 pub mod enterotype;
 pub mod error;
 pub mod gmhi;
+pub mod guilds;
 pub mod pharmaco;
 pub mod profile;
 pub mod reference;

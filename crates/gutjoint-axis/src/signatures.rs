@@ -89,7 +89,7 @@ pub fn taxon_abundances(
     for (k, feats) in members {
         let v = (0..table.n_samples())
             .map(|s| {
-                let sum: f64 = feats.iter().map(|&f| table.get(s, f)).sum();
+                let sum: f64 = feats.iter().map(|&f| table.get(s, f)).sum::<f64>() + 0.0;
                 if !proportions {
                     sum
                 } else if totals[s] > 0.0 {

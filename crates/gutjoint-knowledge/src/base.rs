@@ -26,6 +26,12 @@ pub mod embedded {
     pub const TAXON_SYNONYMS: &str = include_str!("../../../knowledge/taxon_synonyms.tsv");
     pub const DRUGS: &str = include_str!("../../../knowledge/drugs.tsv");
     pub const DRUG_MICROBE: &str = include_str!("../../../knowledge/drug_microbe.tsv");
+    pub const GUILDS: &str = include_str!("../../../knowledge/guilds.tsv");
+}
+
+/// The functional guilds of `knowledge/guilds.tsv` (embedded).
+pub fn embedded_guilds() -> Result<Vec<crate::records::GuildMember>> {
+    crate::records::parse_guilds(embedded::GUILDS, "knowledge/guilds.tsv")
 }
 
 /// File names of the embedded tables, as they sit in `knowledge/`.

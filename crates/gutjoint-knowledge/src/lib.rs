@@ -70,7 +70,9 @@ mod tsv;
 #[cfg(test)]
 mod tests;
 
-pub use base::{ENZYME_COLUMNS, KNOWN_UNCITED, KnowledgeBase, ResolvedTaxon, embedded};
+pub use base::{
+    ENZYME_COLUMNS, KNOWN_UNCITED, KnowledgeBase, ResolvedTaxon, embedded, embedded_guilds,
+};
 pub use codes::{
     Confidence, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction, Method,
     NameSource, SampleType, SourceRead, TherapyClass, TherapyDirection, TherapyEvidence,
@@ -83,6 +85,7 @@ pub use pharmaco::{
 };
 pub use query::{DiseaseAnswer, Suggestion, TaxonAnswer, TherapyAnswer, TherapyMatch};
 pub use records::{
-    Citation, Drug, DrugMicrobe, TaxonDisease, TaxonSynonym, TherapyMicrobiome, parse_drug_microbe,
-    parse_drugs, parse_taxon_disease, parse_taxon_synonyms, parse_therapy_microbiome, pmcid_in,
+    Citation, Drug, DrugMicrobe, GuildMember, TaxonDisease, TaxonSynonym, TherapyMicrobiome,
+    parse_drug_microbe, parse_drugs, parse_guilds, parse_taxon_disease, parse_taxon_synonyms,
+    parse_therapy_microbiome, pmcid_in,
 };

@@ -511,3 +511,75 @@ mod tests {
         assert!(!is_ko("K0119"));
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+
+/// A row of `guilds.tsv`: one member of a functional guild (knowledge/GUILDS.md).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GuildMember {
+    pub guild_id: String,
+    pub guild: String,
+    pub member: String,
+    pub rank: Rank,
+    pub membership_basis: String,
+    /// The source assigns the whole genus, not particular species.
+    pub genus_level_only: bool,
+    #[serde(flatten)]
+    pub citation: Citation,
+    pub confidence: Confidence,
+    pub notes: Option<String>,
+}
+
+/// Parses `guilds.tsv`.
+pub fn parse_guilds(text: &str, table: &str) -> Result<Vec<GuildMember>> {
+    let tsv = Tsv::parse(text, table)?;
+    let cite = CitationColumns::find(&tsv)?;
+    let c = (
+        tsv.column("guild_id")?,
+        tsv.column("guild")?,
+        tsv.column("member")?,
+        tsv.column("rank")?,
+        tsv.column("membership_basis")?,
+        tsv.column("genus_level_only")?,
+        tsv.column("confidence")?,
+        tsv.column("notes")?,
+    );
+    tsv.rows()
+        .map(|row| {
+            let guild_id = row.required(c.0, "guild_id")?;
+            let digits = guild_id.strip_prefix('G').unwrap_or("");
+            if digits.len() != 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(row.error(format!(
+                    "guild_id '{guild_id}' is malformed, expected 'G' and two digits (G01)"
+                )));
+            }
+            let flag = row.required(c.5, "genus_level_only")?;
+            let genus_level_only = match flag.as_str() {
+                "true" => true,
+                "false" => false,
+                other => {
+                    return Err(row.error(format!(
+                        "genus_level_only '{other}', expected true or false"
+                    )));
+                }
+            };
+            let citation = Citation::read(&row, &cite)?;
+            if !citation.is_traceable() {
+                return Err(row.error(
+                    "a guild member needs a citation (DOI, PMID, or first author and year)",
+                ));
+            }
+            Ok(GuildMember {
+                guild_id,
+                guild: row.required(c.1, "guild")?,
+                member: row.required(c.2, "member")?,
+                rank: rank(&row, c.3)?,
+                membership_basis: row.required(c.4, "membership_basis")?,
+                genus_level_only,
+                citation,
+                confidence: row.coded(c.6)?,
+                notes: row.optional(c.7),
+            })
+        })
+        .collect()
+}

@@ -433,3 +433,33 @@ fn validate_catches_cross_table_problems() {
             .any(|p| p == "taxon_disease: id TD001 appears more than once")
     );
 }
+
+#[test]
+fn every_guild_row_parses_is_cited_and_unique() {
+    let guilds = crate::embedded_guilds().expect("guilds.tsv parses");
+    assert_eq!(guilds.len(), crate::embedded::GUILDS.lines().count() - 1);
+    let mut seen = std::collections::BTreeSet::new();
+    for g in &guilds {
+        assert!(g.citation.is_traceable(), "{} {}", g.guild, g.member);
+        assert!(
+            seen.insert((g.guild.clone(), g.member.clone())),
+            "duplicate {} {}",
+            g.guild,
+            g.member
+        );
+    }
+    let names: std::collections::BTreeSet<&str> = guilds.iter().map(|g| g.guild.as_str()).collect();
+    for required in [
+        "butyrate_producers",
+        "mucin_degraders",
+        "lps_rich_proteobacteria",
+        "oral_type_taxa",
+    ] {
+        assert!(names.contains(required), "{required}");
+    }
+    let broken = crate::parse_guilds(
+        "guild_id\tguild\tmember\trank\tmembership_basis\tgenus_level_only\tfirst_author\tyear\tjournal\tdoi\tpmid\tconfidence\tnotes\nG1\tx\ty\tgenus\tb\tfalse\tA\t2020\tJ\t\t\tH\t\n",
+        "g.tsv",
+    );
+    assert!(broken.unwrap_err().to_string().contains("line 2"));
+}

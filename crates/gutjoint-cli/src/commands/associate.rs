@@ -43,6 +43,9 @@ pub struct Args {
     /// Pseudocount for log10 and CLR (default: half the smallest nonzero relative abundance).
     #[arg(long)]
     pub pseudocount: Option<f64>,
+    /// Features tested: taxa (the table's features), guilds (knowledge/guilds.tsv), or both.
+    #[arg(long, default_value = "taxa")]
+    pub features: String,
     /// Multiple-testing adjustment within each host variable: bh, holm, bonferroni, none.
     #[arg(long, default_value = "bh")]
     pub p_adjust: String,
@@ -84,6 +87,24 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         table = table.select_samples(&keep);
     }
+    let table = match args.features.as_str() {
+        "taxa" => table,
+        "guilds" | "both" => {
+            let kb = gutjoint_knowledge::KnowledgeBase::embedded()?;
+            let guilds = gutjoint_axis::guilds::guild_profile(
+                &kb,
+                &gutjoint_knowledge::embedded_guilds()?,
+                &table,
+            )
+            .to_table()?;
+            if args.features == "guilds" {
+                guilds
+            } else {
+                concat_features(&table.to_relative(), &guilds)?
+            }
+        }
+        other => bail!("unknown --features '{other}'; expected taxa, guilds or both"),
+    };
     let pseudocount = args
         .pseudocount
         .unwrap_or_else(|| default_pseudocount(&table));
@@ -125,4 +146,35 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Some(p) => output::write_file(p, text.as_bytes()),
         None => output::print(&text),
     }
+}
+
+/// Side-by-side features of two tables over the same samples (in the same order).
+fn concat_features(
+    a: &gutjoint_table::FeatureTable,
+    b: &gutjoint_table::FeatureTable,
+) -> Result<gutjoint_table::FeatureTable> {
+    let mut triplets = Vec::new();
+    for s in 0..a.n_samples() {
+        let (ia, va) = a.sample(s);
+        triplets.extend(ia.iter().zip(va).map(|(f, v)| (s as u32, *f, *v)));
+        let (ib, vb) = b.sample(s);
+        triplets.extend(
+            ib.iter()
+                .zip(vb)
+                .map(|(f, v)| (s as u32, *f + a.n_features() as u32, *v)),
+        );
+    }
+    let ids = a
+        .feature_ids()
+        .iter()
+        .chain(b.feature_ids())
+        .cloned()
+        .collect();
+    Ok(gutjoint_table::FeatureTable::from_triplets(
+        a.sample_ids().to_vec(),
+        ids,
+        triplets,
+        &gutjoint_table::Location::named("taxa and guilds"),
+    )?
+    .with_kind(gutjoint_table::ValueKind::Relative))
 }

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod da;
 pub mod drugs;
 pub mod ecology_args;
+pub mod guilds;
 pub mod inspect;
 pub mod kb;
 pub mod pcoa;

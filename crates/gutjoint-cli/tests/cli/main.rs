@@ -9,6 +9,7 @@ mod common;
 mod drugs;
 mod ecology;
 mod formats;
+mod guilds;
 mod knowledge;
 mod report;
 mod stats;
