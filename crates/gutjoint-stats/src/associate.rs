@@ -102,8 +102,13 @@ pub fn associate(
             categorical: false,
         }];
         terms.extend(covariates.iter().cloned());
-        let d = design(metadata, rel.sample_ids(), &terms, &BTreeMap::new())
-            .map_err(|e| Error::Metadata(format!("host variable '{host}': {e}")))?;
+        let d = design(metadata, rel.sample_ids(), &terms, &BTreeMap::new()).map_err(|e| {
+            let inner = match e {
+                Error::Metadata(m) => m,
+                other => other.to_string(),
+            };
+            Error::Metadata(format!("host variable '{host}': {inner}"))
+        })?;
         if d.n < terms.len() + 3 {
             return Err(Error::Metadata(format!(
                 "host variable '{host}': only {} samples remain after dropping missing values",

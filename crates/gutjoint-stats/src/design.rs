@@ -105,9 +105,23 @@ pub fn design(
         }
     }
     if kept.is_empty() {
-        return Err(Error::Metadata(
-            "no sample has a value in every formula column".into(),
-        ));
+        let empty: Vec<&str> = columns
+            .iter()
+            .filter(|(_, c)| {
+                samples
+                    .iter()
+                    .all(|id| index.get(id.as_str()).is_none_or(|&r| c.text(r).is_none()))
+            })
+            .map(|(t, _)| t.column.as_str())
+            .collect();
+        let which = if empty.is_empty() {
+            String::new()
+        } else {
+            format!(" ('{}' has no value at all)", empty.join("', '"))
+        };
+        return Err(Error::Metadata(format!(
+            "no sample has a value in every formula column{which}"
+        )));
     }
     let n = kept.len();
     let mut names = vec!["Intercept".to_string()];
