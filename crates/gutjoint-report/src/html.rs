@@ -435,6 +435,55 @@ fn domain_sections(h: &mut String, r: &AnalysisResults) {
         }
         h.push_str("</table></section>");
     }
+    if let Some(g) = &r.gut_joint {
+        h.push_str("<section id=\"gut-joint\"><h2>The gut–joint link</h2><p>Barrier-related functional guilds (cited members, knowledge/guilds.tsv): median relative abundance by group [interquartile range]. A guild is a taxonomic proxy for a function.</p><table><tr><th>guild</th>");
+        let groups: Vec<String> = r.groups.iter().map(|x| x.group.clone()).collect();
+        for name in &groups {
+            let _ = write!(h, "<th>{}</th>", escape(name));
+        }
+        h.push_str("</tr>");
+        for (guild, rows) in &g.guilds {
+            let _ = write!(h, "<tr><td>{}</td>", escape(&guild.replace('_', " ")));
+            for name in &groups {
+                match rows.iter().find(|a| &a.group == name) {
+                    Some(a) => {
+                        let _ = write!(
+                            h,
+                            "<td class=\"num\">{:.2}% <small>[{:.2}–{:.2}]</small></td>",
+                            a.median * 100.0,
+                            a.q1 * 100.0,
+                            a.q3 * 100.0
+                        );
+                    }
+                    None => h.push_str("<td>—</td>"),
+                }
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</table>");
+        if !g.associations.is_empty() {
+            let _ = write!(
+                h,
+                "<p>Strongest associations with host variables (linear model on log10 abundance adjusted for {}; q: Benjamini–Hochberg within each variable; partial ρ: Spearman given the covariates):</p><table><tr><th>feature</th><th>host variable</th><th>n</th><th>estimate</th><th>q</th><th>partial ρ</th><th>literature</th></tr>",
+                escape(&g.covariates)
+            );
+            for a in &g.associations {
+                let _ = write!(
+                    h,
+                    "<tr><td><i>{}</i></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td>{}</td></tr>",
+                    escape(&a.feature),
+                    escape(&a.host_variable),
+                    a.n,
+                    fmt(a.estimate),
+                    fmt(a.q),
+                    a.partial_r,
+                    a.literature.as_deref().map_or("—".into(), escape)
+                );
+            }
+            h.push_str("</table>");
+        }
+        h.push_str("</section>");
+    }
     if !r.therapy_notes.is_empty() {
         h.push_str("<section id=\"therapy\"><h2>Therapy and the microbiome: what is known</h2><table><tr><th>therapy</th><th>effect</th><th>direction</th><th>evidence</th><th>study</th></tr>");
         for t in &r.therapy_notes {

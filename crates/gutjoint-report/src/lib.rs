@@ -50,6 +50,8 @@ pub struct AnalysisResults {
     pub therapy_notes: Vec<TherapyNote>,
     /// One-patient view (`--sample`).
     pub patient: Option<PatientView>,
+    /// Barrier-related guilds by group and the strongest host associations.
+    pub gut_joint: Option<GutJointSection>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -220,4 +222,26 @@ mod tests {
         );
         assert_eq!(five_numbers(&[f64::NAN]), None);
     }
+}
+
+/// The gut–joint link: guild abundance by group, and host associations when host variables
+/// were given.
+#[derive(Debug, Clone, Serialize)]
+pub struct GutJointSection {
+    /// `(guild, per-group five numbers of its relative abundance)`.
+    pub guilds: Vec<(String, Vec<AlphaByGroup>)>,
+    pub covariates: String,
+    pub associations: Vec<HostAssociation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HostAssociation {
+    pub feature: String,
+    pub host_variable: String,
+    pub n: usize,
+    pub estimate: f64,
+    pub q: f64,
+    pub partial_r: f64,
+    /// What the knowledge base reports for this taxon, if anything.
+    pub literature: Option<String>,
 }

@@ -58,6 +58,12 @@ pub struct Args {
     /// Drugs to score for every sample ("what would these bacteria do to …"), comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "D1,D2")]
     pub drugs: Vec<String>,
+    /// Host variables (numeric metadata columns such as CRP, BASDAI) for the gut–joint section.
+    #[arg(long, value_delimiter = ',', value_name = "V1,V2")]
+    pub host_variables: Vec<String>,
+    /// Covariates of the host associations (`age + C(sex)`).
+    #[arg(long, value_name = "COVARIATES")]
+    pub covariates: Option<String>,
     /// One-patient view of this sample at the top of the report.
     #[arg(long, value_name = "ID")]
     pub sample: Option<String>,
@@ -102,31 +108,38 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             table.display()
         );
     }
-    let common =
-        |table: PathBuf, metadata: PathBuf, title: &str, output: PathBuf, drugs: Vec<String>| {
-            Args {
-                input: TableArgs {
-                    table: vec![table],
-                    format: None,
-                    samples_as_rows: false,
-                    rank: None,
-                    taxonomy: None,
-                },
-                metadata: Some(metadata),
-                group: Some("group".into()),
-                metric: "braycurtis".into(),
-                tree: None,
-                reference: None,
-                population: None,
-                medication_column: None,
-                drugs,
-                sample: None,
-                permutations: args.permutations,
-                seed: args.seed,
-                title: title.into(),
-                output,
-            }
-        };
+    let common = |table: PathBuf,
+                  metadata: PathBuf,
+                  title: &str,
+                  output: PathBuf,
+                  drugs: Vec<String>,
+                  hosts: Vec<String>,
+                  covariates: Option<&str>| {
+        Args {
+            input: TableArgs {
+                table: vec![table],
+                format: None,
+                samples_as_rows: false,
+                rank: None,
+                taxonomy: None,
+            },
+            metadata: Some(metadata),
+            group: Some("group".into()),
+            metric: "braycurtis".into(),
+            tree: None,
+            reference: None,
+            population: None,
+            medication_column: None,
+            drugs,
+            host_variables: hosts,
+            covariates: covariates.map(String::from),
+            sample: None,
+            permutations: args.permutations,
+            seed: args.seed,
+            title: title.into(),
+            output,
+        }
+    };
     // 1. GMHI validation profiles: AS, RA and healthy stool metagenomes (MetaPhlAn2 species).
     run(
         common(
@@ -137,6 +150,8 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             ["sulfasalazine", "methotrexate", "diclofenac", "filgotinib"]
                 .map(String::from)
                 .to_vec(),
+            Vec::new(),
+            None,
         ),
         quiet,
     )?;
@@ -148,6 +163,8 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             "gutjoint demo — German Spondyloarthritis Inception Cohort (GESPIC, 16S genus level)",
             args.output.join("gespic"),
             Vec::new(),
+            ["BASDAI", "ASDAS", "CRP"].map(String::from).to_vec(),
+            Some("age + C(sex)"),
         ),
         quiet,
     )
@@ -338,6 +355,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         drugs: domain.drugs,
         therapy_notes: domain.therapy_notes,
         patient: domain.patient,
+        gut_joint: gut_joint(&args, &table, &grouping, quiet, &mut notes),
         methods: vec![
             format!("Alpha diversity: {} as scikit-bio 0.7 (Shannon with natural logarithm).", metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")),
             format!("Beta diversity: {} between all analysed samples; PCoA by full eigendecomposition of the Gower-centred matrix (scikit-bio's eigh method).", metric.name()),
@@ -921,4 +939,131 @@ fn drug_section(
         })
         .unwrap_or_default();
     Ok((summaries, therapy, patient_drugs))
+}
+
+/// Guilds by group, and the strongest host associations when host variables were given.
+fn gut_joint(
+    args: &Args,
+    table: &FeatureTable,
+    grouping: &Grouping,
+    quiet: bool,
+    notes: &mut Vec<String>,
+) -> Option<gutjoint_report::GutJointSection> {
+    let kb = gutjoint_knowledge::KnowledgeBase::embedded().ok()?;
+    let guilds = gutjoint_knowledge::embedded_guilds().ok()?;
+    step(quiet, "gut–joint link");
+    let profile = gutjoint_axis::guilds::guild_profile(&kb, &guilds, table);
+    if profile.members_found.iter().all(Vec::is_empty) {
+        notes.push(
+            "no feature matches a guild member: the gut–joint guild profile needs named taxa"
+                .into(),
+        );
+        return None;
+    }
+    let by_guild = profile
+        .guilds
+        .iter()
+        .enumerate()
+        .map(|(g, name)| {
+            let values: Vec<f64> = profile.abundance.iter().map(|row| row[g]).collect();
+            (name.clone(), by_group(&values, grouping, name))
+        })
+        .collect();
+    let mut associations = Vec::new();
+    let covariates_text = args.covariates.clone().unwrap_or_default();
+    if let (false, Some(md_path)) = (args.host_variables.is_empty(), &args.metadata) {
+        let run = || -> Result<Vec<gutjoint_stats::associate::Association>> {
+            let md = read_metadata_file(md_path)?;
+            let covariates = if covariates_text.trim().is_empty() {
+                Vec::new()
+            } else {
+                gutjoint_stats::parse_formula(&covariates_text)?
+            };
+            let guild_table = profile.to_table()?;
+            let both = concat_tables(&table.to_relative(), &guild_table)?;
+            let pseudocount = gutjoint_stats::da::default_pseudocount(&both);
+            Ok(gutjoint_stats::associate::associate(
+                &both,
+                &md,
+                &args.host_variables,
+                &covariates,
+                pseudocount,
+                gutjoint_stats::Adjust::Bh,
+            )?)
+        };
+        match run() {
+            Ok(mut rows) => {
+                rows.sort_by(|a, b| a.q.total_cmp(&b.q).then(a.p.total_cmp(&b.p)));
+                for r in rows.into_iter().filter(|r| r.q.is_finite()).take(12) {
+                    let taxon = r
+                        .feature
+                        .strip_prefix("guild:")
+                        .unwrap_or(&r.feature)
+                        .to_string();
+                    let literature = kb
+                        .taxon(&taxon)
+                        .associations
+                        .iter()
+                        .take(2)
+                        .map(|a| {
+                            format!(
+                                "{} in {} ({} {})",
+                                a.direction,
+                                a.disease,
+                                a.citation.first_author.clone().unwrap_or_default(),
+                                a.citation.year.map(|y| y.to_string()).unwrap_or_default()
+                            )
+                        })
+                        .reduce(|a, b| format!("{a}; {b}"));
+                    associations.push(gutjoint_report::HostAssociation {
+                        feature: r.feature,
+                        host_variable: r.host_variable,
+                        n: r.n,
+                        estimate: r.estimate,
+                        q: r.q,
+                        partial_r: r.partial_r,
+                        literature,
+                    });
+                }
+            }
+            Err(e) => notes.push(format!("host associations were not computed: {e:#}")),
+        }
+    }
+    Some(gutjoint_report::GutJointSection {
+        guilds: by_guild,
+        covariates: if covariates_text.is_empty() {
+            "nothing".into()
+        } else {
+            covariates_text
+        },
+        associations,
+    })
+}
+
+/// Side-by-side features of two tables over the same samples.
+fn concat_tables(a: &FeatureTable, b: &FeatureTable) -> Result<FeatureTable> {
+    let mut triplets = Vec::new();
+    for s in 0..a.n_samples() {
+        let (ia, va) = a.sample(s);
+        triplets.extend(ia.iter().zip(va).map(|(f, v)| (s as u32, *f, *v)));
+        let (ib, vb) = b.sample(s);
+        triplets.extend(
+            ib.iter()
+                .zip(vb)
+                .map(|(f, v)| (s as u32, *f + a.n_features() as u32, *v)),
+        );
+    }
+    let ids = a
+        .feature_ids()
+        .iter()
+        .chain(b.feature_ids())
+        .cloned()
+        .collect();
+    Ok(FeatureTable::from_triplets(
+        a.sample_ids().to_vec(),
+        ids,
+        triplets,
+        &gutjoint_table::Location::named("taxa and guilds"),
+    )?
+    .with_kind(gutjoint_table::ValueKind::Relative))
 }

@@ -124,6 +124,18 @@ fn demo_report_is_complete_and_deterministic() {
     let gespic = json(&std::fs::read_to_string(a.join("gespic/results.json")).expect("gespic"));
     assert_eq!(gespic["samples_used"], 339);
     assert_eq!(gespic["permanova"]["number_of_groups"], 4);
+    // The GESPIC report carries the gut–joint link: guilds by group and host associations.
+    assert_eq!(
+        gespic["gut_joint"]["guilds"].as_array().map(Vec::len),
+        Some(7)
+    );
+    assert!(
+        gespic["gut_joint"]["associations"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
+    let gespic_html = std::fs::read_to_string(a.join("gespic/report.html")).expect("html");
+    assert!(gespic_html.contains("id=\"gut-joint\""));
     assert!(
         !html.contains("http://")
             || html.matches("http://").count()
