@@ -136,17 +136,33 @@ def write_biom_hdf5(path, counts, sample_ids, feature_ids):
 # timing and checking helpers
 
 
+COMPUTE = {}  # command key -> best compute-only seconds reported by gutjoint --timings
+
+
 def run_gutjoint(argv, reps=3):
-    """Best wall time of `reps` runs of a gutjoint command; returns (seconds, stdout)."""
+    """Best wall time of `reps` runs of a gutjoint command; returns (seconds, stdout). The
+    command runs with --timings, and its best compute-phase time (reading and writing
+    excluded) is kept in COMPUTE under the command line."""
     best, out = float("inf"), ""
+    compute = float("inf")
     for _ in range(reps):
         t0 = time.perf_counter()
-        p = subprocess.run(argv, capture_output=True, text=True)
+        p = subprocess.run(argv + ["--timings"], capture_output=True, text=True)
         t = time.perf_counter() - t0
         if p.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({p.returncode}): {p.stderr.strip()}")
         best, out = min(best, t), p.stdout
+        for line in p.stderr.splitlines():
+            parts = line.split("\t")
+            if len(parts) == 3 and parts[0] == "timing" and parts[1] == "compute":
+                compute = min(compute, float(parts[2]))
+    COMPUTE[" ".join(argv)] = compute
+    global LAST_COMPUTE
+    LAST_COMPUTE = compute
     return best, out
+
+
+LAST_COMPUTE = float("nan")
 
 
 def time_peer(fn):
@@ -434,7 +450,7 @@ def main():
         rows, checks, notes = [], [], []
 
         def row(task, gj_s, peer_name, peer_s, peer_runs, incl_read=None):
-            rows.append((task, gj_s, peer_name, peer_s, peer_runs, incl_read))
+            rows.append((task, gj_s, peer_name, peer_s, peer_runs, incl_read, LAST_COMPUTE))
 
         # -- Bray-Curtis and Jaccard ----------------------------------------------------------
         for metric in ("braycurtis", "jaccard"):
@@ -539,22 +555,26 @@ def main():
 
         # -- report ---------------------------------------------------------------------------
         print()
-        print(f"{'task':<30}{'gutjoint s':>11}  {'peer':<40}{'peer s':>9}{'ratio':>9}"
-              f"{'peer incl. read s':>19}")
-        print("-" * 118)
-        for task, g, pname, ps, runs, incl in rows:
+        print(f"{'task':<30}{'gutjoint s':>11}{'compute s':>11}  {'peer':<40}{'peer s':>9}{'ratio':>9}"
+              f"{'ratio compute':>15}{'peer incl. read s':>19}")
+        print("-" * 144)
+        for task, g, pname, ps, runs, incl, comp in rows:
             if isinstance(ps, str):
-                pss, ratio = ps, "-"
+                pss, ratio, rc = ps, "-", "-"
             elif ps is None:
-                pss, ratio = "-", "-"
+                pss, ratio, rc = "-", "-", "-"
             else:
                 pss, ratio = f"{ps:.3f}", f"{ps / g:.1f}x"
+                rc = f"{ps / comp:.1f}x" if comp == comp and comp > 0 else "-"
             pname = pname + (" (1 run)" if runs == 1 else "")
             incs = f"{incl:.3f}" if incl is not None else ""
-            print(f"{task:<30}{g:>11.3f}  {pname:<40}{pss:>9}{ratio:>9}{incs:>19}")
+            cs = f"{comp:.3f}" if comp == comp and comp != float("inf") else "-"
+            print(f"{task:<30}{g:>11.3f}{cs:>11}  {pname:<40}{pss:>9}{ratio:>9}{rc:>15}{incs:>19}")
         print()
         print("ratio = peer s / gutjoint s (> 1: gutjoint faster). gutjoint: best of 3, wall clock")
         print("of the whole process (start + read TSV + compute + write lsmat/TSV output).")
+        print("'compute s' is gutjoint's own compute phase (--timings: reading and writing excluded),")
+        print("'ratio compute' compares it with the peer's in-memory time: like against like.")
         print("skbio peers: in-process on data already in memory, file I/O EXCLUDED; best of 3")
         print("when < 10 s. 'peer incl. read' adds pandas.read_csv of the same TSV.")
         if unifrac_desc:

@@ -1,7 +1,7 @@
 //! The self-contained HTML report: inline CSS and SVG, printable, no script, no network.
 
 use crate::AnalysisResults;
-use crate::svg::{boxplot, boxplot_with_line, escape, scatter, stacked_bars};
+use crate::svg::{boxplot, boxplot_with_line, escape, scatter, stacked_bars, volcano};
 use crate::{AlphaByGroup, PatientView};
 use std::fmt::Write as _;
 
@@ -432,6 +432,53 @@ fn domain_sections(h: &mut String, r: &AnalysisResults) {
                 },
                 escape(&d.citation)
             );
+        }
+        h.push_str("</table></section>");
+    }
+    if let Some(da) = &r.differential_abundance {
+        let _ = write!(
+            h,
+            "<section id=\"differential-abundance\"><h2>Differential abundance</h2><p>One linear model per feature: {} of each feature ~ {} (reference group: {}); {} samples, {} features present in ≥10% of them; q: Benjamini–Hochberg within each term. Coloured: q &lt; 0.05.</p>",
+            escape(&da.transform),
+            escape(&da.formula),
+            escape(&da.reference),
+            da.samples,
+            da.features
+        );
+        let mut terms: Vec<&str> = da.coefficients.iter().map(|c| c.1.as_str()).collect();
+        terms.dedup();
+        h.push_str("<div class=\"plots\">");
+        for term in &terms {
+            let points: Vec<(String, f64, f64, f64)> = da
+                .coefficients
+                .iter()
+                .filter(|c| c.1 == *term)
+                .map(|c| (c.0.clone(), c.2, c.3, c.4))
+                .collect();
+            let _ = write!(
+                h,
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                volcano(&points, &format!("estimate: {term}")),
+                escape(term)
+            );
+        }
+        h.push_str("</div><table><tr><th>feature</th><th>term</th><th>estimate</th><th>p</th><th>q</th></tr>");
+        let mut top: Vec<&(String, String, f64, f64, f64)> =
+            da.coefficients.iter().filter(|c| c.4 < 0.05).collect();
+        top.sort_by(|a, b| a.4.total_cmp(&b.4));
+        for c in top.iter().take(20) {
+            let _ = write!(
+                h,
+                "<tr><td><i>{}</i></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&c.0),
+                escape(&c.1),
+                fmt(c.2),
+                fmt(c.3),
+                fmt(c.4)
+            );
+        }
+        if top.is_empty() {
+            h.push_str("<tr><td colspan=\"5\">no feature with q &lt; 0.05</td></tr>");
         }
         h.push_str("</table></section>");
     }

@@ -52,6 +52,8 @@ pub struct AnalysisResults {
     pub patient: Option<PatientView>,
     /// Barrier-related guilds by group and the strongest host associations.
     pub gut_joint: Option<GutJointSection>,
+    /// Differential abundance of each group against the reference group.
+    pub differential_abundance: Option<DaSection>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -244,4 +246,16 @@ pub struct HostAssociation {
     pub partial_r: f64,
     /// What the knowledge base reports for this taxon, if anything.
     pub literature: Option<String>,
+}
+
+/// Per-feature linear models of the groups with the covariates.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaSection {
+    pub formula: String,
+    pub reference: String,
+    pub transform: String,
+    pub samples: usize,
+    pub features: usize,
+    /// Every group coefficient: `(feature, term, estimate, p, q)`.
+    pub coefficients: Vec<(String, String, f64, f64, f64)>,
 }

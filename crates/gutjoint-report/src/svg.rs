@@ -257,3 +257,72 @@ pub fn stacked_bars(groups: &[String], taxa: &[String], means: &[Vec<f64>]) -> S
     s.push_str("</svg>");
     s
 }
+
+/// Volcano plot: estimate against -log10(p); points with q below 0.05 in colour, labelled.
+pub fn volcano(points: &[(String, f64, f64, f64)], x_label: &str) -> String {
+    let (w, h, left, bottom, top, right) = (560.0, 360.0, 60.0, 45.0, 15.0, 20.0);
+    let ys: Vec<f64> = points.iter().map(|p| -p.2.max(1e-300).log10()).collect();
+    let (x0, x1) = range(points.iter().map(|p| p.1));
+    let (y0, y1) = range(ys.iter().copied().chain([0.0]));
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
+    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+    let mut s = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
+    );
+    let _ = write!(
+        s,
+        "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
+        w - left - right,
+        h - bottom - top
+    );
+    if x0 < 0.0 && x1 > 0.0 {
+        let _ = write!(
+            s,
+            "<line x1=\"{:.1}\" y1=\"{top}\" x2=\"{:.1}\" y2=\"{}\" stroke=\"#ccc\"/>",
+            sx(0.0),
+            sx(0.0),
+            h - bottom
+        );
+    }
+    for (p, y) in points.iter().zip(&ys) {
+        let significant = p.3 < 0.05;
+        let colour = if !significant {
+            "#999999"
+        } else if p.1 > 0.0 {
+            PALETTE[5]
+        } else {
+            PALETTE[0]
+        };
+        let _ = write!(
+            s,
+            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3\" fill=\"{colour}\" fill-opacity=\"0.8\"><title>{}</title></circle>",
+            sx(p.1),
+            sy(*y),
+            escape(&p.0)
+        );
+        if significant {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" font-style=\"italic\">{}</text>",
+                sx(p.1) + 4.0,
+                sy(*y) - 3.0,
+                escape(&p.0)
+            );
+        }
+    }
+    let _ = write!(
+        s,
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text>",
+        (left + w - right) / 2.0,
+        h - 10.0,
+        escape(x_label)
+    );
+    let _ = write!(
+        s,
+        "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 {})\">-log10(p)</text>",
+        (top + h - bottom) / 2.0,
+        (top + h - bottom) / 2.0
+    );
+    s.push_str("</svg>");
+    s
+}

@@ -356,6 +356,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         therapy_notes: domain.therapy_notes,
         patient: domain.patient,
         gut_joint: gut_joint(&args, &table, &grouping, quiet, &mut notes),
+        differential_abundance: differential_abundance(&args, &table, &grouping, quiet, &mut notes),
         methods: vec![
             format!("Alpha diversity: {} as scikit-bio 0.7 (Shannon with natural logarithm).", metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")),
             format!("Beta diversity: {} between all analysed samples; PCoA by full eigendecomposition of the Gower-centred matrix (scikit-bio's eigh method).", metric.name()),
@@ -1066,4 +1067,81 @@ fn concat_tables(a: &FeatureTable, b: &FeatureTable) -> Result<FeatureTable> {
         &gutjoint_table::Location::named("taxa and guilds"),
     )?
     .with_kind(gutjoint_table::ValueKind::Relative))
+}
+
+/// Per-feature linear models of group (against `healthy` when present, else the first group)
+/// plus the covariates, on log10(relative abundance + half the smallest nonzero value).
+fn differential_abundance(
+    args: &Args,
+    table: &FeatureTable,
+    grouping: &Grouping,
+    quiet: bool,
+    notes: &mut Vec<String>,
+) -> Option<gutjoint_report::DaSection> {
+    let (md_path, column) = (args.metadata.as_ref()?, args.group.as_ref()?);
+    if grouping.names.len() < 2 {
+        return None;
+    }
+    step(quiet, "differential abundance");
+    let run = || -> Result<gutjoint_report::DaSection> {
+        let md = read_metadata_file(md_path)?;
+        let reference = grouping
+            .names
+            .iter()
+            .find(|g| g.eq_ignore_ascii_case("healthy"))
+            .unwrap_or(&grouping.names[0])
+            .clone();
+        let covariates = args.covariates.clone().unwrap_or_default();
+        let formula = if covariates.trim().is_empty() {
+            format!("C({column})")
+        } else {
+            format!("C({column}) + {covariates}")
+        };
+        let terms = gutjoint_stats::parse_formula(&formula)?;
+        let refs = BTreeMap::from([(column.clone(), reference.clone())]);
+        let design = gutjoint_stats::design(&md, table.sample_ids(), &terms, &refs)?;
+        let index = table.sample_index();
+        let keep: Vec<usize> = design
+            .sample_ids
+            .iter()
+            .map(|id| index[id.as_str()])
+            .collect();
+        let used = table.select_samples(&keep);
+        let mut present = vec![0usize; used.n_features()];
+        for &f in used.indices() {
+            present[f as usize] += 1;
+        }
+        let features: Vec<usize> = (0..used.n_features())
+            .filter(|&f| present[f] * 10 >= used.n_samples() && present[f] > 0)
+            .collect();
+        let used = used.select_features(&features);
+        let pseudocount = gutjoint_stats::da::default_pseudocount(&used);
+        let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
+        let coefficients = gutjoint_stats::da::linear_models(
+            &used,
+            &design,
+            transform,
+            gutjoint_stats::Adjust::Bh,
+        )?;
+        let prefix = format!("{column}[T.");
+        Ok(gutjoint_report::DaSection {
+            formula,
+            reference,
+            transform: format!("log10(relative abundance + {pseudocount:.3e})"),
+            samples: design.n,
+            features: used.n_features(),
+            coefficients: coefficients
+                .into_iter()
+                .filter(|c| c.term.starts_with(&prefix))
+                .map(|c| (c.feature, c.term, c.estimate, c.p, c.q))
+                .collect(),
+        })
+    };
+    match run() {
+        Ok(section) => Some(section),
+        Err(e) => {
+            notes.push(format!("differential abundance was not run: {e:#}"));
+            None
+        }
+    }
 }

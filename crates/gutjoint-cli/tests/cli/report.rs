@@ -74,6 +74,7 @@ fn demo_report_is_complete_and_deterministic() {
         "gmhi",
         "dysbiosis",
         "signatures",
+        "differential-abundance",
         "drugs",
         "therapy",
         "methods",
@@ -85,9 +86,12 @@ fn demo_report_is_complete_and_deterministic() {
     }
     assert_eq!(
         html.matches("<svg").count(),
-        8,
-        "composition, four alpha box plots, PCoA, GMHI, dysbiosis"
+        10,
+        "composition, four alpha box plots, PCoA, GMHI, dysbiosis, volcanoes of AS and RA vs healthy"
     );
+    let da = &results["differential_abundance"];
+    assert_eq!(da["reference"], "healthy");
+    assert_eq!(da["samples"], 264);
     // GMHI per group in the report equals `gutjoint gmhi` on the same samples.
     let gmhi = ok([
         "gmhi",
@@ -255,6 +259,7 @@ fn demo_report_renders_in_headless_chromium() {
         "gmhi",
         "dysbiosis",
         "signatures",
+        "differential-abundance",
         "drugs",
         "therapy",
         "methods",
@@ -378,4 +383,117 @@ fn one_patient_view_and_problems_in_terminal_and_report() {
     assert!(one.stderr.contains("one group only"), "{}", one.stderr);
     let html = std::fs::read_to_string(out.join("one/report.html")).expect("html");
     assert!(html.contains("one group only"));
+}
+
+/// A small JSON Schema checker for the keywords docs/results.schema.json uses: type, enum,
+/// required, properties, items, oneOf and local $ref.
+fn check_schema(
+    value: &serde_json::Value,
+    schema: &serde_json::Value,
+    root: &serde_json::Value,
+    path: &str,
+) -> Vec<String> {
+    use serde_json::Value;
+    let mut errors = Vec::new();
+    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+        let target = reference
+            .trim_start_matches("#/")
+            .split('/')
+            .fold(root, |v, k| &v[k]);
+        return check_schema(value, target, root, path);
+    }
+    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
+        let matching = options
+            .iter()
+            .filter(|o| check_schema(value, o, root, path).is_empty())
+            .count();
+        if matching != 1 {
+            errors.push(format!("{path}: matches {matching} of the oneOf options"));
+        }
+        return errors;
+    }
+    if let Some(t) = schema.get("type") {
+        let types: Vec<&str> = match t {
+            Value::String(s) => vec![s.as_str()],
+            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        if !types
+            .iter()
+            .any(|t| *t == actual || (*t == "number" && actual == "integer"))
+        {
+            errors.push(format!("{path}: {actual}, expected {types:?}"));
+            return errors;
+        }
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !allowed.contains(value)
+    {
+        errors.push(format!("{path}: {value} not in {allowed:?}"));
+    }
+    if let Value::Object(map) = value {
+        for key in schema
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            if !map.contains_key(key) {
+                errors.push(format!("{path}: missing '{key}'"));
+            }
+        }
+        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            for (k, sub) in props {
+                if let Some(v) = map.get(k) {
+                    errors.extend(check_schema(v, sub, root, &format!("{path}.{k}")));
+                }
+            }
+        }
+    }
+    if let (Value::Array(items), Some(sub)) = (value, schema.get("items")) {
+        for (i, v) in items.iter().enumerate() {
+            errors.extend(check_schema(v, sub, root, &format!("{path}[{i}]")));
+        }
+    }
+    errors
+}
+
+#[test]
+fn results_json_follows_the_documented_schema() {
+    let schema =
+        json(&std::fs::read_to_string(repo().join("docs/results.schema.json")).expect("schema"));
+    let out = temp_dir("schema");
+    ok([
+        "demo",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--permutations",
+        "19",
+        "--quiet",
+    ]);
+    for file in ["results.json", "gespic/results.json"] {
+        let results = json(&std::fs::read_to_string(out.join(file)).expect("results"));
+        let errors = check_schema(&results, &schema, &schema, "$");
+        assert!(errors.is_empty(), "{file}: {errors:#?}");
+    }
+    // The checker itself rejects what the schema forbids.
+    let mut broken = json(&std::fs::read_to_string(out.join("results.json")).expect("results"));
+    broken["schema_version"] = serde_json::json!("9.9");
+    broken.as_object_mut().expect("object").remove("groups");
+    let errors = check_schema(&broken, &schema, &schema, "$");
+    assert!(
+        errors.iter().any(|e| e.contains("missing 'groups'"))
+            && errors.iter().any(|e| e.contains("9.9")),
+        "{errors:?}"
+    );
 }
