@@ -65,3 +65,42 @@ pub fn timed<T>(label: &str, work: impl FnOnce() -> T) -> T {
     }
     value
 }
+
+/// Shows the progress of the ecology room's long loops on stderr while `work` runs — only on a
+/// terminal, never with `--quiet`, and only for work that lasts more than a second.
+pub fn with_progress<T>(label: &str, quiet: bool, work: impl FnOnce() -> T) -> T {
+    use std::io::IsTerminal;
+    if quiet || !std::io::stderr().is_terminal() {
+        return work();
+    }
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let label = label.to_string();
+    let painter = std::thread::spawn(move || {
+        let start = std::time::Instant::now();
+        let mut painted = false;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            let (done, total) = gutjoint_ecology::progress::get();
+            if start.elapsed().as_secs_f64() > 1.0 && total > 0 {
+                let width = 30;
+                let filled = (done.min(total) * width / total) as usize;
+                eprint!(
+                    "\r[gutjoint] {label} [{}{}] {:>3}% {:.0}s",
+                    "#".repeat(filled),
+                    " ".repeat(width as usize - filled),
+                    done.min(total) * 100 / total,
+                    start.elapsed().as_secs_f64()
+                );
+                painted = true;
+            }
+        }
+        if painted {
+            eprint!("\r{}\r", " ".repeat(70));
+        }
+    });
+    let value = work();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = painter.join();
+    value
+}

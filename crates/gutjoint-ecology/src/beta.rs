@@ -130,6 +130,7 @@ fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
     let n = table.n_samples();
     let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
     let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    crate::progress::start(condensed.len() as u64);
     crate::pairwise::condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each_init(
@@ -153,6 +154,7 @@ fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
                 for f in ii {
                     dense[*f as usize] = 0.0;
                 }
+                crate::progress::advance(row.len() as u64);
             },
         );
     condensed
@@ -239,6 +241,7 @@ where
     let rows = data.rows;
     let n = rows.len();
     let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    crate::progress::start(condensed.len() as u64);
     crate::pairwise::condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each_init(
@@ -264,6 +267,7 @@ where
                         dense_extra[*b as usize] = 0.0;
                     }
                 }
+                crate::progress::advance(out.len() as u64);
             },
         );
     condensed

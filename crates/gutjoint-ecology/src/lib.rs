@@ -28,6 +28,7 @@ pub mod pairwise;
 pub mod pcoa;
 pub mod permanova;
 pub mod phylo;
+pub mod progress;
 pub mod rng;
 
 pub use alpha::{AlphaMetric, AlphaResult, alpha};

@@ -52,12 +52,14 @@ where
     F: Fn(usize, usize) -> f64 + Sync,
 {
     let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    crate::progress::start(condensed.len() as u64);
     condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each(|(i, row)| {
             for (k, slot) in row.iter_mut().enumerate() {
                 *slot = T::from_f64(distance(i, i + 1 + k));
             }
+            crate::progress::advance(row.len() as u64);
         });
     condensed
 }
@@ -71,6 +73,7 @@ where
 {
     const BLOCK: usize = 16;
     let mut condensed = vec![0.0; n * n.saturating_sub(1) / 2];
+    crate::progress::start(condensed.len() as u64);
     let mut rows = condensed_rows(&mut condensed, n);
     let mut blocks: Vec<Vec<(usize, &mut [f64])>> = Vec::new();
     while !rows.is_empty() {
@@ -88,6 +91,7 @@ where
                 }
             }
         }
+        crate::progress::advance(block.iter().map(|(_, r)| r.len() as u64).sum());
     });
     condensed
 }

@@ -160,6 +160,7 @@ fn permuted_within(
     }
     let batch = (4096 / g).clamp(1, 256);
     let mut out = Vec::with_capacity(permutations);
+    crate::progress::start(permutations as u64);
     for chunk in all.chunks(batch) {
         let cols = chunk.len() * g;
         let indicator =
@@ -191,6 +192,7 @@ fn permuted_within(
             }
             out.push(s_w);
         }
+        crate::progress::advance(chunk.len() as u64);
     }
     out
 }
@@ -230,9 +232,14 @@ pub fn permdisp(
     let g = grouping.names.len();
     let observed = dispersion_f(&points, axes, &grouping.labels, g, centre);
     let all = permuted_labels(&grouping.labels, permutations, seed);
+    crate::progress::start(permutations as u64);
     let stats: Vec<f64> = all
         .par_iter()
-        .map(|labels| dispersion_f(&points, axes, labels, g, centre))
+        .map(|labels| {
+            let f = dispersion_f(&points, axes, labels, g, centre);
+            crate::progress::advance(1);
+            f
+        })
         .collect();
     let hits = stats.iter().filter(|f| **f >= observed).count();
     Ok(PermutationTest {

@@ -76,7 +76,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             );
         }
         let condensed = output::timed("compute", || {
-            gutjoint_ecology::beta::beta_condensed_f32(&table, metric)
+            output::with_progress(metric.name(), quiet, || {
+                gutjoint_ecology::beta::beta_condensed_f32(&table, metric)
+            })
         })?;
         return output::timed("write", || {
             write_npy(&args.output, table.sample_ids(), &condensed)
@@ -95,7 +97,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         ),
         _ => None,
     };
-    let dm = output::timed("compute", || beta(&table, metric, phylo.as_ref()))?;
+    let dm = output::timed("compute", || {
+        output::with_progress(metric.name(), quiet, || {
+            beta(&table, metric, phylo.as_ref())
+        })
+    })?;
     if npy {
         return output::timed("write", || {
             write_npy(&args.output, dm.ids(), dm.condensed())

@@ -117,7 +117,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let dm = output::timed("read", || read_distance_file(&args.matrix))?;
     let g = super::ecology_args::grouped(dm, &args.metadata, &args.column)?;
     let test = output::timed("compute", || {
-        permanova(&g.dm, &g.grouping, args.permutations, args.seed)
+        output::with_progress("PERMANOVA permutations", quiet, || {
+            permanova(&g.dm, &g.grouping, args.permutations, args.seed)
+        })
     })?;
     report(test, &args, g, quiet)
 }
@@ -133,13 +135,15 @@ pub fn run_disp(args: DispArgs, quiet: bool) -> Result<()> {
         Centre::Median => DispersionCentre::Median,
         Centre::Centroid => DispersionCentre::Centroid,
     };
-    let test = permdisp(
-        &g.dm,
-        &g.grouping,
-        common.permutations,
-        common.seed,
-        centre,
-        args.dimensions,
-    )?;
+    let test = output::with_progress("PERMDISP permutations", quiet, || {
+        permdisp(
+            &g.dm,
+            &g.grouping,
+            common.permutations,
+            common.seed,
+            centre,
+            args.dimensions,
+        )
+    })?;
     report(test, &common, g, quiet)
 }
