@@ -112,10 +112,11 @@ pub fn permanova(
     let s_w: f64 = within.iter().zip(&sizes).map(|(w, s)| w / *s as f64).sum();
     let observed = f_of(s_w);
     let permuted = permuted_within(dm, grouping, permutations, seed);
+    let threshold = observed - tie_tolerance(n) * observed.abs();
     let hits = permuted
         .iter()
         .map(|&s| f_of(s))
-        .filter(|f| *f >= observed)
+        .filter(|f| *f >= threshold)
         .count();
     Ok(PermutationTest {
         method: "PERMANOVA",
@@ -140,8 +141,59 @@ fn permuted_labels(labels: &[usize], permutations: usize, seed: u64) -> Vec<Vec<
         .collect()
 }
 
-/// `s_W` of every permutation, batched as `Gᵀ D² G` products.
+/// Precision of the permutation products: f64 for small cohorts, f32 from this many samples on
+/// (2x faster; a permuted F differs from exact arithmetic by ~1e-6 relative, far below any
+/// difference between distinct groupings of that many samples, and ties are counted with a
+/// matching tolerance).
+const F32_FROM: usize = 200;
+
+/// Relative tolerance under which a permuted F counts as equal to the observed one (a hit): the
+/// observed F is summed directly, permuted ones through matrix products, so a relabelling of the
+/// observed grouping must not be lost to rounding.
+pub(crate) fn tie_tolerance(n: usize) -> f64 {
+    if n >= F32_FROM { 1e-5 } else { 1e-9 }
+}
+
+/// `s_W` of every permutation, batched as matrix products: with `G` the 0/1 membership columns
+/// of many permutations, `D² G` gives each sample's summed squared distance to every group. Only
+/// g − 1 groups go through the product: the last group's sums follow from the row sums of D².
 fn permuted_within(
+    dm: &DistanceMatrix,
+    grouping: &Grouping,
+    permutations: usize,
+    seed: u64,
+) -> Vec<f64> {
+    if dm.len() >= F32_FROM {
+        permuted_within_as::<f32>(dm, grouping, permutations, seed)
+    } else {
+        permuted_within_as::<f64>(dm, grouping, permutations, seed)
+    }
+}
+
+trait Real: faer::traits::ComplexField + Copy {
+    fn of(v: f64) -> Self;
+    fn to(self) -> f64;
+}
+
+impl Real for f64 {
+    fn of(v: f64) -> Self {
+        v
+    }
+    fn to(self) -> f64 {
+        self
+    }
+}
+
+impl Real for f32 {
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    fn to(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+fn permuted_within_as<T: Real>(
     dm: &DistanceMatrix,
     grouping: &Grouping,
     permutations: usize,
@@ -151,45 +203,50 @@ fn permuted_within(
     let g = grouping.names.len();
     let sizes = grouping.sizes();
     let all = permuted_labels(&grouping.labels, permutations, seed);
-    let mut d2 = faer::Mat::<f64>::from_fn(n, n, |i, j| {
+    let d2 = faer::Mat::<T>::from_fn(n, n, |i, j| {
         let d = dm.get(i, j);
-        d * d
+        T::of(d * d)
     });
-    for i in 0..n {
-        d2[(i, i)] = 0.0;
-    }
-    let batch = (4096 / g).clamp(1, 256);
+    let row_sums: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| dm.get(i, j).powi(2)).sum())
+        .collect();
+    let last = g - 1;
+    let batch = (4096 / last.max(1)).clamp(1, 256);
     let mut out = Vec::with_capacity(permutations);
     crate::progress::start(permutations as u64);
     for chunk in all.chunks(batch) {
-        let cols = chunk.len() * g;
-        let indicator =
-            faer::Mat::<f64>::from_fn(
-                n,
-                cols,
-                |i, c| if chunk[c / g][i] == c % g { 1.0 } else { 0.0 },
-            );
-        let mut product = faer::Mat::<f64>::zeros(n, cols);
+        let cols = chunk.len() * last;
+        let indicator = faer::Mat::<T>::from_fn(n, cols, |i, c| {
+            if chunk[c / last][i] == c % last {
+                T::of(1.0)
+            } else {
+                T::of(0.0)
+            }
+        });
+        let mut product = faer::Mat::<T>::zeros(n, cols);
         faer::linalg::matmul::matmul(
             &mut product,
             faer::Accum::Replace,
             &d2,
             &indicator,
-            1.0,
+            T::of(1.0),
             faer::Par::rayon(0),
         );
         for (p, labels) in chunk.iter().enumerate() {
-            let mut s_w = 0.0;
-            for (group, size) in sizes.iter().enumerate() {
-                let c = p * g + group;
-                let mut sum = 0.0;
-                for (i, l) in labels.iter().enumerate() {
-                    if *l == group {
-                        sum += product[(i, c)];
-                    }
+            let mut within = vec![0.0f64; g];
+            for (i, l) in labels.iter().enumerate() {
+                if *l < last {
+                    within[*l] += product[(i, p * last + l)].to();
+                } else {
+                    let to_others: f64 = (0..last).map(|h| product[(i, p * last + h)].to()).sum();
+                    within[last] += row_sums[i] - to_others;
                 }
-                s_w += sum / (2.0 * *size as f64);
             }
+            let s_w: f64 = within
+                .iter()
+                .zip(&sizes)
+                .map(|(w, size)| w / (2.0 * *size as f64))
+                .sum();
             out.push(s_w);
         }
         crate::progress::advance(chunk.len() as u64);
@@ -426,6 +483,55 @@ mod tests {
                 }
             }
             assert!(((direct[0] + direct[1]) / 2.0 - s_w).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn single_precision_products_agree_with_double_and_with_direct_sums() {
+        // 240 random points in 3-D, three groups: the f32 batch (used from 200 samples on)
+        // must agree with the f64 batch and with a direct sum over same-group pairs.
+        let mut rng = Rng::new(5);
+        let n = 240;
+        let pts: Vec<[f64; 3]> = (0..n)
+            .map(|_| [0; 3].map(|_: i32| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64))
+            .collect();
+        let mut condensed = Vec::new();
+        for i in 0..n {
+            for j in (i + 1)..n {
+                condensed.push(
+                    pts[i]
+                        .iter()
+                        .zip(&pts[j])
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum::<f64>()
+                        .sqrt(),
+                );
+            }
+        }
+        let dm = DistanceMatrix::from_condensed((0..n).map(|i| i.to_string()).collect(), condensed)
+            .expect("valid");
+        let labels: Vec<String> = (0..n).map(|i| ["a", "b", "c"][i % 3].to_string()).collect();
+        let grouping = Grouping::from_values(&labels);
+        let single = permuted_within_as::<f32>(&dm, &grouping, 20, 3);
+        let double = permuted_within_as::<f64>(&dm, &grouping, 20, 3);
+        let sizes = grouping.sizes();
+        for ((s32, s64), perm) in
+            single
+                .iter()
+                .zip(&double)
+                .zip(permuted_labels(&grouping.labels, 20, 3))
+        {
+            let mut direct = [0.0; 3];
+            for i in 0..n {
+                for j in (i + 1)..n {
+                    if perm[i] == perm[j] {
+                        direct[perm[i]] += dm.get(i, j).powi(2);
+                    }
+                }
+            }
+            let exact: f64 = direct.iter().zip(&sizes).map(|(d, s)| d / *s as f64).sum();
+            assert!((s64 - exact).abs() < 1e-12 * exact);
+            assert!((s32 - exact).abs() < 1e-5 * exact, "{s32} vs {exact}");
         }
     }
 
