@@ -144,27 +144,9 @@ pub fn band(values: &[f64]) -> Option<Band> {
 }
 
 fn cite(m: &DrugMicrobe) -> String {
-    let c = &m.citation;
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(a) = &c.first_author {
-        parts.push(a.clone());
-    }
-    if let Some(y) = c.year {
-        parts.push(y.to_string());
-    }
-    if let Some(j) = &c.journal {
-        parts.push(j.clone());
-    }
-    if let Some(d) = &c.doi {
-        parts.push(format!("doi:{d}"));
-    } else if let Some(p) = &c.pmid {
-        parts.push(format!("PMID:{p}"));
-    }
-    if parts.is_empty() {
-        "no evidence".into()
-    } else {
-        parts.join(" ")
-    }
+    m.citation
+        .with_identifier()
+        .unwrap_or_else(|| "no evidence".into())
 }
 
 /// Inputs for scoring.

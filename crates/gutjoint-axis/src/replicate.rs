@@ -128,15 +128,7 @@ pub fn replicate(
                 prevalence_case: None,
                 prevalence_control: None,
                 population: a.population.clone().unwrap_or_else(|| "not stated".into()),
-                citation: [
-                    c.first_author.clone(),
-                    c.year.map(|y| y.to_string()),
-                    c.journal.clone(),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" "),
+                citation: c.short().unwrap_or_default(),
                 doi: c.doi.clone().unwrap_or_default(),
             };
             match fit {

@@ -157,22 +157,9 @@ fn reference_abundances(
 }
 
 fn cite(a: &TaxonDisease) -> String {
-    let c = &a.citation;
-    let mut parts = Vec::new();
-    if let Some(x) = &c.first_author {
-        parts.push(x.clone());
-    }
-    if let Some(y) = c.year {
-        parts.push(y.to_string());
-    }
-    if let Some(j) = &c.journal {
-        parts.push(j.clone());
-    }
-    if parts.is_empty() {
-        "no citation recorded".into()
-    } else {
-        parts.join(" ")
-    }
+    a.citation
+        .short()
+        .unwrap_or_else(|| "no citation recorded".into())
 }
 
 /// Scores every sample of `table` against the associations of `diseases` (all when empty).

@@ -40,6 +40,33 @@ impl Citation {
             || (self.first_author.is_some() && self.year.is_some())
     }
 
+    /// "First author year journal", the way tables and reports cite a row; `None` when no part
+    /// is recorded.
+    pub fn short(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            self.first_author.clone(),
+            self.year.map(|y| y.to_string()),
+            self.journal.clone(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// [`short`](Citation::short) followed by the DOI (or PMID) when there is one.
+    pub fn with_identifier(&self) -> Option<String> {
+        let id = self
+            .doi
+            .as_ref()
+            .map(|d| format!("doi:{d}"))
+            .or_else(|| self.pmid.as_ref().map(|p| format!("PMID:{p}")));
+        match (self.short(), id) {
+            (Some(s), Some(i)) => Some(format!("{s} {i}")),
+            (s, i) => s.or(i),
+        }
+    }
+
     /// Whether every citation cell is empty.
     pub fn is_empty(&self) -> bool {
         self == &Citation::default()

@@ -463,3 +463,26 @@ fn every_guild_row_parses_is_cited_and_unique() {
     );
     assert!(broken.unwrap_err().to_string().contains("line 2"));
 }
+
+#[test]
+fn citation_text_forms() {
+    let c = crate::Citation {
+        first_author: Some("Scher JU".into()),
+        year: Some(2013),
+        journal: Some("eLife".into()),
+        doi: Some("10.7554/eLife.01202".into()),
+        pmid: Some("24192039".into()),
+    };
+    assert_eq!(c.short().as_deref(), Some("Scher JU 2013 eLife"));
+    assert_eq!(
+        c.with_identifier().as_deref(),
+        Some("Scher JU 2013 eLife doi:10.7554/eLife.01202")
+    );
+    let only_pmid = crate::Citation {
+        pmid: Some("1".into()),
+        ..Default::default()
+    };
+    assert_eq!(only_pmid.short(), None);
+    assert_eq!(only_pmid.with_identifier().as_deref(), Some("PMID:1"));
+    assert_eq!(crate::Citation::default().with_identifier(), None);
+}

@@ -603,6 +603,46 @@ impl FeatureTable {
         .with_kind(kind))
     }
 
+    /// This table's features followed by `other`'s, over the same samples in the same order
+    /// (e.g. taxa and guild abundances tested together).
+    pub fn concat_features(&self, other: &FeatureTable) -> Result<FeatureTable> {
+        if self.sample_ids != other.sample_ids {
+            return Err(Error::invalid(
+                &Location::named("tables"),
+                "the two tables do not have the same samples in the same order",
+            ));
+        }
+        let mut triplets = Vec::with_capacity(self.nnz() + other.nnz());
+        for s in 0..self.n_samples() {
+            let (ia, va) = self.sample(s);
+            triplets.extend(ia.iter().zip(va).map(|(f, v)| (s as u32, *f, *v)));
+            let (ib, vb) = other.sample(s);
+            triplets.extend(
+                ib.iter()
+                    .zip(vb)
+                    .map(|(f, v)| (s as u32, *f + self.n_features() as u32, *v)),
+            );
+        }
+        let ids = self
+            .feature_ids
+            .iter()
+            .chain(&other.feature_ids)
+            .cloned()
+            .collect();
+        let kind = if self.kind == other.kind {
+            self.kind
+        } else {
+            ValueKind::Relative
+        };
+        Ok(FeatureTable::from_triplets(
+            self.sample_ids.clone(),
+            ids,
+            triplets,
+            &Location::named("tables"),
+        )?
+        .with_kind(kind))
+    }
+
     /// Index of each sample id.
     pub fn sample_index(&self) -> HashMap<&str, usize> {
         self.sample_ids

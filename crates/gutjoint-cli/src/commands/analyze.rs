@@ -907,15 +907,7 @@ fn drug_section(
                     effect: t.effect.clone(),
                     evidence: t.evidence.to_string(),
                     confidence: t.confidence.to_string(),
-                    citation: [
-                        c.first_author.clone(),
-                        c.year.map(|y| y.to_string()),
-                        c.journal.clone(),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                    citation: c.short().unwrap_or_default(),
                     doi: c.doi.clone().unwrap_or_default(),
                 });
             }
@@ -981,7 +973,7 @@ fn gut_joint(
                 gutjoint_stats::parse_formula(&covariates_text)?
             };
             let guild_table = profile.to_table()?;
-            let both = concat_tables(&table.to_relative(), &guild_table)?;
+            let both = table.to_relative().concat_features(&guild_table)?;
             let pseudocount = gutjoint_stats::da::default_pseudocount(&both);
             Ok(gutjoint_stats::associate::associate(
                 &both,
@@ -1039,34 +1031,6 @@ fn gut_joint(
         },
         associations,
     })
-}
-
-/// Side-by-side features of two tables over the same samples.
-fn concat_tables(a: &FeatureTable, b: &FeatureTable) -> Result<FeatureTable> {
-    let mut triplets = Vec::new();
-    for s in 0..a.n_samples() {
-        let (ia, va) = a.sample(s);
-        triplets.extend(ia.iter().zip(va).map(|(f, v)| (s as u32, *f, *v)));
-        let (ib, vb) = b.sample(s);
-        triplets.extend(
-            ib.iter()
-                .zip(vb)
-                .map(|(f, v)| (s as u32, *f + a.n_features() as u32, *v)),
-        );
-    }
-    let ids = a
-        .feature_ids()
-        .iter()
-        .chain(b.feature_ids())
-        .cloned()
-        .collect();
-    Ok(FeatureTable::from_triplets(
-        a.sample_ids().to_vec(),
-        ids,
-        triplets,
-        &gutjoint_table::Location::named("taxa and guilds"),
-    )?
-    .with_kind(gutjoint_table::ValueKind::Relative))
 }
 
 /// Per-feature linear models of group (against `healthy` when present, else the first group)

@@ -100,7 +100,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             if args.features == "guilds" {
                 guilds
             } else {
-                concat_features(&table.to_relative(), &guilds)?
+                table.to_relative().concat_features(&guilds)?
             }
         }
         other => bail!("unknown --features '{other}'; expected taxa, guilds or both"),
@@ -146,35 +146,4 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Some(p) => output::write_file(p, text.as_bytes()),
         None => output::print(&text),
     }
-}
-
-/// Side-by-side features of two tables over the same samples (in the same order).
-fn concat_features(
-    a: &gutjoint_table::FeatureTable,
-    b: &gutjoint_table::FeatureTable,
-) -> Result<gutjoint_table::FeatureTable> {
-    let mut triplets = Vec::new();
-    for s in 0..a.n_samples() {
-        let (ia, va) = a.sample(s);
-        triplets.extend(ia.iter().zip(va).map(|(f, v)| (s as u32, *f, *v)));
-        let (ib, vb) = b.sample(s);
-        triplets.extend(
-            ib.iter()
-                .zip(vb)
-                .map(|(f, v)| (s as u32, *f + a.n_features() as u32, *v)),
-        );
-    }
-    let ids = a
-        .feature_ids()
-        .iter()
-        .chain(b.feature_ids())
-        .cloned()
-        .collect();
-    Ok(gutjoint_table::FeatureTable::from_triplets(
-        a.sample_ids().to_vec(),
-        ids,
-        triplets,
-        &gutjoint_table::Location::named("taxa and guilds"),
-    )?
-    .with_kind(gutjoint_table::ValueKind::Relative))
 }

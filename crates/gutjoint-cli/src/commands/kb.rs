@@ -35,26 +35,8 @@ pub enum Query {
 }
 
 pub fn cite(c: &Citation) -> String {
-    let mut s = String::new();
-    if let Some(a) = &c.first_author {
-        s.push_str(a);
-    }
-    if let Some(y) = c.year {
-        let _ = write!(s, " {y}");
-    }
-    if let Some(j) = &c.journal {
-        let _ = write!(s, ", {j}");
-    }
-    if let Some(d) = &c.doi {
-        let _ = write!(s, ", doi:{d}");
-    } else if let Some(p) = &c.pmid {
-        let _ = write!(s, ", PMID:{p}");
-    }
-    if s.is_empty() {
-        "no citation recorded".into()
-    } else {
-        s.trim().to_string()
-    }
+    c.with_identifier()
+        .unwrap_or_else(|| "no citation recorded".into())
 }
 
 fn association_lines(text: &mut String, rows: &[TaxonDisease]) {
