@@ -19,6 +19,7 @@ def run(*args):
 
 gmhi = run("gmhi", table)
 dys = run("dysbiosis", table, "--reference", "gmhi-healthy")
+ait = run("dysbiosis", table, "--reference", "gmhi-healthy", "--metric", "aitchison")
 groups = {}
 with open(os.path.join(root, "examples/data/gmhi/validation_metadata.csv"), encoding="utf-8-sig") as f:
     rows = list(csv.reader(f))
@@ -54,4 +55,5 @@ for case in ["AS", "RA"]:
     c = groups[case]
     a_g = auc([float(gmhi[i]["gmhi"]) for i in h], [float(gmhi[i]["gmhi"]) for i in c])
     a_d = auc([float(dys[i]["dysbiosis"]) for i in c], [float(dys[i]["dysbiosis"]) for i in h])
-    print(f"healthy vs {case}: AUC GMHI = {a_g:.3f}, AUC dysbiosis = {a_d:.3f}")
+    a_a = auc([float(ait[i]["dysbiosis"]) for i in c], [float(ait[i]["dysbiosis"]) for i in h])
+    print(f"healthy vs {case}: AUC GMHI = {a_g:.3f}, AUC dysbiosis (Bray-Curtis) = {a_d:.3f}, AUC dysbiosis (Aitchison) = {a_a:.3f}")

@@ -9,7 +9,7 @@ whose id is in the reference is never compared with itself.
 
 use crate::error::{Error, Result};
 use crate::profile::{KeyedProfiles, braycurtis_sparse};
-use crate::reference::{Population, Reference, clr_row, median, quantile_sorted};
+use crate::reference::{Population, Reference, clr_row, euclidean, median, quantile_sorted};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -30,8 +30,20 @@ pub struct DysbiosisScore {
     pub left_out_of_reference: bool,
 }
 
+/// The distance behind the score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DysbiosisMetric {
+    /// Bray–Curtis on proportions over the union of taxa (HMP2's choice).
+    BrayCurtis,
+    /// Aitchison: Euclidean between CLR profiles over the reference's taxa (taxa the reference
+    /// lacks are left out), with the reference's pseudocount.
+    Aitchison,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct DysbiosisResult {
+    pub metric: DysbiosisMetric,
     pub reference: String,
     pub population: String,
     pub rank: String,
@@ -42,11 +54,12 @@ pub struct DysbiosisResult {
 }
 
 /// Scores every sample of `profiles` against one population of `reference`.
-pub fn dysbiosis(
+pub fn dysbiosis_with(
     profiles: &KeyedProfiles,
     reference: &Reference,
     population: Option<&str>,
     top: usize,
+    metric: DysbiosisMetric,
 ) -> Result<DysbiosisResult> {
     let pop: &Population = reference.population(population)?;
     let mut keys = pop.keys.clone();
@@ -67,7 +80,25 @@ pub fn dysbiosis(
             reference: reference.name.clone(),
         });
     }
-    let mut sorted = pop.loo_scores.clone();
+    let reference_clrs: Vec<Vec<f64>> = match metric {
+        DysbiosisMetric::Aitchison => {
+            if pop.loo_aitchison.len() != pop.sample_ids.len() {
+                return Err(Error::Invalid(format!(
+                    "reference '{}' was built without Aitchison scores; rebuild it with this version of gutjoint",
+                    reference.name
+                )));
+            }
+            pop.profiles
+                .iter()
+                .map(|r| clr_row(r, n_ref_keys, reference.pseudocount))
+                .collect()
+        }
+        DysbiosisMetric::BrayCurtis => Vec::new(),
+    };
+    let mut sorted = match metric {
+        DysbiosisMetric::BrayCurtis => pop.loo_scores.clone(),
+        DysbiosisMetric::Aitchison => pop.loo_aitchison.clone(),
+    };
     sorted.sort_by(f64::total_cmp);
     let threshold = quantile_sorted(&sorted, FLAG_QUANTILE);
     let own: HashMap<&str, usize> = pop
@@ -83,16 +114,24 @@ pub fn dysbiosis(
         .map(|(s, row)| {
             let id = &profiles.sample_ids[s];
             let skip = own.get(id.as_str()).copied();
-            let mut d: Vec<f64> = pop
-                .profiles
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| Some(*j) != skip)
-                .map(|(_, r)| braycurtis_sparse(row, r))
-                .collect();
+            let clr = clr_row(row, n_ref_keys, reference.pseudocount);
+            let mut d: Vec<f64> = match metric {
+                DysbiosisMetric::BrayCurtis => pop
+                    .profiles
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| Some(*j) != skip)
+                    .map(|(_, r)| braycurtis_sparse(row, r))
+                    .collect(),
+                DysbiosisMetric::Aitchison => reference_clrs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| Some(*j) != skip)
+                    .map(|(_, r)| euclidean(&clr, r))
+                    .collect(),
+            };
             let score = median(&mut d);
             let below = sorted.iter().filter(|v| **v <= score).count();
-            let clr = clr_row(row, n_ref_keys, reference.pseudocount);
             let mut z: Vec<(String, f64)> = (0..n_ref_keys)
                 .filter(|&k| pop.clr_sd[k] > 0.0)
                 .map(|k| {
@@ -116,6 +155,7 @@ pub fn dysbiosis(
         })
         .collect();
     Ok(DysbiosisResult {
+        metric,
         reference: reference.name.clone(),
         population: pop.label.clone(),
         rank: reference.rank.clone(),
@@ -123,4 +163,20 @@ pub fn dysbiosis(
         mean_shared_abundance: shared.iter().sum::<f64>() / shared.len().max(1) as f64,
         scores,
     })
+}
+
+/// Bray–Curtis dysbiosis (the HMP2 definition); see [`dysbiosis_with`] for Aitchison.
+pub fn dysbiosis(
+    profiles: &KeyedProfiles,
+    reference: &Reference,
+    population: Option<&str>,
+    top: usize,
+) -> Result<DysbiosisResult> {
+    dysbiosis_with(
+        profiles,
+        reference,
+        population,
+        top,
+        DysbiosisMetric::BrayCurtis,
+    )
 }

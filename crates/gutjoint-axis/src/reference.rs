@@ -45,6 +45,10 @@ pub struct Population {
     pub profiles: Vec<Vec<(u32, f64)>>,
     /// Each sample's median Bray–Curtis distance to the population's other samples.
     pub loo_scores: Vec<f64>,
+    /// The same with the Aitchison distance (Euclidean between CLR profiles over the
+    /// population's taxa, with the reference's pseudocount).
+    #[serde(default)]
+    pub loo_aitchison: Vec<f64>,
     pub clr_mean: Vec<f64>,
     pub clr_sd: Vec<f64>,
 }
@@ -172,6 +176,16 @@ fn build_population(
     let clr_mean: Vec<f64> = (0..n)
         .map(|k| clrs.iter().map(|c| c[k]).sum::<f64>() / m)
         .collect();
+    let loo_aitchison: Vec<f64> = (0..clrs.len())
+        .into_par_iter()
+        .map(|i| {
+            let mut d: Vec<f64> = (0..clrs.len())
+                .filter(|&j| j != i)
+                .map(|j| euclidean(&clrs[i], &clrs[j]))
+                .collect();
+            median(&mut d)
+        })
+        .collect();
     let clr_sd: Vec<f64> = (0..n)
         .map(|k| {
             let var = clrs
@@ -191,9 +205,19 @@ fn build_population(
         keys,
         profiles: rows,
         loo_scores,
+        loo_aitchison,
         clr_mean,
         clr_sd,
     }
+}
+
+/// Euclidean distance between two dense vectors.
+pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y) * (x - y))
+        .sum::<f64>()
+        .sqrt()
 }
 
 /// Builds a reference from healthy samples' profiles and a population label per sample. With

@@ -5,7 +5,6 @@ use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
-use gutjoint_axis::dysbiosis::dysbiosis;
 use gutjoint_axis::enterotype::{assign, centroids};
 use gutjoint_axis::gmhi::gmhi;
 use gutjoint_axis::reference::{Reference, build_reference};
@@ -356,6 +355,9 @@ pub struct DysbiosisArgs {
     /// Number of deviating taxa reported per sample.
     #[arg(long, default_value_t = 5)]
     pub top: usize,
+    /// Distance: braycurtis (HMP2's definition) or aitchison (CLR over the reference's taxa).
+    #[arg(long, default_value = "braycurtis")]
+    pub metric: String,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
     #[arg(long)]
@@ -366,7 +368,18 @@ pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
     let reference = load_reference(&args.reference, quiet)?;
     let table = args.input.read(quiet)?.table;
     let profiles = KeyedProfiles::from_table(&table, reference.rank())?;
-    let result = dysbiosis(&profiles, &reference, args.population.as_deref(), args.top)?;
+    let metric = match args.metric.as_str() {
+        "braycurtis" => gutjoint_axis::dysbiosis::DysbiosisMetric::BrayCurtis,
+        "aitchison" => gutjoint_axis::dysbiosis::DysbiosisMetric::Aitchison,
+        other => bail!("unknown --metric '{other}'; expected braycurtis or aitchison"),
+    };
+    let result = gutjoint_axis::dysbiosis::dysbiosis_with(
+        &profiles,
+        &reference,
+        args.population.as_deref(),
+        args.top,
+        metric,
+    )?;
     if !quiet && result.mean_shared_abundance < 0.5 {
         eprintln!(
             "note: on average only {:.0}% of a sample's abundance is in taxa the reference has; distances will be large for reasons of method, not health",
