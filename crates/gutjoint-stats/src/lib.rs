@@ -17,6 +17,7 @@ pub mod associate;
 pub mod correlation;
 pub mod da;
 pub mod design;
+pub mod dirmult;
 pub mod distributions;
 pub mod error;
 pub mod fdr;

@@ -14,8 +14,10 @@ use std::path::PathBuf;
 /// reported with estimate, standard error, statistic, p and q (BH within each term), then the
 /// prevalence and mean relative abundance of the feature in each level of the first
 /// categorical term. Methods: `lm` (linear model on log10(x + pseudocount) or arcsine square
-/// root; statsmodels OLS numbers). ANCOM-BC and the Dirichlet-multinomial t-test are not
-/// implemented yet and are refused by name.
+/// root; statsmodels OLS numbers) and `dirmult-ttest` (ALDEx2-style Dirichlet-multinomial CLR
+/// Welch t-test of the first categorical term's --treatment level against its reference, as
+/// scikit-bio's dirmult_ttest; seeded; counts required, or --counts-scale for relative data).
+/// ANCOM-BC is not implemented yet and is refused by name.
 ///
 /// Example:
 ///   gutjoint da examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
@@ -42,12 +44,25 @@ pub struct Args {
     /// Pseudocount for log10 (default: half the smallest nonzero relative abundance).
     #[arg(long)]
     pub pseudocount: Option<f64>,
-    /// Multiple-testing adjustment: bh, holm, bonferroni, none.
-    #[arg(long, default_value = "bh")]
-    pub p_adjust: String,
+    /// Multiple-testing adjustment: bh, holm, bonferroni, none (default: bh for lm, holm for
+    /// dirmult-ttest, as scikit-bio).
+    #[arg(long)]
+    pub p_adjust: Option<String>,
     /// Keep features present in at least this fraction of the analysed samples.
     #[arg(long, default_value_t = 0.0)]
     pub min_prevalence: f64,
+    /// dirmult-ttest: the level tested against the reference (default: the only other level).
+    #[arg(long, value_name = "LEVEL")]
+    pub treatment: Option<String>,
+    /// dirmult-ttest: posterior draws.
+    #[arg(long, default_value_t = 128)]
+    pub draws: usize,
+    /// dirmult-ttest: seed of the draws.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// dirmult-ttest on relative abundances: multiply by this and round to pseudo-counts.
+    #[arg(long, value_name = "N")]
+    pub counts_scale: Option<f64>,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
 }
@@ -55,18 +70,14 @@ pub struct Args {
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     match args.method.as_str() {
         "lm" => {}
-        "ancombc" | "dirmult-ttest" => bail!(
-            "--method {} is not implemented yet in this version; use --method lm",
-            args.method
+        "dirmult-ttest" => return run_dirmult(args, quiet),
+        "ancombc" => bail!(
+            "--method ancombc is not implemented yet in this version; use --method lm or dirmult-ttest"
         ),
-        other => bail!("unknown --method '{other}'; expected lm"),
+        other => bail!("unknown --method '{other}'; expected lm or dirmult-ttest"),
     }
-    let adjust = Adjust::parse(&args.p_adjust).with_context(|| {
-        format!(
-            "unknown --p-adjust '{}'; expected bh, holm, bonferroni or none",
-            args.p_adjust
-        )
-    })?;
+    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or("bh"))
+        .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
     let mut references = BTreeMap::new();
     for r in &args.references {
         let (c, l) = r
@@ -184,6 +195,114 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let _ = write!(text, "\t{prevalence}\t{mean}");
         }
         text.push('\n');
+    }
+    match &args.output {
+        Some(p) => output::write_file(p, text.as_bytes()),
+        None => output::print(&text),
+    }
+}
+
+fn run_dirmult(args: Args, quiet: bool) -> Result<()> {
+    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or("holm"))
+        .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
+    let terms = parse_formula(&args.formula)?;
+    let column = terms
+        .first()
+        .map(|t| t.column.clone())
+        .context("the formula has no term")?;
+    let table = args.input.read(quiet)?.table;
+    let md = read_metadata_file(&args.metadata)?;
+    let col = md
+        .column(&column)
+        .with_context(|| format!("{}: no column '{column}'", args.metadata.display()))?;
+    let reference = args
+        .references
+        .iter()
+        .find_map(|r| {
+            r.split_once('=')
+                .filter(|(c, _)| c.trim() == column)
+                .map(|(_, l)| l.trim().to_string())
+        })
+        .with_context(|| format!("dirmult-ttest needs --reference {column}=LEVEL"))?;
+    let index = md.index();
+    let labels: Vec<Option<String>> = table
+        .sample_ids()
+        .iter()
+        .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r)))
+        .collect();
+    let mut levels: Vec<&String> = labels
+        .iter()
+        .flatten()
+        .filter(|l| **l != reference)
+        .collect();
+    levels.sort();
+    levels.dedup();
+    let treatment = match &args.treatment {
+        Some(t) => t.clone(),
+        None if levels.len() == 1 => levels[0].clone(),
+        None => bail!(
+            "'{column}' has {} levels besides '{reference}'; choose one with --treatment",
+            levels.len()
+        ),
+    };
+    let pick = |level: &str| -> Vec<usize> {
+        (0..labels.len())
+            .filter(|&s| labels[s].as_deref() == Some(level))
+            .collect()
+    };
+    let (trt, rf) = (pick(&treatment), pick(&reference));
+    if trt.len() < 2 || rf.len() < 2 {
+        bail!(
+            "dirmult-ttest needs at least 2 samples per group ('{treatment}': {}, '{reference}': {})",
+            trt.len(),
+            rf.len()
+        );
+    }
+    let counts: Vec<Vec<f64>> = match (table.kind(), args.counts_scale) {
+        (gutjoint_table::ValueKind::Counts, _) => (0..table.n_samples())
+            .map(|s| table.dense_sample(s))
+            .collect(),
+        (_, Some(k)) => (0..table.n_samples())
+            .map(|s| {
+                table
+                    .dense_sample(s)
+                    .iter()
+                    .map(|v| (v * k).round())
+                    .collect()
+            })
+            .collect(),
+        (_, None) => bail!(
+            "dirmult-ttest models counts; this table holds relative abundances (give --counts-scale N to use round(x * N) as pseudo-counts)"
+        ),
+    };
+    let rows = gutjoint_stats::dirmult::dirmult_ttest(
+        &counts,
+        table.feature_ids(),
+        &trt,
+        &rf,
+        0.5,
+        args.draws,
+        args.seed,
+        adjust,
+    );
+    let term = format!("{column}[T.{treatment}]");
+    let mut text = String::from(
+        "feature\tlineage\tterm\testimate\tse\tstatistic\tp\tq\tci_lower\tci_upper\tsignificant\n",
+    );
+    for (f, r) in rows.iter().enumerate() {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{term}\t{}\tNA\t{}\t{}\t{}\t{}\t{}\t{}",
+            r.feature,
+            table.lineage(f),
+            r.log2_fc,
+            r.t_statistic,
+            r.p,
+            r.q,
+            r.ci_lower,
+            r.ci_upper,
+            r.significant
+        );
     }
     match &args.output {
         Some(p) => output::write_file(p, text.as_bytes()),

@@ -291,3 +291,85 @@ fn replicate_uses_the_same_model_as_da() {
         "{statuses:?}"
     );
 }
+
+/// dirmult-ttest draws from gutjoint's own generator, so it cannot equal scikit-bio's to the
+/// digit: it must differ from scikit-bio (seed 0) no more than scikit-bio's seed 1 does, on
+/// average and at worst (with some slack), and find the same significant features.
+#[test]
+fn dirmult_ttest_agrees_with_scikit_bio_within_monte_carlo_error() {
+    let out = temp_dir("dirmult");
+    let run_seed = |seed: &str, name: &str| {
+        let path = out.join(name);
+        ok([
+            "da",
+            &format!("{G}/gespic_axspa_healthy_genus.tsv"),
+            "--metadata",
+            &format!("{G}/gespic_axspa_healthy_metadata.tsv"),
+            "--formula",
+            "group",
+            "--reference",
+            "group=healthy",
+            "--method",
+            "dirmult-ttest",
+            "--counts-scale",
+            "10000",
+            "--seed",
+            seed,
+            "-o",
+            path.to_str().expect("utf8"),
+            "--quiet",
+        ]);
+        path
+    };
+    let ours = tsv(&run_seed("1", "a.tsv"));
+    let again = std::fs::read(run_seed("1", "b.tsv")).expect("b");
+    assert_eq!(
+        std::fs::read(out.join("a.tsv")).expect("a"),
+        again,
+        "same seed, same bytes"
+    );
+    let s0 = tsv(&repo().join(G).join("dirmult_ttest_seed0.tsv"));
+    let s1 = tsv(&repo().join(G).join("dirmult_ttest_seed1.tsv"));
+    let find = |rows: &Vec<std::collections::BTreeMap<String, String>>, f: &str| {
+        rows.iter()
+            .find(|r| r["feature"] == f)
+            .cloned()
+            .expect("feature")
+    };
+    for (mine, theirs) in [
+        ("estimate", "Log2(FC)"),
+        ("statistic", "T-statistic"),
+        ("p", "pvalue"),
+    ] {
+        let (mut ours_mean, mut skbio_mean, mut ours_max, mut skbio_max) =
+            (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        for r0 in &s0 {
+            let f = &r0["feature"];
+            let d_ours = (num(&find(&ours, f), mine) - num(r0, theirs)).abs();
+            let d_skbio = (num(&find(&s1, f), theirs) - num(r0, theirs)).abs();
+            ours_mean += d_ours / s0.len() as f64;
+            skbio_mean += d_skbio / s0.len() as f64;
+            ours_max = ours_max.max(d_ours);
+            skbio_max = skbio_max.max(d_skbio);
+        }
+        assert!(
+            ours_mean <= 1.5 * skbio_mean,
+            "{theirs}: mean |ours - skbio| {ours_mean} vs seed spread {skbio_mean}"
+        );
+        assert!(
+            ours_max <= 3.0 * skbio_max,
+            "{theirs}: max |ours - skbio| {ours_max} vs seed spread {skbio_max}"
+        );
+    }
+    let significant =
+        |rows: &Vec<std::collections::BTreeMap<String, String>>, key: &str| -> Vec<String> {
+            rows.iter()
+                .filter(|r| r[key] == "true")
+                .map(|r| r["feature"].clone())
+                .collect()
+        };
+    assert_eq!(
+        significant(&ours, "significant"),
+        significant(&s0, "Signif")
+    );
+}
