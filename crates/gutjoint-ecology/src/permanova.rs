@@ -203,13 +203,24 @@ fn permuted_within_as<T: Real>(
     let g = grouping.names.len();
     let sizes = grouping.sizes();
     let all = permuted_labels(&grouping.labels, permutations, seed);
-    let d2 = faer::Mat::<T>::from_fn(n, n, |i, j| {
-        let d = dm.get(i, j);
-        T::of(d * d)
-    });
-    let row_sums: Vec<f64> = (0..n)
-        .map(|i| (0..n).map(|j| dm.get(i, j).powi(2)).sum())
-        .collect();
+    if permutations == 0 {
+        return Vec::new();
+    }
+    // One pass over the condensed triangle fills both halves of D² and its row sums.
+    let mut d2 = faer::Mat::<T>::zeros(n, n);
+    let mut row_sums = vec![0.0f64; n];
+    let condensed = dm.condensed();
+    let mut k = 0;
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let v = condensed[k] * condensed[k];
+            k += 1;
+            d2[(i, j)] = T::of(v);
+            d2[(j, i)] = T::of(v);
+            row_sums[i] += v;
+            row_sums[j] += v;
+        }
+    }
     let last = g - 1;
     let batch = (4096 / last.max(1)).clamp(1, 256);
     let mut out = Vec::with_capacity(permutations);
