@@ -16,43 +16,20 @@ the last digit: the test compares the difference with the spread between two sci
 
 use crate::distributions::{t_quantile, t_two_sided};
 use crate::fdr::{Adjust, adjust};
+use gutjoint_ecology::rng::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// A seeded xoshiro256** stream (SplitMix64 seeding), with Gaussian and Gamma variates.
-#[derive(Debug, Clone)]
-struct Stream {
-    s: [u64; 4],
-}
+/// Gaussian and Gamma variates on the project's seeded generator.
+struct Stream(Rng);
 
 impl Stream {
     fn new(seed: u64) -> Stream {
-        let mut x = seed;
-        let mut next = || {
-            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        Stream {
-            s: [next(), next(), next(), next()],
-        }
-    }
-    fn next_u64(&mut self) -> u64 {
-        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
-        let t = self.s[1] << 17;
-        self.s[2] ^= self.s[0];
-        self.s[3] ^= self.s[1];
-        self.s[1] ^= self.s[2];
-        self.s[0] ^= self.s[3];
-        self.s[2] ^= t;
-        self.s[3] = self.s[3].rotate_left(45);
-        result
+        Stream(Rng::new(seed))
     }
     /// Uniform in (0, 1).
     fn uniform(&mut self) -> f64 {
-        ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        ((self.0.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
     fn normal(&mut self) -> f64 {
         // Box–Muller; one of the pair is discarded for simplicity.
