@@ -14,6 +14,7 @@ test suite.
 */
 
 pub mod associate;
+pub mod classify;
 pub mod correlation;
 pub mod da;
 pub mod design;

@@ -4,6 +4,7 @@ pub mod analyze;
 pub mod associate;
 pub mod axis;
 pub mod beta;
+pub mod classify;
 pub mod convert;
 pub mod da;
 pub mod drugs;
