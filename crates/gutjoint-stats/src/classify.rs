@@ -14,6 +14,7 @@ Biometrics 44:837; the midrank algorithm of Sun & Xu 2014, IEEE SPL 21:1389, as 
 Everything is seeded: the same data, model and seed give the same numbers on any thread count.
 */
 
+use crate::correlation::ranks;
 use crate::error::{Error, Result};
 use gutjoint_ecology::rng::Rng;
 use rayon::prelude::*;
@@ -44,20 +45,6 @@ impl Dataset {
             p: self.p,
             x,
             y: rows.iter().map(|&r| self.y[r]).collect(),
-        }
-    }
-}
-
-/// Centred log-ratio of each row of `values` (samples × features, row-major) after adding
-/// `pseudocount`, natural log.
-pub fn clr_rows(values: &mut [f64], p: usize, pseudocount: f64) {
-    for row in values.chunks_mut(p) {
-        for v in row.iter_mut() {
-            *v = (*v + pseudocount).ln();
-        }
-        let mean = row.iter().sum::<f64>() / p as f64;
-        for v in row.iter_mut() {
-            *v -= mean;
         }
     }
 }
@@ -370,26 +357,6 @@ fn l1_logistic(train: &Dataset, test: &Dataset, c: f64) -> Fitted {
 
 // ------------------------------------------------------------------------ evaluation
 
-/// Midranks (1-based) of `v`.
-fn midranks(v: &[f64]) -> Vec<f64> {
-    let mut order: Vec<usize> = (0..v.len()).collect();
-    order.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut ranks = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < order.len() {
-        let mut j = i;
-        while j + 1 < order.len() && v[order[j + 1]] == v[order[i]] {
-            j += 1;
-        }
-        let r = (i + j) as f64 / 2.0 + 1.0;
-        for &o in &order[i..=j] {
-            ranks[o] = r;
-        }
-        i = j + 1;
-    }
-    ranks
-}
-
 /// ROC AUC with DeLong's variance and a 95% confidence interval clipped to [0, 1].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Auc {
@@ -418,9 +385,9 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<Auc> {
         )));
     }
     let all: Vec<f64> = pos.iter().chain(&neg).copied().collect();
-    let r_all = midranks(&all);
-    let r_pos = midranks(&pos);
-    let r_neg = midranks(&neg);
+    let r_all = ranks(&all);
+    let r_pos = ranks(&pos);
+    let r_neg = ranks(&neg);
     let v10: Vec<f64> = (0..m).map(|i| (r_all[i] - r_pos[i]) / n as f64).collect();
     let v01: Vec<f64> = (0..n)
         .map(|j| 1.0 - (r_all[m + j] - r_neg[j]) / m as f64)

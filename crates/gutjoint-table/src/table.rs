@@ -424,6 +424,15 @@ impl FeatureTable {
         }
     }
 
+    /// Number of samples in which each feature is nonzero.
+    pub fn feature_prevalence(&self) -> Vec<usize> {
+        let mut present = vec![0usize; self.n_features()];
+        for &f in &self.indices {
+            present[f as usize] += 1;
+        }
+        present
+    }
+
     /// Dense copy of sample `s` (length = number of features).
     pub fn dense_sample(&self, s: usize) -> Vec<f64> {
         let mut row = vec![0.0; self.n_features()];
@@ -720,6 +729,8 @@ mod tests {
         assert_eq!(t.sample_total(2), 9.0);
         assert_eq!(t.total(), 15.0);
         assert_eq!(t.kind(), ValueKind::Counts);
+        // F0 in S0 and S2, F1 in S1, F2 in S0, F3 in S2.
+        assert_eq!(t.feature_prevalence(), vec![2, 1, 1, 1]);
     }
 
     #[test]

@@ -1071,10 +1071,7 @@ fn differential_abundance(
             .map(|id| index[id.as_str()])
             .collect();
         let used = table.select_samples(&keep);
-        let mut present = vec![0usize; used.n_features()];
-        for &f in used.indices() {
-            present[f as usize] += 1;
-        }
+        let present = used.feature_prevalence();
         let features: Vec<usize> = (0..used.n_features())
             .filter(|&f| present[f] * 10 >= used.n_samples() && present[f] > 0)
             .collect();

@@ -3,10 +3,10 @@
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
-use gutjoint_stats::classify::{Dataset, Model, clr_rows, cross_validate, fit_predict, roc_auc};
+use gutjoint_ecology::beta::clr_dense;
+use gutjoint_stats::classify::{Dataset, Model, cross_validate, fit_predict, roc_auc};
 use gutjoint_table::{FeatureTable, ValueKind, read_metadata_file};
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -375,10 +375,7 @@ fn clr_dataset(
     } else {
         used
     };
-    let mut present = vec![0usize; used.n_features()];
-    for &f in used.indices() {
-        present[f as usize] += 1;
-    }
+    let present = used.feature_prevalence();
     let keep: Vec<usize> = (0..used.n_features())
         .filter(|&f| present[f] > 0 && present[f] as f64 >= min_prevalence * rows.len() as f64)
         .collect();
@@ -396,14 +393,7 @@ fn clr_dataset(
         None => gutjoint_stats::da::default_pseudocount(&used),
     };
     let p = used.n_features();
-    let mut x = vec![0.0; rows.len() * p];
-    for s in 0..used.n_samples() {
-        let (idx, val) = used.sample(s);
-        for (&f, &v) in idx.iter().zip(val) {
-            x[s * p + f as usize] = v;
-        }
-    }
-    clr_rows(&mut x, p, pseudocount);
+    let x = clr_dense(&used, pseudocount)?;
     let features = (0..p)
         .map(|f| (used.feature_ids()[f].clone(), used.lineage(f).to_string()))
         .collect();
@@ -419,38 +409,26 @@ fn clr_dataset(
     ))
 }
 
-/// A fold assignment TSV (`sample-id`, `fold`), every used sample present.
+/// A fold assignment TSV (`sample-id`, `fold`), every used sample present, read with the
+/// metadata reader (so a malformed file gets its file-and-line errors).
 fn read_folds(path: &std::path::Path, ids: &[&str]) -> Result<Vec<usize>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut fold: HashMap<&str, usize> = HashMap::new();
-    for (n, line) in text.lines().enumerate().skip(1) {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut cells = line.split('\t');
-        let (Some(id), Some(f)) = (cells.next(), cells.next()) else {
-            bail!(
-                "{}: line {}: expected sample-id<TAB>fold",
-                path.display(),
-                n + 1
-            );
-        };
-        let f: usize = f.trim().parse().with_context(|| {
-            format!(
-                "{}: line {}: fold '{}' is not a non-negative integer",
-                path.display(),
-                n + 1,
-                f.trim()
-            )
-        })?;
-        fold.insert(id.trim(), f);
-    }
+    let md = read_metadata_file(path)?;
+    let column = md
+        .column("fold")
+        .with_context(|| format!("{}: expected a 'fold' column", path.display()))?;
+    let index = md.index();
     ids.iter()
         .map(|id| {
-            fold.get(id)
-                .copied()
-                .with_context(|| format!("{}: no fold for sample '{id}'", path.display()))
+            let text = index
+                .get(id)
+                .and_then(|&r| column.text(r))
+                .with_context(|| format!("{}: no fold for sample '{id}'", path.display()))?;
+            text.parse::<usize>().with_context(|| {
+                format!(
+                    "{}: fold '{text}' of sample '{id}' is not a non-negative integer",
+                    path.display()
+                )
+            })
         })
         .collect()
 }

@@ -110,10 +110,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let index = table.sample_index();
     let keep: Vec<usize> = d.sample_ids.iter().map(|id| index[id.as_str()]).collect();
     let used = table.select_samples(&keep);
-    let mut present = vec![0usize; used.n_features()];
-    for &f in used.indices() {
-        present[f as usize] += 1;
-    }
+    let present = used.feature_prevalence();
     let features: Vec<usize> = (0..used.n_features())
         .filter(|&f| {
             present[f] as f64 >= args.min_prevalence * used.n_samples() as f64 && present[f] > 0
