@@ -167,6 +167,27 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
     })
 }
 
+/// Euclidean distances between points, ids "0", "1", …: a test matrix whose ordination is known.
+#[cfg(test)]
+pub(crate) fn euclidean_matrix<P: AsRef<[f64]>>(pts: &[P]) -> DistanceMatrix {
+    let n = pts.len();
+    let mut condensed = Vec::with_capacity(n * n.saturating_sub(1) / 2);
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let (a, b) = (pts[i].as_ref(), pts[j].as_ref());
+            condensed.push(
+                a.iter()
+                    .zip(b)
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum::<f64>()
+                    .sqrt(),
+            );
+        }
+    }
+    DistanceMatrix::from_condensed((0..n).map(|i| i.to_string()).collect(), condensed)
+        .expect("valid")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,21 +203,7 @@ mod tests {
                 [10.0 * u(), 5.0 * u(), 0.1 * u(), 0.1 * u(), 0.1 * u()]
             })
             .collect();
-        let mut condensed = Vec::new();
-        for i in 0..n {
-            for j in (i + 1)..n {
-                condensed.push(
-                    pts[i]
-                        .iter()
-                        .zip(&pts[j])
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt(),
-                );
-            }
-        }
-        let dm = DistanceMatrix::from_condensed((0..n).map(|i| i.to_string()).collect(), condensed)
-            .expect("valid");
+        let dm = euclidean_matrix(&pts);
         let exact = pcoa(&dm).expect("eigh");
         let approx = pcoa_fsvd(&dm, 3, 11).expect("fsvd");
         for k in 0..3 {

@@ -506,21 +506,7 @@ mod tests {
         let pts: Vec<[f64; 3]> = (0..n)
             .map(|_| [0; 3].map(|_: i32| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64))
             .collect();
-        let mut condensed = Vec::new();
-        for i in 0..n {
-            for j in (i + 1)..n {
-                condensed.push(
-                    pts[i]
-                        .iter()
-                        .zip(&pts[j])
-                        .map(|(a, b)| (a - b) * (a - b))
-                        .sum::<f64>()
-                        .sqrt(),
-                );
-            }
-        }
-        let dm = DistanceMatrix::from_condensed((0..n).map(|i| i.to_string()).collect(), condensed)
-            .expect("valid");
+        let dm = crate::pcoa::euclidean_matrix(&pts);
         let labels: Vec<String> = (0..n).map(|i| ["a", "b", "c"][i % 3].to_string()).collect();
         let grouping = Grouping::from_values(&labels);
         let single = permuted_within_as::<f32>(&dm, &grouping, 20, 3);
