@@ -14,6 +14,24 @@ pub fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A horizontal axis title centred at `x`.
+fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
+    let _ = write!(
+        s,
+        "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"{font}\">{}</text>",
+        escape(text)
+    );
+}
+
+/// A vertical axis title at `x`, centred on `mid_y`.
+fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
+    let _ = write!(
+        s,
+        "<text x=\"{x}\" y=\"{mid_y}\" text-anchor=\"middle\" font-size=\"{font}\" transform=\"rotate(-90 {x} {mid_y})\">{}</text>",
+        escape(text)
+    );
+}
+
 fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
@@ -60,20 +78,8 @@ pub fn scatter(
             PALETTE[p.2 % PALETTE.len()]
         );
     }
-    let _ = write!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\">{}</text>",
-        (left + w - right) / 2.0,
-        h - 12.0,
-        escape(x_label)
-    );
-    let _ = write!(
-        s,
-        "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" font-size=\"13\" transform=\"rotate(-90 16 {})\">{}</text>",
-        (top + h - bottom) / 2.0,
-        (top + h - bottom) / 2.0,
-        escape(y_label)
-    );
+    x_title(&mut s, (left + w - right) / 2.0, h - 12.0, 13, x_label);
+    y_title(&mut s, 16, (top + h - bottom) / 2.0, 13, y_label);
     legend(&mut s, groups, w - right + 12.0, top + 10.0);
     s.push_str("</svg>");
     s
@@ -167,13 +173,7 @@ pub fn boxplot_with_line(
             escape(name)
         );
     }
-    let _ = write!(
-        s,
-        "<text x=\"14\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 {})\">{}</text>",
-        (top + h - bottom) / 2.0,
-        (top + h - bottom) / 2.0,
-        escape(y_label)
-    );
+    y_title(&mut s, 14, (top + h - bottom) / 2.0, 12, y_label);
     if let Some((value, label)) = line {
         let y = sy(value);
         let _ = write!(
@@ -248,11 +248,12 @@ pub fn stacked_bars(groups: &[String], taxa: &[String], means: &[Vec<f64>]) -> S
             escape(name)
         );
     }
-    let _ = write!(
-        s,
-        "<text x=\"14\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 14 {})\">mean relative abundance (%)</text>",
+    y_title(
+        &mut s,
+        14,
         (top + h - bottom) / 2.0,
-        (top + h - bottom) / 2.0
+        12,
+        "mean relative abundance (%)",
     );
     s.push_str("</svg>");
     s
@@ -310,19 +311,8 @@ pub fn volcano(points: &[(String, f64, f64, f64)], x_label: &str) -> String {
             );
         }
     }
-    let _ = write!(
-        s,
-        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\">{}</text>",
-        (left + w - right) / 2.0,
-        h - 10.0,
-        escape(x_label)
-    );
-    let _ = write!(
-        s,
-        "<text x=\"16\" y=\"{}\" text-anchor=\"middle\" font-size=\"12\" transform=\"rotate(-90 16 {})\">-log10(p)</text>",
-        (top + h - bottom) / 2.0,
-        (top + h - bottom) / 2.0
-    );
+    x_title(&mut s, (left + w - right) / 2.0, h - 10.0, 12, x_label);
+    y_title(&mut s, 16, (top + h - bottom) / 2.0, 12, "-log10(p)");
     s.push_str("</svg>");
     s
 }
