@@ -6,13 +6,14 @@ researcher checks that in their cohort with per-feature models that adjust for w
 differs between patients and controls (age, sex, and above all medication, which moves the
 microbiome). This crate holds the statistics: model formulas and treatment-coded designs
 ([`design`]), per-feature ordinary least squares ([`ols`], statsmodels' numbers), multiple
-testing ([`fdr`]), Spearman and partial Spearman correlation ([`correlation`]), and the
+testing ([`fdr`]), ANCOM-BC ([`ancombc`]), Spearman and partial Spearman correlation ([`correlation`]), and the
 distribution functions they need ([`distributions`]).
 
 Pure functions, no I/O; every number is checked against statsmodels, pingouin or scipy in the
 test suite.
 */
 
+pub mod ancombc;
 pub mod associate;
 pub mod classify;
 pub mod correlation;
@@ -23,6 +24,7 @@ pub mod distributions;
 pub mod error;
 pub mod fdr;
 pub mod ols;
+pub mod optimize;
 
 pub use design::{Design, Term, design, parse_formula};
 pub use error::{Error, Result};

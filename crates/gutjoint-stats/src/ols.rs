@@ -73,6 +73,19 @@ impl Ols {
         })
     }
 
+    /// The least-squares operator (XᵀX)⁻¹Xᵀ = R⁻¹Qᵀ, row-major `p × n`: row j holds the
+    /// weights that turn a response into its coefficient j (used for sandwich variances).
+    pub fn pseudo_inverse(&self) -> Vec<f64> {
+        let (n, p) = (self.n, self.p);
+        let mut out = vec![0.0; p * n];
+        for j in 0..p {
+            for i in 0..n {
+                out[j * n + i] = (0..p).map(|k| self.r_inv[j * p + k] * self.q[(i, k)]).sum();
+            }
+        }
+        out
+    }
+
     /// Fits one response.
     pub fn fit(&self, y: &[f64]) -> Fit {
         let (n, p) = (self.n, self.p);

@@ -3,25 +3,35 @@
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
-use gutjoint_stats::da::{Transform, default_pseudocount, linear_models};
+use gutjoint_stats::ancombc;
+use gutjoint_stats::da::{Coefficient, Transform, default_pseudocount, linear_models};
 use gutjoint_stats::{Adjust, design, parse_formula};
-use gutjoint_table::read_metadata_file;
+use gutjoint_table::{ValueKind, read_metadata_file};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Differential abundance: one model per feature with the formula's covariates, every term
-/// reported with estimate, standard error, statistic, p and q (BH within each term), then the
-/// prevalence and mean relative abundance of the feature in each level of the first
-/// categorical term. Methods: `lm` (linear model on log10(x + pseudocount) or arcsine square
-/// root; statsmodels OLS numbers) and `dirmult-ttest` (ALDEx2-style Dirichlet-multinomial CLR
-/// Welch t-test of the first categorical term's --treatment level against its reference, as
-/// scikit-bio's dirmult_ttest; seeded; counts required, or --counts-scale for relative data).
-/// ANCOM-BC is not implemented yet and is refused by name.
+/// reported with estimate, standard error, statistic, p and q (adjusted within each term across
+/// features), then the prevalence and mean relative abundance of the feature in each level of
+/// the first categorical term. Methods:
+///   lm             linear model on log10(x + pseudocount) or arcsine square root (statsmodels
+///                  OLS numbers); q by BH unless --p-adjust.
+///   ancombc        ANCOM-BC (Lin & Peddada 2020) as scikit-bio 0.7.4's ancombc: natural-log
+///                  fold changes corrected for the per-term sampling bias, sandwich standard
+///                  errors, W = estimate/se, normal p; q by Holm unless --p-adjust. The table's
+///                  values are used as they are (counts or proportions) plus the pseudocount
+///                  (default 1 for counts, half the smallest nonzero value for proportions).
+///   dirmult-ttest  ALDEx2-style Dirichlet-multinomial CLR Welch t-test of the first
+///                  categorical term's --treatment level against its reference, as scikit-bio's
+///                  dirmult_ttest; seeded; counts required, or --counts-scale for relative data.
 ///
-/// Example:
+/// Examples:
 ///   gutjoint da examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
 ///       --formula "group + age + C(sex) + NSAID_current" --reference group=healthy -o da.tsv
+///   gutjoint da examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
+///       --formula "group + age + C(sex)" --reference group=healthy --method ancombc \
+///       --min-prevalence 0.1 -o ancombc.tsv
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -35,17 +45,18 @@ pub struct Args {
     /// Reference level of a categorical term, as COLUMN=LEVEL (repeatable).
     #[arg(long = "reference", value_name = "COL=LEVEL")]
     pub references: Vec<String>,
-    /// Method: lm.
+    /// Method: lm, ancombc or dirmult-ttest.
     #[arg(long, default_value = "lm")]
     pub method: String,
     /// Transform for lm: log10 or asin-sqrt.
     #[arg(long, default_value = "log10")]
     pub transform: String,
-    /// Pseudocount for log10 (default: half the smallest nonzero relative abundance).
+    /// Pseudocount added before the logarithm (lm: half the smallest nonzero relative
+    /// abundance; ancombc: 1 for counts, half the smallest nonzero value for proportions).
     #[arg(long)]
     pub pseudocount: Option<f64>,
-    /// Multiple-testing adjustment: bh, holm, bonferroni, none (default: bh for lm, holm for
-    /// dirmult-ttest, as scikit-bio).
+    /// Multiple-testing adjustment: bh, holm, bonferroni, none (default: bh for lm; holm for
+    /// ancombc and dirmult-ttest, as scikit-bio).
     #[arg(long)]
     pub p_adjust: Option<String>,
     /// Keep features present in at least this fraction of the analysed samples.
@@ -60,6 +71,12 @@ pub struct Args {
     /// dirmult-ttest: seed of the draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// ancombc: maximum EM iterations of the bias estimate.
+    #[arg(long, default_value_t = 100)]
+    pub max_iter: usize,
+    /// ancombc: EM stops when its parameters move by at most this (Euclidean norm).
+    #[arg(long, default_value_t = 1e-5)]
+    pub tol: f64,
     /// dirmult-ttest on relative abundances: multiply by this and round to pseudo-counts.
     #[arg(long, value_name = "N")]
     pub counts_scale: Option<f64>,
@@ -68,15 +85,14 @@ pub struct Args {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    match args.method.as_str() {
-        "lm" => {}
+    let ancombc = match args.method.as_str() {
+        "lm" => false,
+        "ancombc" | "ancom-bc" => true,
         "dirmult-ttest" => return run_dirmult(args, quiet),
-        "ancombc" => bail!(
-            "--method ancombc is not implemented yet in this version; use --method lm or dirmult-ttest"
-        ),
-        other => bail!("unknown --method '{other}'; expected lm or dirmult-ttest"),
-    }
-    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or("bh"))
+        other => bail!("unknown --method '{other}'; expected lm, ancombc or dirmult-ttest"),
+    };
+    let default_adjust = if ancombc { "holm" } else { "bh" };
+    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or(default_adjust))
         .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
     let mut references = BTreeMap::new();
     for r in &args.references {
@@ -117,16 +133,46 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         })
         .collect();
     let used = used.select_features(&features);
-    let transform = match args.transform.as_str() {
-        "log10" | "log" => Transform::Log10 {
-            pseudocount: args
-                .pseudocount
-                .unwrap_or_else(|| default_pseudocount(&used)),
-        },
-        "asin-sqrt" | "arcsine" => Transform::ArcsineSqrt,
-        other => bail!("unknown --transform '{other}'; expected log10 or asin-sqrt"),
+    let coefficients: Vec<Coefficient> = if ancombc {
+        let pseudocount = match (args.pseudocount, used.kind()) {
+            (Some(p), _) => p,
+            (None, ValueKind::Counts) => 1.0,
+            (None, _) => default_pseudocount(&used),
+        };
+        let options = ancombc::Options {
+            max_iter: args.max_iter,
+            tol: args.tol,
+            adjust,
+        };
+        let result = ancombc::ancombc(&used, &d, pseudocount, options)?;
+        if !quiet {
+            report_bias(&result.bias, pseudocount, args.max_iter);
+        }
+        result
+            .coefficients
+            .into_iter()
+            .map(|c| Coefficient {
+                feature: c.feature,
+                term: c.term,
+                estimate: c.estimate,
+                se: c.se,
+                statistic: c.statistic,
+                p: c.p,
+                q: c.q,
+            })
+            .collect()
+    } else {
+        let transform = match args.transform.as_str() {
+            "log10" | "log" => Transform::Log10 {
+                pseudocount: args
+                    .pseudocount
+                    .unwrap_or_else(|| default_pseudocount(&used)),
+            },
+            "asin-sqrt" | "arcsine" => Transform::ArcsineSqrt,
+            other => bail!("unknown --transform '{other}'; expected log10 or asin-sqrt"),
+        };
+        linear_models(&used, &d, transform, adjust)?
     };
-    let coefficients = linear_models(&used, &d, transform, adjust)?;
     // Per-level prevalence and mean of the first categorical term.
     let group_col = terms
         .iter()
@@ -154,7 +200,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let rel = if used.kind() == gutjoint_table::ValueKind::Counts {
+    let rel = if used.kind() == ValueKind::Counts {
         used.to_relative()
     } else {
         used.clone()
@@ -196,6 +242,22 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     match &args.output {
         Some(p) => output::write_file(p, text.as_bytes()),
         None => output::print(&text),
+    }
+}
+
+/// ANCOM-BC's per-term bias on the terminal: what was subtracted, and whether EM converged.
+fn report_bias(bias: &[ancombc::Bias], pseudocount: f64, max_iter: usize) {
+    eprintln!("note: ANCOM-BC on ln(value + {pseudocount}); bias removed from each term:");
+    for b in bias {
+        let converged = if b.em_iterations >= max_iter {
+            format!(" — EM did not converge in {max_iter} iterations")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "  {}: delta_em {:.6} (WLS {:.6}, var {:.3e}){converged}",
+            b.term, b.delta_em, b.delta_wls, b.var_delta
+        );
     }
 }
 

@@ -94,6 +94,61 @@ fn lm_matches_statsmodels_ols() {
 }
 
 #[test]
+fn ancombc_matches_scikit_bio() {
+    // The library is checked in depth (bias terms too) by gutjoint-stats/tests/ancombc_golden.rs;
+    // this checks the command: defaults (Holm q), term names and the TSV it writes.
+    let out = temp_dir("da-ancombc");
+    let path = out.join("ancombc.tsv");
+    let r = run([
+        "da",
+        &format!("{G}/gespic_axspa_healthy_genus.tsv"),
+        "--metadata",
+        &format!("{G}/gespic_axspa_healthy_metadata.tsv"),
+        "--formula",
+        "group + age + C(sex)",
+        "--reference",
+        "group=healthy",
+        "--method",
+        "ancombc",
+        "-o",
+        path.to_str().expect("utf8"),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    // The default pseudocount is half the smallest nonzero proportion, 1e-4 here, as in the
+    // golden run.
+    assert!(r.stderr.contains("ln(value + 0.0001)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("group[T.axSpA]: delta_em 0.0730"),
+        "{}",
+        r.stderr
+    );
+    let ours: std::collections::HashMap<(String, String), _> = tsv(&path)
+        .into_iter()
+        .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
+        .collect();
+    let golden_rows = tsv(&repo().join(G).join("ancombc_group_age_sex.tsv"));
+    assert_eq!(ours.len(), golden_rows.len());
+    for g in golden_rows {
+        let o = &ours[&(g["feature"].clone(), g["term"].clone())];
+        for (a, b) in [
+            ("Log(FC)", "estimate"),
+            ("SE", "se"),
+            ("W", "statistic"),
+            ("pvalue", "p"),
+            ("qvalue", "q"),
+        ] {
+            let (x, y) = (num(o, b), num(&g, a));
+            assert!(
+                close(x, y, 1e-6),
+                "{} {} {a}: {x} vs {y}",
+                g["feature"],
+                g["term"]
+            );
+        }
+    }
+}
+
+#[test]
 fn spearman_and_partial_spearman_match_pingouin() {
     let out = temp_dir("associate");
     let path = out.join("assoc.tsv");
@@ -187,8 +242,16 @@ fn statistics_bad_inputs_are_clear() {
         "group + age",
         "--method",
         "ancombc",
+        "--pseudocount",
+        "0",
     ]);
-    assert!(r.stderr.contains("not implemented yet"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ANCOM-BC takes logarithms")
+            && r.stderr.contains("give a positive pseudocount"),
+        "{}",
+        r.stderr
+    );
+    assert_ne!(r.status, 0);
     let r = run([
         "associate",
         &table,
