@@ -56,14 +56,10 @@ pub fn spearman(a: &[f64], b: &[f64]) -> (f64, f64) {
 fn residuals(y: &[f64], covariates: &[Vec<f64>]) -> Vec<f64> {
     let n = y.len();
     let p = covariates.len() + 1;
-    let x = faer::Mat::<f64>::from_fn(n, p, |i, j| if j == 0 { 1.0 } else { covariates[j - 1][i] });
-    let q = x.qr().compute_thin_Q();
-    let qty: Vec<f64> = (0..p)
-        .map(|j| (0..n).map(|i| q[(i, j)] * y[i]).sum())
+    let x: Vec<f64> = (0..n)
+        .flat_map(|i| (0..p).map(move |j| if j == 0 { 1.0 } else { covariates[j - 1][i] }))
         .collect();
-    (0..n)
-        .map(|i| y[i] - (0..p).map(|k| q[(i, k)] * qty[k]).sum::<f64>())
-        .collect()
+    crate::qr::ThinQr::new(&x, n, p).residuals(y)
 }
 
 /// Partial Spearman correlation of `a` and `b` given `covariates`, and its p-value.

@@ -25,6 +25,7 @@ pub mod error;
 pub mod fdr;
 pub mod ols;
 pub mod optimize;
+pub mod qr;
 
 pub use design::{Design, Term, design, parse_formula};
 pub use error::{Error, Result};

@@ -1,6 +1,6 @@
 /*!
 Ordinary least squares for many responses sharing one design (one model per feature), by a
-single QR decomposition of the design: `β = R⁻¹ Qᵀ y`, `Var(β) = σ² (RᵀR)⁻¹`,
+single QR decomposition of the design ([`crate::qr`]): `β = R⁻¹ Qᵀ y`, `Var(β) = σ² (RᵀR)⁻¹`,
 `σ² = RSS / (n − p)`; t statistics and two-sided p-values from Student's t with n − p degrees
 of freedom — what statsmodels' `OLS(...).fit()` reports as `params`, `bse`, `tvalues`,
 `pvalues`.
@@ -9,6 +9,7 @@ of freedom — what statsmodels' `OLS(...).fit()` reports as `params`, `bse`, `t
 use crate::design::Design;
 use crate::distributions::t_two_sided;
 use crate::error::{Error, Result};
+use crate::qr::ThinQr;
 use serde::Serialize;
 
 /// Coefficients of one response.
@@ -24,7 +25,8 @@ pub struct Fit {
 /// A factorised design, reusable across responses.
 #[derive(Debug, Clone)]
 pub struct Ols {
-    q: faer::Mat<f64>,
+    /// Thin Q, column-major n × p.
+    q: Vec<f64>,
     r_inv: Vec<f64>,
     /// Diagonal of (XᵀX)⁻¹.
     cov_diag: Vec<f64>,
@@ -40,19 +42,18 @@ impl Ols {
                 "{n} samples for {p} model coefficients; a linear model needs more samples than coefficients"
             )));
         }
-        let x = faer::Mat::<f64>::from_fn(n, p, |i, j| design.x[i * p + j]);
-        let q = x.qr().compute_thin_Q();
-        let r = q.transpose() * &x;
+        let ThinQr { q, r, .. } = ThinQr::new(&design.x, n, p);
+        let r = |i: usize, j: usize| r[i * p + j];
         // Invert the upper-triangular R by back substitution, column by column.
         let mut r_inv = vec![0.0; p * p];
         for col in 0..p {
             for row in (0..p).rev() {
                 let mut s = if row == col { 1.0 } else { 0.0 };
                 for k in (row + 1)..p {
-                    s -= r[(row, k)] * r_inv[k * p + col];
+                    s -= r(row, k) * r_inv[k * p + col];
                 }
-                let diag = r[(row, row)];
-                if diag.abs() < 1e-12 * r[(0, 0)].abs().max(1.0) {
+                let diag = r(row, row);
+                if diag.abs() < 1e-12 * r(0, 0).abs().max(1.0) {
                     return Err(Error::Invalid(format!(
                         "the design is rank-deficient: column '{}' is a combination of the others",
                         design.names[row]
@@ -80,7 +81,9 @@ impl Ols {
         let mut out = vec![0.0; p * n];
         for j in 0..p {
             for i in 0..n {
-                out[j * n + i] = (0..p).map(|k| self.r_inv[j * p + k] * self.q[(i, k)]).sum();
+                out[j * n + i] = (0..p)
+                    .map(|k| self.r_inv[j * p + k] * self.q[k * n + i])
+                    .sum();
             }
         }
         out
@@ -90,14 +93,20 @@ impl Ols {
     pub fn fit(&self, y: &[f64]) -> Fit {
         let (n, p) = (self.n, self.p);
         let qty: Vec<f64> = (0..p)
-            .map(|j| (0..n).map(|i| self.q[(i, j)] * y[i]).sum())
+            .map(|j| {
+                self.q[j * n..(j + 1) * n]
+                    .iter()
+                    .zip(y)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
             .collect();
         let beta: Vec<f64> = (0..p)
             .map(|j| (0..p).map(|k| self.r_inv[j * p + k] * qty[k]).sum())
             .collect();
         // RSS = |y|² − |Qᵀy|² loses precision when the fit is close; compute residuals directly.
         let fitted: Vec<f64> = (0..n)
-            .map(|i| (0..p).map(|k| self.q[(i, k)] * qty[k]).sum())
+            .map(|i| (0..p).map(|k| self.q[k * n + i] * qty[k]).sum())
             .collect();
         let rss: f64 = y.iter().zip(&fitted).map(|(a, b)| (a - b) * (a - b)).sum();
         let df = n - p;
