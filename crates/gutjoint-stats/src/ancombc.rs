@@ -39,6 +39,9 @@ use gutjoint_table::FeatureTable;
 use rayon::prelude::*;
 use serde::Serialize;
 
+/// Contiguous sample chunks summed in parallel (fixed, so results do not depend on threads).
+const CHUNKS: usize = 32;
+
 /// Settings with scikit-bio's defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
@@ -104,6 +107,11 @@ pub fn ancombc(
             "ANCOM-BC needs at least 2 features to estimate the bias; the table has {m}"
         )));
     }
+    if pseudocount.is_nan() || pseudocount < 0.0 || pseudocount.is_infinite() {
+        return Err(Error::Invalid(format!(
+            "the pseudocount must be a finite non-negative number, not {pseudocount}"
+        )));
+    }
     let index = table.sample_index();
     let rows: Vec<usize> = design
         .sample_ids
@@ -114,78 +122,96 @@ pub fn ancombc(
             })
         })
         .collect::<Result<_>>()?;
-    // ln(value + pseudocount), feature-major (m × n).
-    let mut logs = vec![0.0; m * n];
-    for (i, &s) in rows.iter().enumerate() {
-        for (f, v) in table.dense_sample(s).iter().enumerate() {
-            let y = v + pseudocount;
-            if y.is_nan() || y <= 0.0 || y.is_infinite() {
-                return Err(Error::Invalid(format!(
-                    "ANCOM-BC takes logarithms: feature '{}' in sample '{}' is {v}, and {v} + pseudocount {pseudocount} is not positive; give a positive pseudocount",
-                    table.feature_ids()[f],
-                    design.sample_ids[i]
-                )));
-            }
-            logs[f * n + i] = y.ln();
-        }
-    }
     let ols = Ols::new(design)?;
     let pinv = ols.pseudo_inverse();
     let x = &design.x;
+    // ln(value + pseudocount) of sample `i` of the design, all features, into `y`.
+    let zero_log = pseudocount.ln();
+    let log_row = |i: usize, y: &mut [f64]| -> Result<()> {
+        y.fill(zero_log);
+        let (features, values) = table.sample(rows[i]);
+        for (&f, &v) in features.iter().zip(values) {
+            y[f as usize] = (v + pseudocount).ln();
+        }
+        if let Some(f) = y.iter().position(|v| v.is_infinite()) {
+            return Err(Error::Invalid(format!(
+                "ANCOM-BC takes logarithms: feature '{}' is 0 in sample '{}' and the pseudocount is 0; give a positive pseudocount",
+                table.feature_ids()[f],
+                design.sample_ids[i]
+            )));
+        }
+        Ok(())
+    };
+    // The samples are streamed in a fixed number of contiguous chunks (whatever the number of
+    // threads), each summing its own share; the shares are then added in chunk order, so the
+    // result is the same bytes on any machine. Memory stays at a few features × terms arrays
+    // per chunk instead of a samples × features matrix.
+    let chunks: Vec<std::ops::Range<usize>> = {
+        let size = n.div_ceil(CHUNKS).max(1);
+        (0..n).step_by(size).map(|a| a..(a + size).min(n)).collect()
+    };
+    let add_in_order = |parts: Vec<Vec<f64>>| -> Vec<f64> {
+        let mut total = vec![0.0; m * p];
+        for part in parts {
+            for (t, v) in total.iter_mut().zip(part) {
+                *t += v;
+            }
+        }
+        total
+    };
 
-    // Step 1: coefficients and residuals per feature.
-    let fits: Vec<(Vec<f64>, Vec<f64>)> = logs
-        .par_chunks(n)
-        .map(|y| {
-            let beta: Vec<f64> = (0..p)
-                .map(|j| {
-                    pinv[j * n..(j + 1) * n]
-                        .iter()
-                        .zip(y)
-                        .map(|(a, b)| a * b)
-                        .sum()
-                })
-                .collect();
-            let resid: Vec<f64> = (0..n)
-                .map(|s| {
-                    let fitted: f64 = (0..p).map(|j| x[s * p + j] * beta[j]).sum();
-                    y[s] - fitted
-                })
-                .collect();
-            (beta, resid)
-        })
-        .collect();
-    // Step 2: per-sample offset, then sandwich variances.
-    let theta: Vec<f64> = (0..n)
-        .map(|s| fits.iter().map(|(_, r)| r[s]).sum::<f64>() / m as f64)
-        .collect();
-    let pinv_sq: Vec<f64> = pinv.iter().map(|v| v * v).collect();
-    let variances: Vec<Vec<f64>> = fits
+    // Step 1: coefficients, β[f][j] = Σᵢ ((XᵀX)⁻¹Xᵀ)ⱼᵢ · ln yᵢf (feature-major m × p).
+    let parts = chunks
         .par_iter()
-        .map(|(_, resid)| {
-            let r2: Vec<f64> = resid
-                .iter()
-                .zip(&theta)
-                .map(|(r, t)| (r - t) * (r - t))
-                .collect();
-            (0..p)
-                .map(|j| {
-                    pinv_sq[j * n..(j + 1) * n]
-                        .iter()
-                        .zip(&r2)
-                        .map(|(h, e)| h * e)
-                        .sum()
-                })
-                .collect()
+        .map(|range| -> Result<Vec<f64>> {
+            let mut part = vec![0.0; m * p];
+            let mut y = vec![0.0; m];
+            for i in range.clone() {
+                log_row(i, &mut y)?;
+                for (f, yf) in y.iter().enumerate() {
+                    for j in 0..p {
+                        part[f * p + j] += pinv[j * n + i] * yf;
+                    }
+                }
+            }
+            Ok(part)
         })
-        .collect();
+        .collect::<Result<Vec<_>>>()?;
+    let beta = add_in_order(parts);
+    // Step 2: per sample, the offset θ̂ᵢ = mean residual over features; per coefficient, the
+    // sandwich variance Σᵢ (residualᵢf − θ̂ᵢ)² · ((XᵀX)⁻¹Xᵀ)ⱼᵢ².
+    let parts = chunks
+        .par_iter()
+        .map(|range| -> Result<Vec<f64>> {
+            let mut part = vec![0.0; m * p];
+            let mut y = vec![0.0; m];
+            for i in range.clone() {
+                log_row(i, &mut y)?;
+                let xi = &x[i * p..(i + 1) * p];
+                for (f, yf) in y.iter_mut().enumerate() {
+                    let fitted: f64 = (0..p).map(|j| xi[j] * beta[f * p + j]).sum();
+                    *yf -= fitted;
+                }
+                let theta = y.iter().sum::<f64>() / m as f64;
+                for (f, r) in y.iter().enumerate() {
+                    let e2 = (r - theta) * (r - theta);
+                    for j in 0..p {
+                        let h = pinv[j * n + i];
+                        part[f * p + j] += e2 * (h * h);
+                    }
+                }
+            }
+            Ok(part)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let variance = add_in_order(parts);
     // Step 3: the bias of each term.
     let bias: Vec<Bias> = (0..p)
         .into_par_iter()
         .map(|j| {
-            let beta: Vec<f64> = fits.iter().map(|(b, _)| b[j]).collect();
-            let var: Vec<f64> = variances.iter().map(|v| v[j]).collect();
-            let em = estimate_bias(&beta, &var, options.tol, options.max_iter);
+            let beta_j: Vec<f64> = (0..m).map(|f| beta[f * p + j]).collect();
+            let var_j: Vec<f64> = (0..m).map(|f| variance[f * p + j]).collect();
+            let em = estimate_bias(&beta_j, &var_j, options.tol, options.max_iter);
             Bias {
                 term: design.names[j].clone(),
                 delta_em: em.delta_em,
@@ -198,8 +224,8 @@ pub fn ancombc(
     // Step 4: corrected estimates and tests.
     let mut coefficients = Vec::with_capacity(m * p);
     for (j, b) in bias.iter().enumerate() {
-        let estimate: Vec<f64> = fits.iter().map(|(beta, _)| beta[j] - b.delta_em).collect();
-        let se: Vec<f64> = variances.iter().map(|v| v[j].sqrt()).collect();
+        let estimate: Vec<f64> = (0..m).map(|f| beta[f * p + j] - b.delta_em).collect();
+        let se: Vec<f64> = (0..m).map(|f| variance[f * p + j].sqrt()).collect();
         let w: Vec<f64> = estimate.iter().zip(&se).map(|(e, s)| e / s).collect();
         let pv: Vec<f64> = w.iter().map(|w| normal_two_sided(*w)).collect();
         let q = adjust(&pv, options.adjust);
@@ -293,11 +319,21 @@ fn estimate_bias(beta: &[f64], var: &[f64], tol: f64, max_iter: usize) -> BiasEs
                 let d = beta[i] - means[r];
                 sq[k][i] = d * d;
             }
+            // Features whose responsibility underflowed to a subnormal number add less than
+            // 1e-300 to the objective but make every evaluation an order of magnitude slower
+            // (subnormal arithmetic); they are left out unless nothing else is left.
+            let mut used: Vec<usize> = (0..m)
+                .filter(|&i| resp[r][i] >= f64::MIN_POSITIVE)
+                .collect();
+            if used.is_empty() {
+                used = (0..m).collect();
+            }
             let (sq_r, resp_r) = (&sq[k], &resp[r]);
             // Negative log-likelihood of the component's extra variance κ (up to a constant).
             let objective = |kappa: f64| {
-                0.5 * (0..m)
-                    .map(|i| {
+                0.5 * used
+                    .iter()
+                    .map(|&i| {
                         let v = var[i] + kappa;
                         resp_r[i] * (sq_r[i] / v + v.ln())
                     })

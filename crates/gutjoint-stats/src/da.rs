@@ -33,17 +33,28 @@ impl Transform {
 
 /// Half the smallest nonzero value of a table (relative scale).
 pub fn default_pseudocount(table: &FeatureTable) -> f64 {
-    let rel = if table.kind() == ValueKind::Counts {
-        table.to_relative()
+    let smallest = if table.kind() == ValueKind::Counts {
+        // The smallest proportion is some sample's smallest count over its total.
+        (0..table.n_samples())
+            .map(|s| {
+                let (_, values) = table.sample(s);
+                let total = table.sample_total(s);
+                values
+                    .iter()
+                    .filter(|v| **v > 0.0)
+                    .map(|v| v / total)
+                    .fold(f64::INFINITY, f64::min)
+            })
+            .fold(f64::INFINITY, f64::min)
     } else {
-        table.clone()
+        table
+            .values()
+            .iter()
+            .copied()
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min)
     };
-    rel.values()
-        .iter()
-        .copied()
-        .filter(|v| *v > 0.0)
-        .fold(f64::INFINITY, f64::min)
-        / 2.0
+    smallest / 2.0
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,9 +76,9 @@ pub fn linear_models(
     method: Adjust,
 ) -> Result<Vec<Coefficient>> {
     let rel = if table.kind() == ValueKind::Counts {
-        table.to_relative()
+        std::borrow::Cow::Owned(table.to_relative())
     } else {
-        table.clone()
+        std::borrow::Cow::Borrowed(table)
     };
     let index = rel.sample_index();
     let rows: Vec<usize> = design

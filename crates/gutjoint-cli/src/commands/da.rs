@@ -102,7 +102,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         references.insert(c.trim().to_string(), l.trim().to_string());
     }
     let terms = parse_formula(&args.formula)?;
-    let table = args.input.read(quiet)?.table;
+    let table = output::timed("read", || args.input.read(quiet))?.table;
     let md = read_metadata_file(&args.metadata)?;
     let d = design(&md, table.sample_ids(), &terms, &references)
         .with_context(|| args.metadata.display().to_string())?;
@@ -125,14 +125,25 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     // Restrict to the analysed samples, then to prevalent features.
     let index = table.sample_index();
     let keep: Vec<usize> = d.sample_ids.iter().map(|id| index[id.as_str()]).collect();
-    let used = table.select_samples(&keep);
+    // Copies only when something is left out (a copy of a large table costs real time).
+    let all_samples =
+        keep.len() == table.n_samples() && keep.iter().enumerate().all(|(i, &s)| i == s);
+    let used = if all_samples {
+        table
+    } else {
+        table.select_samples(&keep)
+    };
     let present = used.feature_prevalence();
     let features: Vec<usize> = (0..used.n_features())
         .filter(|&f| {
             present[f] as f64 >= args.min_prevalence * used.n_samples() as f64 && present[f] > 0
         })
         .collect();
-    let used = used.select_features(&features);
+    let used = if features.len() == used.n_features() {
+        used
+    } else {
+        used.select_features(&features)
+    };
     let coefficients: Vec<Coefficient> = if ancombc {
         let pseudocount = match (args.pseudocount, used.kind()) {
             (Some(p), _) => p,
@@ -144,7 +155,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             tol: args.tol,
             adjust,
         };
-        let result = ancombc::ancombc(&used, &d, pseudocount, options)?;
+        let result = output::timed("compute", || {
+            ancombc::ancombc(&used, &d, pseudocount, options)
+        })?;
         if !quiet {
             report_bias(&result.bias, pseudocount, args.max_iter);
         }
@@ -171,7 +184,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             "asin-sqrt" | "arcsine" => Transform::ArcsineSqrt,
             other => bail!("unknown --transform '{other}'; expected log10 or asin-sqrt"),
         };
-        linear_models(&used, &d, transform, adjust)?
+        output::timed("compute", || linear_models(&used, &d, transform, adjust))?
     };
     // Per-level prevalence and mean of the first categorical term.
     let group_col = terms
@@ -201,15 +214,29 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         None => Vec::new(),
     };
     let rel = if used.kind() == ValueKind::Counts {
-        used.to_relative()
+        std::borrow::Cow::Owned(used.to_relative())
     } else {
-        used.clone()
+        std::borrow::Cow::Borrowed(&used)
     };
     let mut text = String::from("feature\tlineage\tterm\testimate\tse\tstatistic\tp\tq");
     for (l, _) in &levels {
         let _ = write!(text, "\tprevalence[{l}]\tmean[{l}]");
     }
     text.push('\n');
+    // Nonzero count and sum of each feature within each level, in one pass over the samples.
+    let mut by_level = vec![vec![(0usize, 0.0f64); levels.len()]; rel.n_features()];
+    for (l, (_, members)) in levels.iter().enumerate() {
+        for &s in members {
+            let (indices, values) = rel.sample(s);
+            for (&f, &v) in indices.iter().zip(values) {
+                let cell = &mut by_level[f as usize][l];
+                if v > 0.0 {
+                    cell.0 += 1;
+                }
+                cell.1 += v;
+            }
+        }
+    }
     let feature_index: std::collections::HashMap<&str, usize> = rel
         .feature_ids()
         .iter()
@@ -230,19 +257,17 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             c.p,
             c.q
         );
-        for (_, members) in &levels {
-            let values: Vec<f64> = members.iter().map(|&s| rel.get(s, f)).collect();
-            let prevalence =
-                values.iter().filter(|v| **v > 0.0).count() as f64 / values.len() as f64;
-            let mean = values.iter().sum::<f64>() / values.len() as f64;
-            let _ = write!(text, "\t{prevalence}\t{mean}");
+        for (l, (_, members)) in levels.iter().enumerate() {
+            let (present, sum) = by_level[f][l];
+            let size = members.len() as f64;
+            let _ = write!(text, "\t{}\t{}", present as f64 / size, sum / size);
         }
         text.push('\n');
     }
-    match &args.output {
+    output::timed("write", || match &args.output {
         Some(p) => output::write_file(p, text.as_bytes()),
         None => output::print(&text),
-    }
+    })
 }
 
 /// ANCOM-BC's per-term bias on the terminal: what was subtracted, and whether EM converged.
