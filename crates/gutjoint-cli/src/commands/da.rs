@@ -275,7 +275,9 @@ fn report_bias(bias: &[ancombc::Bias], pseudocount: f64, max_iter: usize) {
     eprintln!("note: ANCOM-BC on ln(value + {pseudocount}); bias removed from each term:");
     for b in bias {
         let converged = if b.em_iterations >= max_iter {
-            format!(" — EM did not converge in {max_iter} iterations")
+            format!(
+                " — EM stopped at --max-iter {max_iter} before moving less than --tol (scikit-bio stops there too)"
+            )
         } else {
             String::new()
         };

@@ -3,6 +3,7 @@
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
+use gutjoint_axis::replicate::Method;
 use gutjoint_knowledge::KnowledgeBase;
 use gutjoint_stats::{Term, design, parse_formula};
 use gutjoint_table::read_metadata_file;
@@ -11,13 +12,16 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Re-test every cited taxon–disease association of the knowledge base in this cohort: the
-/// taxon's log10 abundance (matched at the association's rank through lineages and synonyms)
-/// against case vs control with the covariates given, then replicated / opposite / not
-/// significant / taxon absent, with q (BH across associations), citation and study population.
+/// taxon (matched at the association's rank through lineages and synonyms) against case vs
+/// control with the covariates given, then replicated / opposite / not significant / taxon
+/// absent, with q (BH across associations), citation and study population.
+/// Methods: lm (log10 abundance, OLS, as `da --method lm`; the default) or ancombc (ANCOM-BC on
+/// the table grouped at each association's rank; natural-log fold changes corrected for the
+/// sampling bias).
 ///
 /// Example:
 ///   gutjoint replicate examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
-///       --column group --case axSpA --control healthy --adjust "age + C(sex) + NSAID_current"
+///       --column group --case axSpA --control healthy --adjust "age + C(sex) + NSAID_current" --method ancombc
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -41,7 +45,11 @@ pub struct Args {
     /// q threshold for 'replicated' / 'opposite'.
     #[arg(long, default_value_t = 0.05)]
     pub q: f64,
-    /// Pseudocount for log10 (default: half the smallest nonzero relative abundance).
+    /// Model: lm or ancombc.
+    #[arg(long, default_value = "lm")]
+    pub method: String,
+    /// Pseudocount before the logarithm (default: half the smallest nonzero relative
+    /// abundance; for ancombc on counts, 1).
     #[arg(long)]
     pub pseudocount: Option<f64>,
     #[arg(short, long, value_name = "OUT.tsv")]
@@ -49,6 +57,11 @@ pub struct Args {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
+    let method = match args.method.as_str() {
+        "lm" => Method::Lm,
+        "ancombc" | "ancom-bc" => Method::Ancombc,
+        other => bail!("unknown --method '{other}'; expected lm or ancombc"),
+    };
     let kb = KnowledgeBase::embedded()?;
     let mut diseases = Vec::new();
     let requested = if args.diseases.is_empty() {
@@ -122,9 +135,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .iter()
         .map(|id| col.text(index[id.as_str()]).as_deref() == Some(args.case.as_str()))
         .collect();
-    let pseudocount = args
-        .pseudocount
-        .unwrap_or_else(|| gutjoint_stats::da::default_pseudocount(&table));
+    let pseudocount = match (args.pseudocount, method, table.kind()) {
+        (Some(p), _, _) => p,
+        (None, Method::Ancombc, gutjoint_table::ValueKind::Counts) => 1.0,
+        (None, _, _) => gutjoint_stats::da::default_pseudocount(&table),
+    };
     let term = format!("{}[T.{}]", args.column, args.case);
     let model = gutjoint_axis::replicate::Model {
         design: &d,
@@ -132,6 +147,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         is_case: &is_case,
         pseudocount,
         q_threshold: args.q,
+        method,
     };
     let rows = gutjoint_axis::replicate::replicate(&kb, &table, &associations, &model)?;
     let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());

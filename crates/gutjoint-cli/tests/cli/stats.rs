@@ -253,6 +253,26 @@ fn statistics_bad_inputs_are_clear() {
     );
     assert_ne!(r.status, 0);
     let r = run([
+        "replicate",
+        &table,
+        "--metadata",
+        &md,
+        "--column",
+        "group",
+        "--case",
+        "axSpA",
+        "--control",
+        "healthy",
+        "--method",
+        "aldex",
+    ]);
+    assert!(
+        r.stderr
+            .contains("unknown --method 'aldex'; expected lm or ancombc"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
         "associate",
         &table,
         "--metadata",
