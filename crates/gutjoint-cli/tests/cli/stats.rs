@@ -149,6 +149,35 @@ fn ancombc_matches_scikit_bio() {
 }
 
 #[test]
+fn ancombc_bytes_do_not_depend_on_threads() {
+    // The samples are summed in fixed chunks, and each term's EM is sequential.
+    let out = temp_dir("da-ancombc-threads");
+    let mut texts = Vec::new();
+    for threads in ["1", "2"] {
+        let path = out.join(format!("t{threads}.tsv"));
+        ok([
+            "--threads",
+            threads,
+            "da",
+            &format!("{G}/gespic_axspa_healthy_genus.tsv"),
+            "--metadata",
+            &format!("{G}/gespic_axspa_healthy_metadata.tsv"),
+            "--formula",
+            "group + age + C(sex)",
+            "--reference",
+            "group=healthy",
+            "--method",
+            "ancombc",
+            "-o",
+            path.to_str().expect("utf8"),
+            "--quiet",
+        ]);
+        texts.push(std::fs::read(&path).expect("output"));
+    }
+    assert_eq!(texts[0], texts[1]);
+}
+
+#[test]
 fn spearman_and_partial_spearman_match_pingouin() {
     let out = temp_dir("associate");
     let path = out.join("assoc.tsv");
