@@ -438,12 +438,22 @@ fn domain_sections(h: &mut String, r: &AnalysisResults) {
     if let Some(da) = &r.differential_abundance {
         let _ = write!(
             h,
-            "<section id=\"differential-abundance\"><h2>Differential abundance</h2><p>One linear model per feature: {} of each feature ~ {} (reference group: {}); {} samples, {} features present in ≥10% of them; q: Benjamini–Hochberg within each term. Coloured: q &lt; 0.05.</p>",
+            "<section id=\"differential-abundance\"><h2>Differential abundance</h2><p>{}: {} of each feature ~ {} (reference group: {}); {} samples, {} features present in ≥10% of them; q: {} within each term. Coloured: q &lt; 0.05.</p>",
+            if da.method == "ancombc" {
+                "ANCOM-BC (Lin &amp; Peddada 2020), as scikit-bio's ancombc: natural-log fold changes corrected for each term's sampling bias"
+            } else {
+                "One linear model per feature"
+            },
             escape(&da.transform),
             escape(&da.formula),
             escape(&da.reference),
             da.samples,
-            da.features
+            da.features,
+            if da.method == "ancombc" {
+                "Holm"
+            } else {
+                "Benjamini–Hochberg"
+            }
         );
         let mut terms: Vec<&str> = da.coefficients.iter().map(|c| c.1.as_str()).collect();
         terms.dedup();
@@ -481,6 +491,58 @@ fn domain_sections(h: &mut String, r: &AnalysisResults) {
             h.push_str("<tr><td colspan=\"5\">no feature with q &lt; 0.05</td></tr>");
         }
         h.push_str("</table></section>");
+    }
+    if let Some(c) = &r.classifiers {
+        let _ = write!(
+            h,
+            "<section id=\"classifiers\"><h2>Can the microbiome tell the groups apart?</h2><p>{} on CLR-transformed abundances of the features present in ≥10% of the samples compared; stratified {}-fold cross-validation repeated {} times (seed {}), each sample's out-of-fold probability averaged over repeats; ROC AUC with DeLong's 95% CI. An AUC near 0.5 means no signal. This is separation within this cohort, confounded with whatever else differs between the groups (medication, study, country) — not a diagnostic test.</p><table><tr><th>comparison</th><th>samples</th><th>features</th><th>AUC (95% CI)</th><th>features that weigh most</th></tr>",
+            if c.model == "random_forest" {
+                "Random forest"
+            } else {
+                "L1-regularised logistic regression (LASSO, C = 1)"
+            },
+            c.folds,
+            c.repeats,
+            c.seed
+        );
+        for x in &c.comparisons {
+            let top: Vec<String> = x
+                .top
+                .iter()
+                .map(|(f, w, _)| {
+                    let arrow = if c.model == "random_forest" {
+                        ""
+                    } else if *w > 0.0 {
+                        " ↑"
+                    } else {
+                        " ↓"
+                    };
+                    format!("<i>{}</i>{arrow}", escape(f))
+                })
+                .collect();
+            let _ = write!(
+                h,
+                "<tr><td>{} vs {}</td><td class=\"num\">{} + {}</td><td class=\"num\">{}</td><td class=\"num\">{:.3} ({:.3}–{:.3})</td><td>{}</td></tr>",
+                escape(&x.case),
+                escape(&x.control),
+                x.n_case,
+                x.n_control,
+                x.features,
+                x.auc,
+                x.auc_ci[0],
+                x.auc_ci[1],
+                if top.is_empty() {
+                    "—".to_string()
+                } else {
+                    top.join(", ")
+                }
+            );
+        }
+        h.push_str("</table>");
+        if c.model != "random_forest" {
+            h.push_str("<p><small>↑ / ↓: mean coefficient positive (higher in the first group of the comparison) or negative.</small></p>");
+        }
+        h.push_str("</section>");
     }
     if let Some(g) = &r.gut_joint {
         h.push_str("<section id=\"gut-joint\"><h2>The gut–joint link</h2><p>Barrier-related functional guilds (cited members, knowledge/guilds.tsv): median relative abundance by group [interquartile range]. A guild is a taxonomic proxy for a function.</p><table><tr><th>guild</th>");

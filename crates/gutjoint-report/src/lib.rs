@@ -54,6 +54,8 @@ pub struct AnalysisResults {
     pub gut_joint: Option<GutJointSection>,
     /// Differential abundance of each group against the reference group.
     pub differential_abundance: Option<DaSection>,
+    /// Cross-validated classifiers of each group against the reference group.
+    pub classifiers: Option<ClassifierSection>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
 }
@@ -248,9 +250,11 @@ pub struct HostAssociation {
     pub literature: Option<String>,
 }
 
-/// Per-feature linear models of the groups with the covariates.
+/// Per-feature models of the groups with the covariates.
 #[derive(Debug, Clone, Serialize)]
 pub struct DaSection {
+    /// `lm` (linear models on a transform) or `ancombc` (ANCOM-BC).
+    pub method: String,
     pub formula: String,
     pub reference: String,
     pub transform: String,
@@ -258,4 +262,32 @@ pub struct DaSection {
     pub features: usize,
     /// Every group coefficient: `(feature, term, estimate, p, q)`.
     pub coefficients: Vec<(String, String, f64, f64, f64)>,
+}
+
+/// Can the microbiome tell each group from the reference group? Out-of-fold ROC AUC of a
+/// classifier on CLR features, with DeLong's 95% CI.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifierSection {
+    /// `l1_logistic` or `random_forest`.
+    pub model: String,
+    pub folds: usize,
+    pub repeats: usize,
+    pub seed: u64,
+    pub comparisons: Vec<ClassifierResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassifierResult {
+    pub case: String,
+    pub control: String,
+    pub n_case: usize,
+    pub n_control: usize,
+    /// Features used (present in at least 10% of the samples compared).
+    pub features: usize,
+    pub auc: f64,
+    pub auc_ci: [f64; 2],
+    /// The features with the largest mean |importance| (logistic: coefficient on the CLR
+    /// scale, positive = higher in the case group): `(feature, mean importance, share of fits
+    /// that used it)`.
+    pub top: Vec<(String, f64, f64)>,
 }

@@ -64,6 +64,12 @@ pub struct Args {
     /// Covariates of the host associations (`age + C(sex)`).
     #[arg(long, value_name = "COVARIATES")]
     pub covariates: Option<String>,
+    /// Differential-abundance model: lm (log10 linear models) or ancombc (ANCOM-BC).
+    #[arg(long, default_value = "lm", value_name = "METHOD")]
+    pub da_method: String,
+    /// Classifier of each group against the reference group: l1-logistic, rf or none.
+    #[arg(long, default_value = "l1-logistic", value_name = "MODEL")]
+    pub classifier: String,
     /// One-patient view of this sample at the top of the report.
     #[arg(long, value_name = "ID")]
     pub sample: Option<String>,
@@ -134,6 +140,8 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             host_variables: hosts,
             covariates: covariates.map(String::from),
             sample: None,
+            da_method: "lm".into(),
+            classifier: "l1-logistic".into(),
             permutations: args.permutations,
             seed: args.seed,
             title: title.into(),
@@ -357,6 +365,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         patient: domain.patient,
         gut_joint: gut_joint(&args, &table, &grouping, quiet, &mut notes),
         differential_abundance: differential_abundance(&args, &table, &grouping, quiet, &mut notes),
+        classifiers: classifiers(&args, &table, &grouping, quiet, &mut notes),
         methods: vec![
             format!("Alpha diversity: {} as scikit-bio 0.7 (Shannon with natural logarithm).", metrics.iter().map(|m| m.name()).collect::<Vec<_>>().join(", ")),
             format!("Beta diversity: {} between all analysed samples; PCoA by full eigendecomposition of the Gower-centred matrix (scikit-bio's eigh method).", metric.name()),
@@ -1077,25 +1086,54 @@ fn differential_abundance(
             .collect();
         let used = used.select_features(&features);
         let pseudocount = gutjoint_stats::da::default_pseudocount(&used);
-        let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
-        let coefficients = gutjoint_stats::da::linear_models(
-            &used,
-            &design,
-            transform,
-            gutjoint_stats::Adjust::Bh,
-        )?;
         let prefix = format!("{column}[T.");
-        Ok(gutjoint_report::DaSection {
-            formula,
-            reference,
-            transform: format!("log10(relative abundance + {pseudocount:.3e})"),
-            samples: design.n,
-            features: used.n_features(),
-            coefficients: coefficients
+        let (method, transform, coefficients): (&str, String, Vec<_>) =
+            if args.da_method == "ancombc" {
+                // ANCOM-BC on the table's own values (counts or proportions).
+                let pseudocount = if used.kind() == gutjoint_table::ValueKind::Counts {
+                    1.0
+                } else {
+                    pseudocount
+                };
+                let result = gutjoint_stats::ancombc::ancombc(
+                    &used,
+                    &design,
+                    pseudocount,
+                    gutjoint_stats::ancombc::Options::default(),
+                )?;
+                let rows = result
+                    .coefficients
+                    .into_iter()
+                    .filter(|c| c.term.starts_with(&prefix))
+                    .map(|c| (c.feature, c.term, c.estimate, c.p, c.q))
+                    .collect();
+                ("ancombc", format!("ln(value + {pseudocount:.3e})"), rows)
+            } else {
+                let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
+                let rows = gutjoint_stats::da::linear_models(
+                    &used,
+                    &design,
+                    transform,
+                    gutjoint_stats::Adjust::Bh,
+                )?
                 .into_iter()
                 .filter(|c| c.term.starts_with(&prefix))
                 .map(|c| (c.feature, c.term, c.estimate, c.p, c.q))
-                .collect(),
+                .collect();
+                (
+                    "lm",
+                    format!("log10(relative abundance + {pseudocount:.3e})"),
+                    rows,
+                )
+            };
+        Ok(gutjoint_report::DaSection {
+            method: method.into(),
+            formula,
+            reference,
+            transform,
+            samples: design.n,
+            features: used.n_features(),
+            coefficients,
         })
     };
     match run() {
@@ -1105,4 +1143,107 @@ fn differential_abundance(
             None
         }
     }
+}
+
+/// Out-of-fold classifiers of each group against the reference group (`healthy` when present,
+/// else the first group), on CLR features present in ≥10% of the samples compared.
+fn classifiers(
+    args: &Args,
+    table: &FeatureTable,
+    grouping: &Grouping,
+    quiet: bool,
+    notes: &mut Vec<String>,
+) -> Option<gutjoint_report::ClassifierSection> {
+    use gutjoint_stats::classify::{Model, cross_validate, stratified_folds};
+    let model = match args.classifier.as_str() {
+        "none" => return None,
+        "l1-logistic" | "l1" | "lasso" => Model::L1Logistic { c: 1.0 },
+        "rf" | "random-forest" => Model::RandomForest {
+            trees: 500,
+            seed: args.seed,
+        },
+        other => {
+            notes.push(format!(
+                "classifiers were not run: unknown --classifier '{other}' (expected l1-logistic, rf or none)"
+            ));
+            return None;
+        }
+    };
+    if grouping.names.len() < 2 {
+        return None;
+    }
+    step(quiet, "classifiers");
+    let (folds, repeats) = (5usize, 5usize);
+    let reference = grouping
+        .names
+        .iter()
+        .position(|g| g.eq_ignore_ascii_case("healthy"))
+        .unwrap_or(0);
+    let mut comparisons = Vec::new();
+    for (g, case) in grouping.names.iter().enumerate() {
+        if g == reference {
+            continue;
+        }
+        let rows: Vec<usize> = (0..table.n_samples())
+            .filter(|&s| grouping.labels[s] == g || grouping.labels[s] == reference)
+            .collect();
+        let labels: Vec<bool> = rows.iter().map(|&s| grouping.labels[s] == g).collect();
+        let n_case = labels.iter().filter(|&&b| b).count();
+        let n_control = labels.len() - n_case;
+        if n_case.min(n_control) < folds {
+            notes.push(format!(
+                "classifier {case} vs {}: not run, {folds}-fold cross-validation needs at least {folds} samples per group ({n_case} and {n_control})",
+                grouping.names[reference]
+            ));
+            continue;
+        }
+        let run = || -> Result<gutjoint_report::ClassifierResult> {
+            let (data, features, _) =
+                super::classify::clr_dataset(table, &rows, labels.clone(), 0.1, None)?;
+            let assignments = (0..repeats)
+                .map(|r| stratified_folds(&data.y, folds, args.seed.wrapping_add(r as u64)))
+                .collect();
+            let cv = cross_validate(&data, model, assignments)?;
+            let mut order: Vec<usize> = (0..data.p).collect();
+            order.sort_by(|&a, &b| {
+                cv.importances[b]
+                    .abs()
+                    .total_cmp(&cv.importances[a].abs())
+                    .then(a.cmp(&b))
+            });
+            let top = order
+                .into_iter()
+                .filter(|&j| cv.importances[j] != 0.0)
+                .take(5)
+                .map(|j| (features[j].0.clone(), cv.importances[j], cv.selected[j]))
+                .collect();
+            Ok(gutjoint_report::ClassifierResult {
+                case: case.clone(),
+                control: grouping.names[reference].clone(),
+                n_case,
+                n_control,
+                features: data.p,
+                auc: cv.auc.auc,
+                auc_ci: cv.auc.ci,
+                top,
+            })
+        };
+        match run() {
+            Ok(r) => comparisons.push(r),
+            Err(e) => notes.push(format!(
+                "classifier {case} vs {}: not run: {e:#}",
+                grouping.names[reference]
+            )),
+        }
+    }
+    if comparisons.is_empty() {
+        return None;
+    }
+    Some(gutjoint_report::ClassifierSection {
+        model: model.name().into(),
+        folds,
+        repeats,
+        seed: args.seed,
+        comparisons,
+    })
 }

@@ -359,10 +359,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 }
 
 /// Feature id and lineage.
-type FeatureName = (String, String);
+pub(crate) type FeatureName = (String, String);
 
 /// Dense CLR features of `rows`, after dropping features below the prevalence threshold.
-fn clr_dataset(
+pub(crate) fn clr_dataset(
     table: &FeatureTable,
     rows: &[usize],
     labels: Vec<bool>,

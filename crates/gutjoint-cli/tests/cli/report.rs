@@ -75,6 +75,7 @@ fn demo_report_is_complete_and_deterministic() {
         "dysbiosis",
         "signatures",
         "differential-abundance",
+        "classifiers",
         "drugs",
         "therapy",
         "methods",
@@ -140,6 +141,39 @@ fn demo_report_is_complete_and_deterministic() {
     );
     let gespic_html = std::fs::read_to_string(a.join("gespic/report.html")).expect("html");
     assert!(gespic_html.contains("id=\"gut-joint\""));
+    // The report's classifier is `gutjoint classify` with the same settings (L1 logistic,
+    // 5 x 5 folds, seed 0, features in >= 10% of the samples compared): the same AUC.
+    let classifiers = results["classifiers"]["comparisons"]
+        .as_array()
+        .expect("comparisons");
+    assert_eq!(classifiers.len(), 2, "AS and RA, each against healthy");
+    let report_as = classifiers
+        .iter()
+        .find(|c| c["case"] == "AS")
+        .expect("AS vs healthy");
+    let cli = json(&ok([
+        "classify",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--metadata",
+        "examples/demo/gmhi_arthritis_metadata.tsv",
+        "--column",
+        "group",
+        "--positive",
+        "AS",
+        "--negative",
+        "healthy",
+        "--model",
+        "l1-logistic",
+        "--min-prevalence",
+        "0.1",
+        "--seed",
+        "0",
+        "--json",
+        "--quiet",
+    ]));
+    assert_eq!(report_as["auc"], cli["auc"]);
+    assert_eq!(report_as["features"], cli["features"]);
+    assert_eq!(report_as["n_case"], 97);
     assert!(
         !html.contains("http://")
             || html.matches("http://").count()
@@ -147,6 +181,71 @@ fn demo_report_is_complete_and_deterministic() {
         "no external resources"
     );
     assert!(!html.contains("<script"), "the report needs no script");
+}
+
+#[test]
+fn analyze_with_ancombc_reports_what_da_computes() {
+    // `analyze --da-method ancombc` fits C(group) against healthy on the features present in
+    // >= 10% of the samples: exactly `gutjoint da --method ancombc` with those settings.
+    let out = temp_dir("analyze-ancombc");
+    let g = "tests/data/golden/stats";
+    ok([
+        "analyze",
+        &format!("{g}/gespic_axspa_healthy_genus.tsv"),
+        "--metadata",
+        &format!("{g}/gespic_axspa_healthy_metadata.tsv"),
+        "--group",
+        "group",
+        "--da-method",
+        "ancombc",
+        "--classifier",
+        "none",
+        "--permutations",
+        "9",
+        "-o",
+        out.to_str().expect("utf8"),
+        "--quiet",
+    ]);
+    let results = json(&std::fs::read_to_string(out.join("results.json")).expect("json"));
+    let da = &results["differential_abundance"];
+    assert_eq!(da["method"], "ancombc");
+    assert!(results["classifiers"].is_null());
+    let tsv = ok([
+        "da",
+        &format!("{g}/gespic_axspa_healthy_genus.tsv"),
+        "--metadata",
+        &format!("{g}/gespic_axspa_healthy_metadata.tsv"),
+        "--formula",
+        "C(group)",
+        "--reference",
+        "group=healthy",
+        "--method",
+        "ancombc",
+        "--min-prevalence",
+        "0.1",
+        "--quiet",
+    ]);
+    let mut lines = tsv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let expected: Vec<(String, f64, f64)> = lines
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+        .filter(|f| f[col("term")] == "group[T.axSpA]")
+        .map(|f| {
+            (
+                f[col("feature")].to_string(),
+                f[col("estimate")].parse().expect("estimate"),
+                f[col("q")].parse().expect("q"),
+            )
+        })
+        .collect();
+    let reported = da["coefficients"].as_array().expect("coefficients");
+    assert_eq!(reported.len(), expected.len());
+    for (r, (feature, estimate, q)) in reported.iter().zip(&expected) {
+        assert_eq!(r[0].as_str(), Some(feature.as_str()));
+        assert_eq!(r[2].as_f64(), Some(*estimate), "{feature}");
+        assert_eq!(r[4].as_f64(), Some(*q), "{feature}");
+    }
 }
 
 #[test]
@@ -260,6 +359,7 @@ fn demo_report_renders_in_headless_chromium() {
         "dysbiosis",
         "signatures",
         "differential-abundance",
+        "classifiers",
         "drugs",
         "therapy",
         "methods",
