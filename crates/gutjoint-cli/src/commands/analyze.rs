@@ -1215,7 +1215,16 @@ fn classifiers(
                 .into_iter()
                 .filter(|&j| cv.importances[j] != 0.0)
                 .take(5)
-                .map(|j| (features[j].0.clone(), cv.importances[j], cv.selected[j]))
+                .map(|j| {
+                    // The deepest named rank reads better than a prefixed id (s__A_b → A b).
+                    let lineage = gutjoint_table::Lineage::parse(&features[j].1);
+                    let name = lineage
+                        .deepest_rank()
+                        .and_then(|r| lineage.get(r))
+                        .unwrap_or(&features[j].0)
+                        .replace('_', " ");
+                    (name, cv.importances[j], cv.selected[j])
+                })
                 .collect();
             Ok(gutjoint_report::ClassifierResult {
                 case: case.clone(),
