@@ -29,6 +29,7 @@ Not here: ANCOM-BC's structural-zero detection and the zero-aware sparse fits (s
 `ancombc` itself refuses zeros), and ANCOM-BC2.
 */
 
+use crate::da::Coefficient;
 use crate::design::Design;
 use crate::distributions::normal_two_sided;
 use crate::error::{Error, Result};
@@ -38,6 +39,10 @@ use crate::optimize::NelderMead;
 use gutjoint_table::FeatureTable;
 use rayon::prelude::*;
 use serde::Serialize;
+
+/// What a streaming pass does with one sample: `(design row, ln values of its features, the
+/// chunk's m × p share to add to)`.
+type SampleVisit<'a> = dyn Fn(usize, &mut [f64], &mut [f64]) + Sync + 'a;
 
 /// Contiguous sample chunks summed in parallel (fixed, so results do not depend on threads).
 const CHUNKS: usize = 32;
@@ -60,20 +65,6 @@ impl Default for Options {
     }
 }
 
-/// One feature × term of the result.
-#[derive(Debug, Clone, Serialize)]
-pub struct Coefficient {
-    pub feature: String,
-    pub term: String,
-    /// Bias-corrected natural-log fold change.
-    pub estimate: f64,
-    pub se: f64,
-    /// W = estimate / se.
-    pub statistic: f64,
-    pub p: f64,
-    pub q: f64,
-}
-
 /// The estimated bias of one term.
 #[derive(Debug, Clone, Serialize)]
 pub struct Bias {
@@ -87,7 +78,8 @@ pub struct Bias {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Ancombc {
-    /// Term by term, features in table order within each term.
+    /// Term by term, features in table order within each term; `estimate` is the
+    /// bias-corrected natural-log fold change and `statistic` is W = estimate / se.
     pub coefficients: Vec<Coefficient>,
     pub bias: Vec<Bias>,
 }
@@ -150,61 +142,56 @@ pub fn ancombc(
         let size = n.div_ceil(CHUNKS).max(1);
         (0..n).step_by(size).map(|a| a..(a + size).min(n)).collect()
     };
-    let add_in_order = |parts: Vec<Vec<f64>>| -> Vec<f64> {
+
+    // Runs `visit(i, ln y of sample i, share)` over every sample, chunk by chunk, and adds the
+    // chunks' m × p shares in chunk order.
+    let stream = |visit: &SampleVisit| -> Result<Vec<f64>> {
+        let parts = chunks
+            .par_iter()
+            .map(|range| -> Result<Vec<f64>> {
+                let mut part = vec![0.0; m * p];
+                let mut y = vec![0.0; m];
+                for i in range.clone() {
+                    log_row(i, &mut y)?;
+                    visit(i, &mut y, &mut part);
+                }
+                Ok(part)
+            })
+            .collect::<Result<Vec<_>>>()?;
         let mut total = vec![0.0; m * p];
         for part in parts {
             for (t, v) in total.iter_mut().zip(part) {
                 *t += v;
             }
         }
-        total
+        Ok(total)
     };
 
     // Step 1: coefficients, β[f][j] = Σᵢ ((XᵀX)⁻¹Xᵀ)ⱼᵢ · ln yᵢf (feature-major m × p).
-    let parts = chunks
-        .par_iter()
-        .map(|range| -> Result<Vec<f64>> {
-            let mut part = vec![0.0; m * p];
-            let mut y = vec![0.0; m];
-            for i in range.clone() {
-                log_row(i, &mut y)?;
-                for (f, yf) in y.iter().enumerate() {
-                    for j in 0..p {
-                        part[f * p + j] += pinv[j * n + i] * yf;
-                    }
-                }
+    let beta = stream(&|i, y, part| {
+        for (f, yf) in y.iter().enumerate() {
+            for j in 0..p {
+                part[f * p + j] += pinv[j * n + i] * yf;
             }
-            Ok(part)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let beta = add_in_order(parts);
+        }
+    })?;
     // Step 2: per sample, the offset θ̂ᵢ = mean residual over features; per coefficient, the
     // sandwich variance Σᵢ (residualᵢf − θ̂ᵢ)² · ((XᵀX)⁻¹Xᵀ)ⱼᵢ².
-    let parts = chunks
-        .par_iter()
-        .map(|range| -> Result<Vec<f64>> {
-            let mut part = vec![0.0; m * p];
-            let mut y = vec![0.0; m];
-            for i in range.clone() {
-                log_row(i, &mut y)?;
-                let xi = &x[i * p..(i + 1) * p];
-                for (f, yf) in y.iter_mut().enumerate() {
-                    let fitted: f64 = (0..p).map(|j| xi[j] * beta[f * p + j]).sum();
-                    *yf -= fitted;
-                }
-                let theta = y.iter().sum::<f64>() / m as f64;
-                for (f, r) in y.iter().enumerate() {
-                    let e2 = (r - theta) * (r - theta);
-                    for j in 0..p {
-                        let h = pinv[j * n + i];
-                        part[f * p + j] += e2 * (h * h);
-                    }
-                }
+    let variance = stream(&|i, y, part| {
+        let xi = &x[i * p..(i + 1) * p];
+        for (f, yf) in y.iter_mut().enumerate() {
+            let fitted: f64 = (0..p).map(|j| xi[j] * beta[f * p + j]).sum();
+            *yf -= fitted;
+        }
+        let theta = y.iter().sum::<f64>() / m as f64;
+        for (f, r) in y.iter().enumerate() {
+            let e2 = (r - theta) * (r - theta);
+            for j in 0..p {
+                let h = pinv[j * n + i];
+                part[f * p + j] += e2 * (h * h);
             }
-            Ok(part)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let variance = add_in_order(parts);
+        }
+    })?;
     // Step 3: the bias of each term.
     let bias: Vec<Bias> = (0..p)
         .into_par_iter()

@@ -34,6 +34,17 @@ pub fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
+/// One step of the modified Lentz method for a continued fraction b₀ + a₁/(b₁ + a₂/(b₂ + …)):
+/// updates the running `c` and `d` with the next partial numerator `a` and denominator `b` and
+/// returns the factor the value is multiplied by (1 when converged).
+fn lentz_step(c: &mut f64, d: &mut f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let guard = |v: f64| if v.abs() < TINY { TINY } else { v };
+    *d = 1.0 / guard(b + a * *d);
+    *c = guard(b + a / *c);
+    *c * *d
+}
+
 /// Continued fraction of the incomplete beta function.
 fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     const TINY: f64 = 1e-300;
@@ -48,28 +59,18 @@ fn beta_cf(a: f64, b: f64, x: f64) -> f64 {
     for m in 1..=10_000 {
         let m = m as f64;
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let delta = d * c;
+        h *= lentz_step(
+            &mut c,
+            &mut d,
+            m * (b - m) * x / ((qam + m2) * (a + m2)),
+            1.0,
+        );
+        let delta = lentz_step(
+            &mut c,
+            &mut d,
+            -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)),
+            1.0,
+        );
         h *= delta;
         if (delta - 1.0).abs() < 1e-16 {
             break;
@@ -122,24 +123,13 @@ pub fn upper_incomplete_gamma(a: f64, x: f64) -> f64 {
         1.0 - sum * ln_front.exp()
     } else {
         // Q(a, x) by its continued fraction (modified Lentz).
-        const TINY: f64 = 1e-300;
         let mut b = x + 1.0 - a;
-        let mut c = 1.0 / TINY;
+        let mut c = 1.0 / 1e-300;
         let mut d = 1.0 / b;
         let mut h = d;
         for i in 1..10_000 {
-            let an = -(i as f64) * (i as f64 - a);
             b += 2.0;
-            d = an * d + b;
-            if d.abs() < TINY {
-                d = TINY;
-            }
-            c = b + an / c;
-            if c.abs() < TINY {
-                c = TINY;
-            }
-            d = 1.0 / d;
-            let delta = d * c;
+            let delta = lentz_step(&mut c, &mut d, -(i as f64) * (i as f64 - a), b);
             h *= delta;
             if (delta - 1.0).abs() < 1e-16 {
                 break;

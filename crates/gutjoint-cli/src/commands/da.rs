@@ -161,19 +161,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         if !quiet {
             report_bias(&result.bias, pseudocount, args.max_iter);
         }
-        result
-            .coefficients
-            .into_iter()
-            .map(|c| Coefficient {
-                feature: c.feature,
-                term: c.term,
-                estimate: c.estimate,
-                se: c.se,
-                statistic: c.statistic,
-                p: c.p,
-                q: c.q,
-            })
-            .collect()
+        result.coefficients
     } else {
         let transform = match args.transform.as_str() {
             "log10" | "log" => Transform::Log10 {

@@ -39,6 +39,31 @@ fn term(statsmodels: &str) -> String {
         .replace("C(NSAID_current)", "NSAID_current")
 }
 
+/// Every (feature, term) row of a golden table against `gutjoint da`'s TSV at `path`:
+/// `columns` pairs a golden column with ours; `rel` is the relative tolerance.
+fn assert_da_matches(path: &std::path::Path, golden: &str, columns: &[(&str, &str)], rel: f64) {
+    let ours: std::collections::HashMap<(String, String), _> = tsv(path)
+        .into_iter()
+        .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
+        .collect();
+    let golden_rows = tsv(&repo().join(G).join(golden));
+    assert!(golden_rows.len() > 300, "{golden}");
+    for g in golden_rows {
+        let o = ours
+            .get(&(g["feature"].clone(), term(&g["term"])))
+            .unwrap_or_else(|| panic!("{golden}: no row {} {}", g["feature"], g["term"]));
+        for (theirs, mine) in columns {
+            let (x, y) = (num(o, mine), num(&g, theirs));
+            assert!(
+                close(x, y, rel),
+                "{golden} {} {} {theirs}: {x} vs {y}",
+                g["feature"],
+                g["term"]
+            );
+        }
+    }
+}
+
 #[test]
 fn lm_matches_statsmodels_ols() {
     let out = temp_dir("da-lm");
@@ -65,31 +90,17 @@ fn lm_matches_statsmodels_ols() {
             path.to_str().expect("utf8"),
             "--quiet",
         ]);
-        let ours: std::collections::HashMap<(String, String), _> = tsv(&path)
-            .into_iter()
-            .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
-            .collect();
-        let golden_rows = tsv(&repo().join(G).join(golden));
-        assert!(golden_rows.len() > 300);
-        for g in golden_rows {
-            let o = ours
-                .get(&(g["feature"].clone(), term(&g["term"])))
-                .unwrap_or_else(|| panic!("{} {}", g["feature"], g["term"]));
-            for (a, b) in [
+        assert_da_matches(
+            &path,
+            golden,
+            &[
                 ("estimate", "estimate"),
                 ("se", "se"),
                 ("t", "statistic"),
                 ("p", "p"),
-            ] {
-                let (x, y) = (num(o, b), num(&g, a));
-                assert!(
-                    close(x, y, 1e-9),
-                    "{golden} {} {} {a}: {x} vs {y}",
-                    g["feature"],
-                    g["term"]
-                );
-            }
-        }
+            ],
+            1e-9,
+        );
     }
 }
 
@@ -122,30 +133,18 @@ fn ancombc_matches_scikit_bio() {
         "{}",
         r.stderr
     );
-    let ours: std::collections::HashMap<(String, String), _> = tsv(&path)
-        .into_iter()
-        .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
-        .collect();
-    let golden_rows = tsv(&repo().join(G).join("ancombc_group_age_sex.tsv"));
-    assert_eq!(ours.len(), golden_rows.len());
-    for g in golden_rows {
-        let o = &ours[&(g["feature"].clone(), g["term"].clone())];
-        for (a, b) in [
+    assert_da_matches(
+        &path,
+        "ancombc_group_age_sex.tsv",
+        &[
             ("Log(FC)", "estimate"),
             ("SE", "se"),
             ("W", "statistic"),
             ("pvalue", "p"),
             ("qvalue", "q"),
-        ] {
-            let (x, y) = (num(o, b), num(&g, a));
-            assert!(
-                close(x, y, 1e-6),
-                "{} {} {a}: {x} vs {y}",
-                g["feature"],
-                g["term"]
-            );
-        }
-    }
+        ],
+        1e-6,
+    );
 }
 
 #[test]
