@@ -380,6 +380,16 @@ def main():
     clr_s = clr_matrix(GX.values, g_pseudo)
     classify("gmhi", g_ids, clr_s, [label[s][0] for s in g_ids], "rf_folds_gmhi.tsv")
 
+    # ANCOM-BC on GMHI AS vs healthy (species in percent + the pseudocount; the metadata has
+    # no age or sex, so the formula is the label alone, healthy the reference).
+    g_meta = pd.DataFrame({"label": pd.Categorical(
+        ["AS" if label[s][0] else "healthy" for s in g_ids], categories=["healthy", "AS"])},
+        index=g_ids)
+    g_res = ancombc(GX + g_pseudo, g_meta, formula="label").result.reset_index()
+    g_res.columns = ["feature", "term"] + list(g_res.columns[2:])
+    write_df("ancombc_gmhi_label.tsv", g_res)
+    notes["ancombc_gmhi_signif"] = int(g_res.loc[g_res["term"] == "label[T.AS]", "Signif"].sum())
+
     # ------------------------------------------------------------------ bookkeeping
     write_tsv("pseudocounts.tsv", ["dataset", "units", "min_nonzero", "pseudocount"],
               [["gespic_axspa_healthy_genus", "proportion", notes["min_nonzero_gespic"], pseudo],
