@@ -217,6 +217,7 @@ impl FeatureTable {
         let mut next = counts;
         let mut indices = vec![0u32; values.len()];
         let mut out_values = vec![0f64; values.len()];
+        let mut ascending = true;
         for f in 0..feature_ids.len() {
             let (lo, hi) = (feature_indptr[f], feature_indptr[f + 1]);
             if lo > hi {
@@ -228,12 +229,44 @@ impl FeatureTable {
                     ),
                 ));
             }
-            for k in lo..hi {
-                let s = sample_indices[k] as usize;
-                let slot = next[s];
-                next[s] += 1;
-                indices[slot] = f as u32;
-                out_values[slot] = values[k];
+            ascending &= sample_indices[lo..hi].windows(2).all(|w| w[0] < w[1]);
+        }
+        let mut place = |f: usize, k: usize| {
+            let s = sample_indices[k] as usize;
+            let slot = next[s];
+            next[s] += 1;
+            indices[slot] = f as u32;
+            out_values[slot] = values[k];
+        };
+        if ascending {
+            // Tile by samples, so that the slots being written (a few thousand samples' rows)
+            // stay in cache while every feature adds its entries for those samples; scattering
+            // a whole feature row at a time missed the cache on nearly every write (measured:
+            // a quarter of reading a dense 100,000-sample table).
+            // A tile ends where its rows reach TILE values (~400 kB of slots), at least one
+            // sample long.
+            const TILE: usize = 32_768;
+            let mut cursor: Vec<usize> = feature_indptr[..feature_ids.len()].to_vec();
+            let mut tile_end = 0;
+            while tile_end < n_samples {
+                let start = indptr[tile_end];
+                tile_end += 1;
+                while tile_end < n_samples && indptr[tile_end + 1] - start <= TILE {
+                    tile_end += 1;
+                }
+                for (f, at) in cursor.iter_mut().enumerate() {
+                    let hi = feature_indptr[f + 1];
+                    while *at < hi && (sample_indices[*at] as usize) < tile_end {
+                        place(f, *at);
+                        *at += 1;
+                    }
+                }
+            }
+        } else {
+            for f in 0..feature_ids.len() {
+                for k in feature_indptr[f]..feature_indptr[f + 1] {
+                    place(f, k);
+                }
             }
         }
         FeatureTable::from_csr(sample_ids, feature_ids, indptr, indices, out_values, origin)
@@ -701,6 +734,42 @@ pub(crate) fn check_value(v: f64, origin: &Location, at: impl Fn() -> String) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiled_transpose_equals_triplets() {
+        // 5 features × 30,000 samples, every 7th value zero: ~128,000 values, several tiles of
+        // the sample-tiled transpose; the same table built from triplets is the reference.
+        let (n, m) = (30_000usize, 5usize);
+        let value = |s: usize, f: usize| ((s * 31 + f * 17) % 7) as f64;
+        let mut indptr = vec![0usize];
+        let (mut samples, mut values, mut triplets) = (Vec::new(), Vec::new(), Vec::new());
+        for f in 0..m {
+            for s in 0..n {
+                let v = value(s, f);
+                if v != 0.0 {
+                    samples.push(s as u32);
+                    values.push(v);
+                    triplets.push((s as u32, f as u32, v));
+                }
+            }
+            indptr.push(values.len());
+        }
+        let ids = |prefix: &str, k: usize| (0..k).map(|i| format!("{prefix}{i}")).collect();
+        let origin = Location::named("test");
+        let tiled = FeatureTable::from_feature_rows(
+            ids("S", n),
+            ids("F", m),
+            &indptr,
+            &samples,
+            &values,
+            &origin,
+        )
+        .expect("feature rows");
+        let reference = FeatureTable::from_triplets(ids("S", n), ids("F", m), triplets, &origin)
+            .expect("triplets");
+        assert!(tiled.nnz() > 100_000);
+        assert_eq!(tiled, reference);
+    }
 
     fn ids(prefix: &str, n: usize) -> Vec<String> {
         (0..n).map(|i| format!("{prefix}{i}")).collect()
