@@ -33,8 +33,54 @@ fn hdf5_error(origin: &Location, what: &str, e: hdf5_pure::Error) -> Error {
     Error::invalid(origin, format!("{what}: {text}"))
 }
 
+/// Deflate expands at most ~1,032:1, so a dataset cannot honestly hold more bytes than this
+/// many times the file's size (plus headroom for tiny files).
+const MAX_EXPANSION: u64 = 1_100;
+
+/// Opens dataset `path` after checking that its declared size fits what a file of `file_len`
+/// bytes can hold. A damaged or crafted header can declare an absurd shape, and the HDF5 reader
+/// would try to allocate it (found by fuzzing: an abort, not an error).
+fn dataset(
+    file: &File,
+    path: &str,
+    file_len: u64,
+    origin: &Location,
+) -> std::result::Result<hdf5_pure::Dataset, Error> {
+    let d = file.dataset(path).map_err(|e| {
+        hdf5_error(
+            origin,
+            &format!("BIOM 2.1 dataset '{path}' is missing or unreadable"),
+            e,
+        )
+    })?;
+    let shape = d.shape().map_err(|e| {
+        hdf5_error(
+            origin,
+            &format!("dataset '{path}' has no readable shape"),
+            e,
+        )
+    })?;
+    let element = d.element_size().unwrap_or(1).max(1);
+    let bytes = shape
+        .iter()
+        .try_fold(element, |acc, &dim| acc.checked_mul(dim));
+    let limit = file_len
+        .saturating_mul(MAX_EXPANSION)
+        .saturating_add(1 << 20);
+    match bytes {
+        Some(b) if b <= limit => Ok(d),
+        _ => Err(Error::invalid(
+            origin,
+            format!(
+                "dataset '{path}' declares shape {shape:?} of {element}-byte elements, more than a {file_len}-byte file can hold; the file is corrupt"
+            ),
+        )),
+    }
+}
+
 /// Reads a BIOM 2.1 HDF5 file from its bytes.
 pub fn read_biom_hdf5(bytes: Vec<u8>, origin: &Location) -> Result<FeatureTable> {
+    let file_len = bytes.len() as u64;
     let file = File::from_bytes(bytes).map_err(|e| {
         Error::syntax(
             origin,
@@ -42,8 +88,8 @@ pub fn read_biom_hdf5(bytes: Vec<u8>, origin: &Location) -> Result<FeatureTable>
         )
     })?;
     let ids = |path: &str| -> Result<Vec<String>> {
-        file.dataset(path)
-            .and_then(|d| d.read_string())
+        dataset(&file, path, file_len, origin)?
+            .read_string()
             .map_err(|e| {
                 hdf5_error(
                     origin,
@@ -57,11 +103,7 @@ pub fn read_biom_hdf5(bytes: Vec<u8>, origin: &Location) -> Result<FeatureTable>
     let observation_ids = ids("observation/ids")?;
     let sample_ids = ids("sample/ids")?;
     let read_matrix = |axis: &str| -> Result<(Vec<usize>, Vec<u32>, Vec<f64>)> {
-        let get = |name: &str| {
-            file.dataset(&format!("{axis}/matrix/{name}")).map_err(|e| {
-                hdf5_error(origin, &format!("BIOM 2.1 dataset '{axis}/matrix/{name}' is missing, expected CSR arrays data/indices/indptr"), e)
-            })
-        };
+        let get = |name: &str| dataset(&file, &format!("{axis}/matrix/{name}"), file_len, origin);
         let data = get("data")?
             .read_f64()
             .map_err(|e| hdf5_error(origin, &format!("{axis}/matrix/data"), e))?;
@@ -119,7 +161,7 @@ pub fn read_biom_hdf5(bytes: Vec<u8>, origin: &Location) -> Result<FeatureTable>
             )?
         }
     };
-    let lineages = read_taxonomy(&file, observation_ids.len());
+    let lineages = read_taxonomy(&file, observation_ids.len(), file_len, origin);
     match lineages {
         Some(l) => table.with_lineages(l),
         None => Ok(table),
@@ -127,8 +169,8 @@ pub fn read_biom_hdf5(bytes: Vec<u8>, origin: &Location) -> Result<FeatureTable>
 }
 
 /// `observation/metadata/taxonomy`: a 2-D string dataset, one row of levels per observation.
-fn read_taxonomy(file: &File, n: usize) -> Option<Vec<Lineage>> {
-    let dataset = file.dataset("observation/metadata/taxonomy").ok()?;
+fn read_taxonomy(file: &File, n: usize, file_len: u64, origin: &Location) -> Option<Vec<Lineage>> {
+    let dataset = dataset(file, "observation/metadata/taxonomy", file_len, origin).ok()?;
     let shape = dataset.shape().ok()?;
     let flat = dataset.read_string().ok()?;
     let width = match shape.as_slice() {

@@ -1,0 +1,27 @@
+/*!
+Inputs the fuzz targets (fuzz/) found to crash a reader, kept so the fix stays fixed. Each must
+now end in a clear error.
+*/
+
+use gutjoint_table::{ReadOptions, read_table};
+use std::path::Path;
+
+#[test]
+fn crashing_inputs_are_clear_errors() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions");
+    for (file, phrase) in [
+        // A damaged HDF5 header declaring 1.3e19 ids: the HDF5 reader tried to allocate them
+        // and the process aborted (fuzz target biom_hdf5).
+        (
+            "biom_hdf5_huge_shape.biom",
+            "more than a 110508-byte file can hold",
+        ),
+    ] {
+        let err = read_table(&dir.join(file), ReadOptions::default())
+            .err()
+            .unwrap_or_else(|| panic!("{file} should not read as a table"));
+        let text = err.to_string();
+        assert!(text.contains(phrase), "{file}: {text}");
+        assert!(text.contains(file), "the error names the file: {text}");
+    }
+}
