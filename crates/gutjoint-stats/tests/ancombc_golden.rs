@@ -7,7 +7,7 @@ coefficient of a term moves with its bias.
 */
 
 use gutjoint_stats::ancombc::{Options, ancombc};
-use gutjoint_stats::{design, parse_formula};
+use gutjoint_stats::{Design, design, parse_formula};
 use gutjoint_table::{
     FeatureTable, Location, ReadOptions, ValueKind, read_metadata_file, read_table,
 };
@@ -35,22 +35,42 @@ fn rows(name: &str) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
+/// A golden table, its metadata and the design of `formula` with `column` = `reference`.
+fn load(
+    table: &str,
+    metadata: &str,
+    formula: &str,
+    column: &str,
+    reference: &str,
+) -> (FeatureTable, Design) {
+    let table = read_table(&golden(table), ReadOptions::default())
+        .expect("table")
+        .table;
+    let md = read_metadata_file(&golden(metadata)).expect("metadata");
+    let terms = parse_formula(formula).expect("formula");
+    let refs = BTreeMap::from([(column.to_string(), reference.to_string())]);
+    let d = design(&md, table.sample_ids(), &terms, &refs).expect("design");
+    (table, d)
+}
+
 fn close(ours: f64, theirs: f64, rel: f64) -> bool {
     (ours - theirs).abs() <= rel * theirs.abs().max(1e-300)
 }
 
+/// GESPIC axSpA vs healthy, `group + age + C(sex)`.
+fn gespic() -> (FeatureTable, Design) {
+    load(
+        "gespic_axspa_healthy_genus.tsv",
+        "gespic_axspa_healthy_metadata.tsv",
+        "group + age + C(sex)",
+        "group",
+        "healthy",
+    )
+}
+
 #[test]
 fn matches_scikit_bio_on_gespic() {
-    let table = read_table(
-        &golden("gespic_axspa_healthy_genus.tsv"),
-        ReadOptions::default(),
-    )
-    .expect("table")
-    .table;
-    let md = read_metadata_file(&golden("gespic_axspa_healthy_metadata.tsv")).expect("metadata");
-    let terms = parse_formula("group + age + C(sex)").expect("formula");
-    let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-    let d = design(&md, table.sample_ids(), &terms, &refs).expect("design");
+    let (table, d) = gespic();
     assert_eq!((d.n, table.n_features()), (163, 95));
     let result = ancombc(&table, &d, 1e-4, Options::default()).expect("ancombc");
 
@@ -125,12 +145,7 @@ fn matches_scikit_bio_on_gespic() {
 fn counts_and_proportions_give_the_same_fold_changes() {
     // README.md §3's cross-check: round(x · 10⁴) + 1 is the same matrix × 10⁴, so every
     // non-intercept term is unchanged (scikit-bio: max abs difference 6.0e-10).
-    let read = read_table(
-        &golden("gespic_axspa_healthy_genus.tsv"),
-        ReadOptions::default(),
-    )
-    .expect("table");
-    let table = read.table;
+    let (table, d) = gespic();
     let scaled = FeatureTable::from_csr(
         table.sample_ids().to_vec(),
         table.feature_ids().to_vec(),
@@ -141,10 +156,6 @@ fn counts_and_proportions_give_the_same_fold_changes() {
     )
     .expect("scaled table")
     .with_kind(ValueKind::Counts);
-    let md = read_metadata_file(&golden("gespic_axspa_healthy_metadata.tsv")).expect("metadata");
-    let terms = parse_formula("group + age + C(sex)").expect("formula");
-    let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-    let d = design(&md, table.sample_ids(), &terms, &refs).expect("design");
     let a = ancombc(&table, &d, 1e-4, Options::default()).expect("proportions");
     let b = ancombc(&scaled, &d, 1.0, Options::default()).expect("counts");
     for (x, y) in a.coefficients.iter().zip(&b.coefficients) {
