@@ -5,8 +5,20 @@ Reading the user's inputs with the options every command shares (`--format`,
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gutjoint_table::{Format, Rank, ReadOptions, ReadTable, read_table};
-use std::path::PathBuf;
+use gutjoint_table::{Column, Format, Metadata, Rank, ReadOptions, ReadTable, read_table};
+use std::path::{Path, PathBuf};
+
+/// Column `name` of the metadata read from `path`, or an error that names the file and lists
+/// the columns it has.
+pub fn metadata_column<'m>(md: &'m Metadata, path: &Path, name: &str) -> Result<&'m Column> {
+    md.column(name).with_context(|| {
+        format!(
+            "{}: no column '{name}'; the columns are: {}",
+            path.display(),
+            md.column_names().join(", ")
+        )
+    })
+}
 
 /// Options for reading a feature table.
 #[derive(Debug, Clone, Args)]

@@ -32,6 +32,14 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<()> {
     print(&text)
 }
 
+/// Writes `text` to `path` (atomically) when one is given, else to stdout.
+pub fn write_or_print(path: Option<&Path>, text: &str) -> Result<()> {
+    match path {
+        Some(p) => write_file(p, text.as_bytes()),
+        None => print(text),
+    }
+}
+
 /// Writes a file atomically.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())

@@ -84,6 +84,16 @@ pub struct Ancombc {
     pub bias: Vec<Bias>,
 }
 
+/// The pseudocount ANCOM-BC adds when none is given: 1 for counts (scikit-bio's docstring
+/// suggests `table + 1`), half the smallest nonzero value for proportions.
+pub fn default_pseudocount(table: &FeatureTable) -> f64 {
+    if table.kind() == gutjoint_table::ValueKind::Counts {
+        1.0
+    } else {
+        crate::da::default_pseudocount(table)
+    }
+}
+
 /// Runs ANCOM-BC on `ln(value + pseudocount)` of every feature of `table`, over the samples of
 /// `design` (whose ids must be in the table). The table's values are used as they are: counts
 /// or proportions give the same non-intercept results.

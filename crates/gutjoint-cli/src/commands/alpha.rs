@@ -79,8 +79,5 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         text.push('\n');
     }
-    match &args.output {
-        Some(path) => output::write_file(path, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }

@@ -196,13 +196,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         (Some(md_path), Some(column)) => {
             step(quiet, "joining the metadata");
             let md = read_metadata_file(md_path)?;
-            let col = md.column(column).with_context(|| {
-                format!(
-                    "{}: no column '{column}'; the columns are: {}",
-                    md_path.display(),
-                    md.column_names().join(", ")
-                )
-            })?;
+            let col = crate::input::metadata_column(&md, md_path, column)?;
             let index = md.index();
             let (mut keep, mut labels, mut absent, mut no_value) = (Vec::new(), Vec::new(), 0, 0);
             for (s, id) in full.sample_ids().iter().enumerate() {
@@ -1090,11 +1084,7 @@ fn differential_abundance(
         let (method, transform, coefficients): (&str, String, Vec<_>) =
             if args.da_method == "ancombc" {
                 // ANCOM-BC on the table's own values (counts or proportions).
-                let pseudocount = if used.kind() == gutjoint_table::ValueKind::Counts {
-                    1.0
-                } else {
-                    pseudocount
-                };
+                let pseudocount = gutjoint_stats::ancombc::default_pseudocount(&used);
                 let result = gutjoint_stats::ancombc::ancombc(
                     &used,
                     &design,

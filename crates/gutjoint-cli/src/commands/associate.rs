@@ -142,8 +142,5 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             r.partial_p
         );
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }

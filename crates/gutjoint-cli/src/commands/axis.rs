@@ -17,13 +17,6 @@ fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
 
-fn write_or_print(path: &Option<PathBuf>, text: &str) -> Result<()> {
-    match path {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(text),
-    }
-}
-
 /// Gut Microbiome Health Index (Gupta et al. 2020) per sample, exactly as the authors'
 /// script: drops unclassified/virus rows, renormalises, zeroes values < 1e-5, compares the
 /// 7 health-prevalent with the 43 health-scarce species. Needs species-level profiles.
@@ -79,7 +72,7 @@ pub fn run_gmhi(args: GmhiArgs, quiet: bool) -> Result<()> {
             s.psi_mn
         );
     }
-    write_or_print(&args.output, &text)
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 #[derive(Debug, Subcommand)]
@@ -178,13 +171,7 @@ fn build(
     let table = input.read(quiet)?.table;
     let md = read_metadata_file(metadata)?;
     let (col, value) = where_;
-    let filter = md.column(col).with_context(|| {
-        format!(
-            "{}: no column '{col}'; the columns are: {}",
-            metadata.display(),
-            md.column_names().join(", ")
-        )
-    })?;
+    let filter = crate::input::metadata_column(&md, metadata, col)?;
     let pop_col = match population {
         Some(p) => Some(
             md.column(p)
@@ -408,7 +395,7 @@ pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
             taxa.join("; ")
         );
     }
-    write_or_print(&args.output, &text)
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 /// Flag samples dominated by one taxon: Berger–Parker share ≥ threshold (Taur et al. 2012's 30%).
@@ -439,7 +426,7 @@ pub fn run_dominance(args: DominanceArgs, quiet: bool) -> Result<()> {
             c.sample_id, c.top_taxon, c.share, c.dominated
         );
     }
-    write_or_print(&args.output, &text)
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 /// Enterotype per sample (Bacteroides, Prevotella or Ruminococcus type; Arumugam et al. 2011):
@@ -530,7 +517,7 @@ pub fn run_enterotype(args: EnterotypeArgs, quiet: bool) -> Result<()> {
             e.sample_id, e.enterotype, e.distances[0], e.distances[1], e.distances[2]
         );
     }
-    write_or_print(&args.output, &text)
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 /// Arthritis signatures: for each sample and each cited taxon–disease association, the
@@ -622,5 +609,5 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
             r.confidence
         );
     }
-    write_or_print(&args.output, &text)
+    output::write_or_print(args.output.as_deref(), &text)
 }

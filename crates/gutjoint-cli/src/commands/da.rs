@@ -145,11 +145,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         used.select_features(&features)
     };
     let coefficients: Vec<Coefficient> = if ancombc {
-        let pseudocount = match (args.pseudocount, used.kind()) {
-            (Some(p), _) => p,
-            (None, ValueKind::Counts) => 1.0,
-            (None, _) => default_pseudocount(&used),
-        };
+        let pseudocount = args
+            .pseudocount
+            .unwrap_or_else(|| ancombc::default_pseudocount(&used));
         let options = ancombc::Options {
             max_iter: args.max_iter,
             tol: args.tol,
@@ -252,9 +250,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         text.push('\n');
     }
-    output::timed("write", || match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
+    output::timed("write", || {
+        output::write_or_print(args.output.as_deref(), &text)
     })
 }
 
@@ -378,8 +375,5 @@ fn run_dirmult(args: Args, quiet: bool) -> Result<()> {
             r.significant
         );
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }

@@ -150,13 +150,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     match (&args.metadata, &args.medication_column) {
         (Some(md_path), Some(column)) => {
             let md = read_metadata_file(md_path)?;
-            let col = md.column(column).with_context(|| {
-                format!(
-                    "{}: no column '{column}'; the columns are: {}",
-                    md_path.display(),
-                    md.column_names().join(", ")
-                )
-            })?;
+            let col = crate::input::metadata_column(&md, md_path, column)?;
             let index = md.index();
             let mut unknown: BTreeMap<String, String> = BTreeMap::new();
             for (s, id) in profiles.sample_ids.iter().enumerate() {
@@ -267,10 +261,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             c.source
         );
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 /// Enzyme capacities per sample for AGORA2 enzyme columns (Σ abundance × strain carriage).
@@ -320,8 +311,5 @@ pub fn run_enzymes(args: EnzymeArgs, quiet: bool) -> Result<()> {
         }
         text.push('\n');
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }

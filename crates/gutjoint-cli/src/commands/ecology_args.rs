@@ -1,6 +1,6 @@
 //! Arguments and input handling shared by the ecology commands: trees, metadata groupings.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use gutjoint_ecology::{Grouping, PhyloTable};
 use gutjoint_table::{DistanceMatrix, FeatureTable, read_metadata_file, read_tree_file};
 use std::path::Path;
@@ -34,13 +34,7 @@ pub struct GroupedMatrix {
 
 pub fn grouped(dm: DistanceMatrix, metadata: &Path, column: &str) -> Result<GroupedMatrix> {
     let md = read_metadata_file(metadata)?;
-    let col = md.column(column).with_context(|| {
-        format!(
-            "{}: no column '{column}'; the columns are: {}",
-            metadata.display(),
-            md.column_names().join(", ")
-        )
-    })?;
+    let col = crate::input::metadata_column(&md, metadata, column)?;
     let index = md.index();
     let mut keep = Vec::new();
     let mut values = Vec::new();

@@ -78,8 +78,5 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         text.push('\n');
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }

@@ -135,11 +135,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .iter()
         .map(|id| col.text(index[id.as_str()]).as_deref() == Some(args.case.as_str()))
         .collect();
-    let pseudocount = match (args.pseudocount, method, table.kind()) {
-        (Some(p), _, _) => p,
-        (None, Method::Ancombc, gutjoint_table::ValueKind::Counts) => 1.0,
-        (None, _, _) => gutjoint_stats::da::default_pseudocount(&table),
-    };
+    let pseudocount = args.pseudocount.unwrap_or_else(|| match method {
+        Method::Lm => gutjoint_stats::da::default_pseudocount(&table),
+        Method::Ancombc => gutjoint_stats::ancombc::default_pseudocount(&table),
+    });
     let term = format!("{}[T.{}]", args.column, args.case);
     let model = gutjoint_axis::replicate::Model {
         design: &d,
@@ -176,8 +175,5 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             r.doi
         );
     }
-    match &args.output {
-        Some(p) => output::write_file(p, text.as_bytes()),
-        None => output::print(&text),
-    }
+    output::write_or_print(args.output.as_deref(), &text)
 }
