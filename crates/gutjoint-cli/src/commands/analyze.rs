@@ -255,29 +255,12 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         metrics.push(AlphaMetric::FaithPd);
     }
     let alpha_result = alpha(&table, &metrics, phylo.as_ref())?;
-    let mut alpha_groups = Vec::new();
-    for (m, values) in alpha_result.metrics.iter().zip(&alpha_result.values) {
-        for (g, name) in grouping.names.iter().enumerate() {
-            let vs: Vec<f64> = values
-                .iter()
-                .zip(&grouping.labels)
-                .filter(|(_, l)| **l == g)
-                .map(|(v, _)| *v)
-                .collect();
-            if let Some(f) = five_numbers(&vs) {
-                alpha_groups.push(AlphaByGroup {
-                    metric: m.name().into(),
-                    group: name.clone(),
-                    n: vs.len(),
-                    min: f[0],
-                    q1: f[1],
-                    median: f[2],
-                    q3: f[3],
-                    max: f[4],
-                });
-            }
-        }
-    }
+    let alpha_groups: Vec<AlphaByGroup> = alpha_result
+        .metrics
+        .iter()
+        .zip(&alpha_result.values)
+        .flat_map(|(m, values)| by_group(values, &grouping, m.name()))
+        .collect();
 
     step(quiet, "beta diversity and PCoA");
     let metric = BetaMetric::parse(&args.metric, 0.5, 1.0)?;
