@@ -100,6 +100,15 @@ struct Node {
     value: f64,
 }
 
+/// A node not yet split or valued (a leaf until proven otherwise).
+const UNGROWN: Node = Node {
+    feature: 0,
+    threshold: 0.0,
+    left: LEAF,
+    right: LEAF,
+    value: 0.0,
+};
+
 const LEAF: usize = usize::MAX;
 
 fn gini(pos: f64, total: f64) -> f64 {
@@ -117,13 +126,7 @@ fn grow_tree(data: &Dataset, w: &[f64], rng: &mut Rng, importance: &mut [f64]) -
     let mut nodes: Vec<Node> = Vec::new();
     let rows: Vec<usize> = (0..data.n).filter(|&i| w[i] > 0.0).collect();
     // Work stack of (node index, rows of the node).
-    nodes.push(Node {
-        feature: 0,
-        threshold: 0.0,
-        left: LEAF,
-        right: LEAF,
-        value: 0.0,
-    });
+    nodes.push(UNGROWN);
     let mut stack = vec![(0usize, rows)];
     let mut features: Vec<usize> = (0..data.p).collect();
     let mut order: Vec<(f64, usize)> = Vec::new();
@@ -177,15 +180,7 @@ fn grow_tree(data: &Dataset, w: &[f64], rng: &mut Rng, importance: &mut [f64]) -
         let (l, r): (Vec<usize>, Vec<usize>) =
             rows.iter().partition(|&&i| data.x[i * data.p + f] <= t);
         let (li, ri) = (nodes.len(), nodes.len() + 1);
-        for _ in 0..2 {
-            nodes.push(Node {
-                feature: 0,
-                threshold: 0.0,
-                left: LEAF,
-                right: LEAF,
-                value: 0.0,
-            });
-        }
+        nodes.extend([UNGROWN, UNGROWN]);
         nodes[id].feature = f;
         nodes[id].threshold = t;
         nodes[id].left = li;
