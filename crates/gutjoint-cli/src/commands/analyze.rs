@@ -185,6 +185,23 @@ fn step(quiet: bool, what: &str) {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
+    // Refuse a mistyped model before any work: a silent fallback would put another method's
+    // numbers in the report.
+    if !matches!(args.da_method.as_str(), "lm" | "ancombc") {
+        bail!(
+            "unknown --da-method '{}'; expected lm or ancombc",
+            args.da_method
+        );
+    }
+    if !matches!(
+        args.classifier.as_str(),
+        "l1-logistic" | "l1" | "lasso" | "rf" | "random-forest" | "none"
+    ) {
+        bail!(
+            "unknown --classifier '{}'; expected l1-logistic, rf or none",
+            args.classifier
+        );
+    }
     step(quiet, "reading the table");
     let read = args.input.read(quiet)?;
     let full = read.table;
@@ -1131,16 +1148,11 @@ fn classifiers(
     let model = match args.classifier.as_str() {
         "none" => return None,
         "l1-logistic" | "l1" | "lasso" => Model::L1Logistic { c: 1.0 },
-        "rf" | "random-forest" => Model::RandomForest {
+        // Anything else was refused when the run started.
+        _ => Model::RandomForest {
             trees: 500,
             seed: args.seed,
         },
-        other => {
-            notes.push(format!(
-                "classifiers were not run: unknown --classifier '{other}' (expected l1-logistic, rf or none)"
-            ));
-            return None;
-        }
     };
     if grouping.names.len() < 2 {
         return None;

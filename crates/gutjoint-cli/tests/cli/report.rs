@@ -288,6 +288,37 @@ fn analyze_bad_inputs_are_clear() {
         "{}",
         r.stderr
     );
+    for (flag, value, expected) in [
+        (
+            "--da-method",
+            "ancom",
+            "unknown --da-method 'ancom'; expected lm or ancombc",
+        ),
+        (
+            "--classifier",
+            "svm",
+            "unknown --classifier 'svm'; expected l1-logistic, rf or none",
+        ),
+    ] {
+        let r = run([
+            "analyze",
+            "examples/data/gmhi/validation_abundance.csv",
+            "--metadata",
+            "examples/demo/gmhi_arthritis_metadata.tsv",
+            "--group",
+            "group",
+            flag,
+            value,
+            "-o",
+            out.to_str().expect("utf8"),
+        ]);
+        assert_eq!(r.status, 1);
+        assert!(r.stderr.contains(expected), "{}", r.stderr);
+        assert!(
+            !out.join("report.html").exists(),
+            "no report after a failure"
+        );
+    }
 }
 
 /// The report as a person sees it: headless Chromium renders the demo report, logs no console
