@@ -191,11 +191,30 @@ coded_enum! {
         DecreasesTaxon => "decreases_taxon",
         NoEffect => "no_effect",
         NoEvidence => "no_evidence",
+        /// Microbiome changes without one consistent direction, or direction not stated.
         Mixed => "mixed",
         PredictsResponse => "predicts_response",
         ClinicalBenefit => "clinical_benefit",
         ClinicalNoBenefit => "clinical_no_benefit",
         ClinicalHarm => "clinical_harm",
+        /// Clinical outcomes only, some better and some unchanged (CRP lower, DAS28 not).
+        ClinicalMixed => "clinical_mixed",
+    }
+}
+
+impl TherapyDirection {
+    /// Whether the row reports something measured in the microbiome (and so has a contrast,
+    /// and a sample type and method when the source states them), as opposed to clinical
+    /// outcomes only or no evidence.
+    pub fn measures_microbiome(self) -> bool {
+        !matches!(
+            self,
+            TherapyDirection::NoEvidence
+                | TherapyDirection::ClinicalBenefit
+                | TherapyDirection::ClinicalNoBenefit
+                | TherapyDirection::ClinicalHarm
+                | TherapyDirection::ClinicalMixed
+        )
     }
 }
 
@@ -301,30 +320,118 @@ coded_enum! {
 }
 
 coded_enum! {
-    /// Sample type in `taxon_disease.tsv`.
+    /// What a finding compares (`contrast` in `taxon_disease.tsv` and `therapy_microbiome.tsv`).
+    /// A finding can only be re-tested in a cohort that can make the same comparison: a
+    /// within-patient activity association says nothing about patients versus controls, and a
+    /// responders-versus-non-responders difference says nothing about disease. For every
+    /// contrast except `case_control` and `at_risk_vs_control`, the row's direction means
+    /// "higher with the feature named in `notes`" (more active disease, the clinical feature,
+    /// response, after treatment, later in time, the trait).
+    Contrast, "contrast" {
+        /// Patients (any stage; `notes` gives it) versus people without the disease: healthy,
+        /// household, first-degree-relative or infection-exposed controls.
+        CaseControl => "case_control",
+        /// People at risk or in a pre-clinical phase (autoantibody-positive, symptomatic
+        /// relatives) versus controls without those features.
+        AtRiskVsControl => "at_risk_vs_control",
+        /// Patients with one disease versus patients with another (no healthy controls).
+        DiseaseVsDisease => "disease_vs_disease",
+        /// Within patients: association with disease activity (score, active vs inactive).
+        ActivityWithinPatients => "activity_within_patients",
+        /// Within patients: a clinical feature (enthesitis, uveitis, sacroiliitis, HLA-B27).
+        FeatureWithinPatients => "feature_within_patients",
+        /// Within patients: baseline microbiome of responders versus non-responders to a therapy.
+        TreatmentResponse => "treatment_response",
+        /// The same patients before and after a therapy.
+        TreatmentChange => "treatment_change",
+        /// Treated versus untreated groups sampled separately (trial arms, animal arms, users
+        /// versus non-users).
+        TreatedVsUntreated => "treated_vs_untreated",
+        /// Repeated samples over time without a therapy contrast (flare versus recovery,
+        /// progressors versus non-progressors).
+        Longitudinal => "longitudinal",
+        /// A trait's association across a general population (not patients versus controls).
+        PopulationAssociation => "population_association",
+    }
+}
+
+impl Contrast {
+    /// Whether the finding compares people with (or at risk of) the disease against people
+    /// without it, as a case-control cohort can re-test.
+    pub fn is_between_patients_and_controls(self) -> bool {
+        matches!(self, Contrast::CaseControl | Contrast::AtRiskVsControl)
+    }
+
+    /// Whether the finding concerns a therapy (change under it, response to it, or treated arms).
+    pub fn is_about_therapy(self) -> bool {
+        matches!(
+            self,
+            Contrast::TreatmentResponse | Contrast::TreatmentChange | Contrast::TreatedVsUntreated
+        )
+    }
+}
+
+coded_enum! {
+    /// Sample type in `taxon_disease.tsv` and `therapy_microbiome.tsv`. Mucosal biopsies are
+    /// split by site because ileal and colonic communities differ from each other and from stool.
     SampleType, "sample type" {
         Stool => "stool",
-        /// Ileal or colonic mucosa (`notes` says which).
+        /// Terminal-ileum mucosal biopsy.
+        IlealBiopsy => "ileal_biopsy",
+        /// Colonic (or rectal) mucosal biopsy.
+        ColonicBiopsy => "colonic_biopsy",
+        /// Intestinal mucosal biopsy whose site the source does not state (`notes` says so).
         GutBiopsy => "gut_biopsy",
         Saliva => "saliva",
         DentalPlaque => "dental_plaque",
     }
 }
 
+impl SampleType {
+    /// Whether the sample is intestinal mucosa rather than stool or the mouth.
+    pub fn is_biopsy(self) -> bool {
+        matches!(
+            self,
+            SampleType::IlealBiopsy | SampleType::ColonicBiopsy | SampleType::GutBiopsy
+        )
+    }
+}
+
 coded_enum! {
-    /// Method in `taxon_disease.tsv`.
+    /// How the taxa were measured (`method` in `taxon_disease.tsv` and `therapy_microbiome.tsv`).
     Method, "method" {
+        /// 16S rRNA gene amplicon sequencing.
         Amplicon16S => "16S",
+        /// Shotgun metagenomics.
         Shotgun => "shotgun",
         /// Fungal ITS2 amplicons.
         Its2 => "ITS2",
-        /// GA-map probe-panel dysbiosis test.
+        /// GA-map probe-panel dysbiosis test: a fixed set of probes, not a community profile.
         GaMap => "GA-map",
+        /// Quantitative PCR for chosen taxa.
         Qpcr => "qPCR",
         Culture => "culture",
+        /// Pooled estimate over several studies.
         MetaAnalysis => "meta-analysis",
         SystematicReview => "systematic_review",
+        /// A narrative review's statement (the primary study is named in `notes` when known).
         Review => "review",
+    }
+}
+
+impl Method {
+    /// Whether the method profiles the whole community (16S, shotgun, ITS2), as the tables a
+    /// user analyses do, rather than targeting chosen taxa (probe panel, qPCR, culture).
+    pub fn is_community_profile(self) -> bool {
+        matches!(self, Method::Amplicon16S | Method::Shotgun | Method::Its2)
+    }
+
+    /// Whether the row pools other studies (meta-analysis, systematic or narrative review).
+    pub fn is_pooled(self) -> bool {
+        matches!(
+            self,
+            Method::MetaAnalysis | Method::SystematicReview | Method::Review
+        )
     }
 }
 

@@ -74,8 +74,8 @@ pub use base::{
     ENZYME_COLUMNS, KNOWN_UNCITED, KnowledgeBase, ResolvedTaxon, embedded, embedded_guilds,
 };
 pub use codes::{
-    Confidence, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction, Method,
-    NameSource, SampleType, SourceRead, TherapyClass, TherapyDirection, TherapyEvidence,
+    Confidence, Contrast, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction,
+    Method, NameSource, SampleType, SourceRead, TherapyClass, TherapyDirection, TherapyEvidence,
 };
 pub use error::{Error, Result};
 pub use names::{max_suggestion_distance, normalize, osa_distance, suggest};

@@ -9,8 +9,8 @@ ids, unknown drugs, unresolvable taxa, missing citations) are [`crate::Knowledge
 */
 
 use crate::codes::{
-    Confidence, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction, Method,
-    NameSource, SampleType, SourceRead, TherapyClass, TherapyDirection, TherapyEvidence,
+    Confidence, Contrast, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction,
+    Method, NameSource, SampleType, SourceRead, TherapyClass, TherapyDirection, TherapyEvidence,
 };
 use crate::error::Result;
 use crate::tsv::{Coded, Row, Tsv};
@@ -157,10 +157,15 @@ pub struct TaxonDisease {
     pub rank: Rank,
     pub disease: Disease,
     pub direction: Direction,
+    /// What the study compared; only `case_control` and `at_risk_vs_control` rows are
+    /// patients versus controls.
+    pub contrast: Contrast,
     pub population: Option<String>,
     /// ISO 3166-1 alpha-2, or `multi`.
     pub country_iso: Option<String>,
+    /// Empty only on rows that pool studies (meta-analysis, review) without one sample type.
     pub sample_type: Vec<SampleType>,
+    /// Never empty.
     pub method: Vec<Method>,
     pub cohort_size: Option<String>,
     #[serde(flatten)]
@@ -185,15 +190,36 @@ pub fn parse_taxon_disease(text: &str, table: &str) -> Result<Vec<TaxonDisease>>
         tsv.column("method")?,
         tsv.column("cohort_size")?,
     );
-    let (confidence, source_read, notes) = (
+    let (confidence, source_read, notes, contrast) = (
         tsv.column("confidence")?,
         tsv.column("source_read")?,
         tsv.column("notes")?,
+        tsv.column("contrast")?,
     );
     let cite = CitationColumns::find(&tsv)?;
     tsv.rows()
         .map(|row| {
             let disease: Disease = row.coded(c.3)?;
+            let contrast: Contrast = row.coded(contrast)?;
+            if contrast.is_about_therapy() {
+                return Err(row.error(format!(
+                    "contrast '{contrast}' belongs in therapy_microbiome.tsv, expected a disease contrast ({})",
+                    Contrast::ALL
+                        .iter()
+                        .filter(|c| !c.is_about_therapy())
+                        .map(|c| c.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let method: Vec<Method> = row.coded_list(c.8, false)?;
+            let sample_type: Vec<SampleType> = row.coded_list(c.7, true)?;
+            if sample_type.is_empty() && !method.iter().all(|m| m.is_pooled()) {
+                return Err(row.error(format!(
+                    "empty sample type, expected one or more of {} (only rows that pool studies may leave it empty)",
+                    <SampleType as Coded>::codes().join(", ")
+                )));
+            }
             if !disease.in_taxon_vocabulary() {
                 return Err(row.error(format!(
                     "disease '{disease}' is only used in therapy_microbiome.tsv, expected one of {}",
@@ -220,10 +246,11 @@ pub fn parse_taxon_disease(text: &str, table: &str) -> Result<Vec<TaxonDisease>>
                 rank: rank(&row, c.2)?,
                 disease,
                 direction: row.coded(c.4)?,
+                contrast,
                 population: row.optional(c.5),
                 country_iso,
-                sample_type: row.coded_list(c.7, true)?,
-                method: row.coded_list(c.8, true)?,
+                sample_type,
+                method,
                 cohort_size: row.optional(c.9),
                 citation: Citation::read(&row, &cite)?,
                 confidence: row.coded(confidence)?,
@@ -264,6 +291,13 @@ pub struct TherapyMicrobiome {
     pub direction: TherapyDirection,
     pub taxa: Vec<String>,
     pub evidence: TherapyEvidence,
+    /// What was compared, on rows that measured the microbiome (empty on clinical-outcome and
+    /// no-evidence rows).
+    pub contrast: Option<Contrast>,
+    /// Empty when no microbiome was measured or the source does not say.
+    pub sample_type: Vec<SampleType>,
+    /// Empty when no microbiome was measured or the source does not say.
+    pub method: Vec<Method>,
     #[serde(flatten)]
     pub citation: Citation,
     pub confidence: Confidence,
@@ -285,18 +319,50 @@ pub fn parse_therapy_microbiome(text: &str, table: &str) -> Result<Vec<TherapyMi
         tsv.column("confidence")?,
         tsv.column("notes")?,
     );
+    let measured = (
+        tsv.column("contrast")?,
+        tsv.column("sample_type")?,
+        tsv.column("method")?,
+    );
     let cite = CitationColumns::find(&tsv)?;
     tsv.rows()
         .map(|row| {
+            let direction: TherapyDirection = row.coded(c.5)?;
+            let contrast: Option<Contrast> = row.optional_coded(measured.0)?;
+            let sample_type: Vec<SampleType> = row.coded_list(measured.1, true)?;
+            let method: Vec<Method> = row.coded_list(measured.2, true)?;
+            match (direction.measures_microbiome(), contrast) {
+                (true, None) => {
+                    return Err(row.error(format!(
+                        "empty contrast on a '{direction}' row, expected one of {} (the row reports a microbiome finding)",
+                        <Contrast as Coded>::codes().join(", ")
+                    )));
+                }
+                (false, Some(c)) => {
+                    return Err(row.error(format!(
+                        "contrast '{c}' on a '{direction}' row, expected empty (no microbiome finding to compare)"
+                    )));
+                }
+                _ => {}
+            }
+            let measured_cells = !sample_type.is_empty() || !method.is_empty();
+            if !direction.measures_microbiome() && measured_cells {
+                return Err(row.error(format!(
+                    "sample_type or method on a '{direction}' row, expected both empty (no microbiome finding)"
+                )));
+            }
             Ok(TherapyMicrobiome {
                 id: id(&row, c.0, "TM")?,
                 therapy: row.required(c.1, "therapy")?,
                 therapy_class: row.coded(c.2)?,
                 disease: row.coded(c.3)?,
                 effect: row.required(c.4, "effect")?,
-                direction: row.coded(c.5)?,
+                direction,
                 taxa: row.list(c.6),
                 evidence: row.coded(c.7)?,
+                contrast,
+                sample_type,
+                method,
                 citation: Citation::read(&row, &cite)?,
                 confidence: row.coded(c.8)?,
                 notes: row.optional(c.9),

@@ -357,7 +357,7 @@ fn broken_tables_name_the_line() {
     assert_eq!(
         err.as_deref(),
         Some(
-            "knowledge/taxon_disease.tsv line 3: expected 18 tab-separated fields (as in the header), found 19"
+            "knowledge/taxon_disease.tsv line 3: expected 19 tab-separated fields (as in the header), found 20"
         )
     );
 
@@ -485,4 +485,153 @@ fn citation_text_forms() {
     assert_eq!(only_pmid.short(), None);
     assert_eq!(only_pmid.with_identifier().as_deref(), Some("PMID:1"));
     assert_eq!(crate::Citation::default().with_identifier(), None);
+}
+
+#[test]
+fn contrast_sample_type_and_method_are_filled_on_every_row() {
+    let kb = kb();
+    for row in kb.taxon_disease() {
+        assert!(!row.method.is_empty(), "{} has no method", row.id);
+        assert!(
+            !row.sample_type.is_empty() || row.method.iter().all(|m| m.is_pooled()),
+            "{} has no sample type",
+            row.id
+        );
+        assert!(!row.contrast.is_about_therapy(), "{}", row.id);
+    }
+    // The rows the source note describes as something other than patients vs controls
+    // (knowledge/README.md, "Rows that are not plain patient-vs-control contrasts").
+    let not_case_control: Vec<(&str, Contrast)> = kb
+        .taxon_disease()
+        .iter()
+        .filter(|r| r.contrast != Contrast::CaseControl)
+        .map(|r| (r.id.as_str(), r.contrast))
+        .collect();
+    assert_eq!(
+        not_case_control,
+        [
+            ("TD014", Contrast::AtRiskVsControl),
+            ("TD015", Contrast::AtRiskVsControl),
+            ("TD041", Contrast::ActivityWithinPatients),
+            ("TD088", Contrast::FeatureWithinPatients),
+            ("TD089", Contrast::FeatureWithinPatients),
+            ("TD090", Contrast::FeatureWithinPatients),
+            ("TD097", Contrast::ActivityWithinPatients),
+            ("TD110", Contrast::PopulationAssociation),
+        ]
+    );
+    // Costello 2015 sampled the terminal ileum, not stool: a stool cohort cannot re-test it.
+    let costello: Vec<&TaxonDisease> = kb
+        .taxon_disease()
+        .iter()
+        .filter(|r| r.citation.first_author.as_deref() == Some("Costello ME"))
+        .collect();
+    assert_eq!(costello.len(), 7);
+    assert!(
+        costello
+            .iter()
+            .all(|r| r.sample_type == [SampleType::IlealBiopsy])
+    );
+    // Klingberg 2019 used a probe panel, not a community profile.
+    assert!(
+        kb.taxon_disease()
+            .iter()
+            .any(|r| r.method == [Method::GaMap])
+    );
+    assert!(!Method::GaMap.is_community_profile());
+
+    // Therapy rows: a contrast exactly where the microbiome was measured.
+    for row in kb.therapy_microbiome() {
+        assert_eq!(
+            row.contrast.is_some(),
+            row.direction.measures_microbiome(),
+            "{}",
+            row.id
+        );
+    }
+    let response: Vec<&str> = kb
+        .therapy_microbiome()
+        .iter()
+        .filter(|r| r.contrast == Some(Contrast::TreatmentResponse))
+        .map(|r| r.id.as_str())
+        .collect();
+    assert_eq!(response, ["TM002", "TM003", "TM004", "TM007", "TM008"]);
+}
+
+#[test]
+fn contrast_sample_type_and_method_errors_name_the_line() {
+    let header = embedded::TAXON_DISEASE.lines().next().unwrap_or_default();
+    let good = embedded::TAXON_DISEASE.lines().nth(1).unwrap_or_default();
+    let table = "knowledge/taxon_disease.tsv";
+    let parse = |row: String| {
+        parse_taxon_disease(&format!("{header}\n{row}\n"), table)
+            .err()
+            .map(|e| e.to_string())
+    };
+
+    let typo = parse(good.replace("\tcase_control\t", "\tcase-control\t"));
+    assert!(
+        typo.as_deref()
+            .is_some_and(|e| e.starts_with("knowledge/taxon_disease.tsv line 2: unknown contrast 'case-control', expected one of case_control, at_risk_vs_control"))
+    );
+    let therapy = parse(good.replace("\tcase_control\t", "\ttreatment_change\t"));
+    assert!(therapy.as_deref().is_some_and(|e| {
+        e.contains("line 2: contrast 'treatment_change' belongs in therapy_microbiome.tsv")
+    }));
+    let no_sample = parse(good.replace("\tstool\t", "\t\t"));
+    assert!(no_sample.as_deref().is_some_and(
+        |e| e.starts_with("knowledge/taxon_disease.tsv line 2: empty sample type, expected one or more of stool, ileal_biopsy")
+    ));
+    // A pooled row may leave the sample type empty.
+    let pooled = good
+        .replace("\tstool\t", "\t\t")
+        .replace("\t16S;shotgun\t", "\tmeta-analysis\t");
+    assert_eq!(parse(pooled), None);
+    let no_method = parse(good.replace("\t16S;shotgun\t", "\t\t"));
+    assert!(
+        no_method
+            .as_deref()
+            .is_some_and(|e| e.contains("line 2: empty method, expected one or more of 16S"))
+    );
+    let old_biopsy = parse(good.replace("\tstool\t", "\tbiopsy\t"));
+    assert!(
+        old_biopsy
+            .as_deref()
+            .is_some_and(|e| e.contains("line 2: unknown sample type 'biopsy'"))
+    );
+
+    let tm_header = embedded::THERAPY_MICROBIOME
+        .lines()
+        .next()
+        .unwrap_or_default();
+    let tm = |id: &str| {
+        embedded::THERAPY_MICROBIOME
+            .lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let parse_tm = |row: String| {
+        parse_therapy_microbiome(&format!("{tm_header}\n{row}\n"), "tm.tsv")
+            .err()
+            .map(|e| e.to_string())
+    };
+    // TM001 reports a microbiome change: it needs its contrast.
+    let uncompared = parse_tm(tm("TM001").replace("\ttreatment_change\t", "\t\t"));
+    assert!(
+        uncompared
+            .as_deref()
+            .is_some_and(|e| e.starts_with("tm.tsv line 2: empty contrast on a 'restores' row"))
+    );
+    // TM016 reports clinical outcomes only: no contrast, sample type or method.
+    let clinical = tm("TM016").replacen("\tRCT\t\t\t\t", "\tRCT\ttreated_vs_untreated\t\t\t", 1);
+    assert!(parse_tm(clinical).as_deref().is_some_and(|e| {
+        e.contains("line 2: contrast 'treated_vs_untreated' on a 'clinical_harm' row")
+    }));
+    let clinical = tm("TM016").replacen("\tRCT\t\t\t\t", "\tRCT\t\tstool\t16S\t", 1);
+    assert!(
+        parse_tm(clinical)
+            .as_deref()
+            .is_some_and(|e| e.contains("line 2: sample_type or method on a 'clinical_harm' row"))
+    );
 }
