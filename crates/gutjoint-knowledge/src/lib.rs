@@ -80,8 +80,8 @@ pub use codes::{
 pub use error::{Error, Result};
 pub use names::{max_suggestion_distance, normalize, osa_distance, suggest};
 pub use pharmaco::{
-    MAIER_HIT_PADJ, MaierInhibition, PharmacoData, SpeciesCarriage, parse_enzyme_carriage,
-    parse_maier2018,
+    KnownMetabolizer, MAIER_HIT_PADJ, MaierInhibition, PharmacoData, SpeciesCarriage,
+    parse_enzyme_carriage, parse_known_metabolizers, parse_maier2018,
 };
 pub use query::{DiseaseAnswer, Suggestion, TaxonAnswer, TherapyAnswer, TherapyMatch};
 pub use records::{

@@ -1,11 +1,14 @@
 /*!
-AGORA2 enzyme carriage and the Maier 2018 growth-inhibition screen, read at run time.
+AGORA2 enzyme carriage, AGORA2's in-vitro tested drug metabolizers and the Maier 2018
+growth-inhibition screen, read at run time.
 
-These two tables are not compiled in. `enzyme_carriage.tsv` is derived from AGORA2 and
+These tables are not compiled in. `enzyme_carriage.tsv` is derived from AGORA2 and
 MicrobeRX files published under GPL-3, and embedding it would arguably make the MIT/Apache
-binary a combined work (knowledge/PHARMACO.md §6); `maier2018_inhibition.tsv` is a large
-derived subset of Nature supplementary data with unstated redistribution terms. Both are read
-from a directory by [`KnowledgeBase::load_pharmaco_dir`] when a command needs them.
+binary a combined work (knowledge/PHARMACO.md §6); `known_drug_metabolizers.tsv` (the strains
+AGORA2's authors checked in vitro, the ground truth that measures how well carriage predicts an
+activity) comes from the same GPL-3 repository; `maier2018_inhibition.tsv` is a large derived
+subset of Nature supplementary data with unstated redistribution terms. All are read from a
+directory by [`KnowledgeBase::load_pharmaco_dir`] when a command needs them.
 */
 
 use crate::base::KnowledgeBase;
@@ -17,6 +20,7 @@ use std::path::Path;
 
 pub const ENZYME_CARRIAGE_FILE: &str = "enzyme_carriage.tsv";
 pub const MAIER2018_FILE: &str = "maier2018_inhibition.tsv";
+pub const KNOWN_METABOLIZERS_FILE: &str = "known_drug_metabolizers.tsv";
 
 /// Padj below which Maier et al. count a strain as inhibited (reproduces their `n_hit`).
 pub const MAIER_HIT_PADJ: f64 = 0.01;
@@ -78,7 +82,35 @@ pub struct MaierInhibition {
     pub citation: String,
 }
 
-/// The two run-time pharmacomicrobiomics tables.
+/// One strain (or species) × activity that AGORA2's authors tested in vitro
+/// (`knownDrugMetabolizers`, Heinken et al. 2023): the truth a carriage estimate is measured on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KnownMetabolizer {
+    /// AGORA2 strain id or species, words joined by `_` (`Escherichia_coli_K12`).
+    pub strain_or_species: String,
+    /// The activity as the source words it (`Azoreductase activity (general)`).
+    pub activity: String,
+    /// Whether the activity was observed in vitro.
+    pub in_vitro: bool,
+    /// The `enzyme_carriage.tsv` column that predicts this activity; `None` when there is none.
+    pub agora2_column: Option<String>,
+    /// `PMID:…` references, as the source gives them.
+    pub reference: Option<String>,
+}
+
+impl KnownMetabolizer {
+    /// The species the strain belongs to: its first two words (`Escherichia coli`).
+    pub fn species(&self) -> String {
+        self.strain_or_species
+            .split(['_', ' '])
+            .filter(|w| !w.is_empty())
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The run-time pharmacomicrobiomics tables.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PharmacoData {
     /// Enzyme columns in file order.
@@ -86,6 +118,9 @@ pub struct PharmacoData {
     /// AGORA2 species → carriage.
     pub carriage: BTreeMap<String, SpeciesCarriage>,
     pub maier: Vec<MaierInhibition>,
+    /// In-vitro tests of AGORA2 strains; empty when the table was not loaded (then no estimate
+    /// has a measured validity, and the output says so).
+    pub known_metabolizers: Vec<KnownMetabolizer>,
 }
 
 impl PharmacoData {
@@ -105,7 +140,14 @@ impl PharmacoData {
             enzyme_columns,
             carriage,
             maier: parse_maier2018(maier_text, maier_table)?,
+            known_metabolizers: Vec::new(),
         })
+    }
+
+    /// Adds the in-vitro tests of `known_drug_metabolizers.tsv` (`table` names it in errors).
+    pub fn with_known_metabolizers(mut self, text: &str, table: &str) -> Result<PharmacoData> {
+        self.known_metabolizers = parse_known_metabolizers(text, table)?;
+        Ok(self)
     }
 
     /// Carriage of an AGORA2 species, by its exact AGORA2 name.
@@ -217,9 +259,44 @@ pub fn parse_maier2018(text: &str, table: &str) -> Result<Vec<MaierInhibition>> 
         .collect()
 }
 
+/// Parses `known_drug_metabolizers.tsv`.
+pub fn parse_known_metabolizers(text: &str, table: &str) -> Result<Vec<KnownMetabolizer>> {
+    let tsv = Tsv::parse(text, table)?;
+    let c = (
+        tsv.column("strain_or_species")?,
+        tsv.column("activity")?,
+        tsv.column("in_vitro")?,
+        tsv.column("agora2_column")?,
+        tsv.column("reference")?,
+    );
+    tsv.rows()
+        .map(|row| {
+            let in_vitro = match row.text(c.2) {
+                "Yes" => true,
+                "No" => false,
+                other => {
+                    return Err(row.error(format!("in_vitro '{other}', expected Yes or No")));
+                }
+            };
+            Ok(KnownMetabolizer {
+                strain_or_species: row.required(c.0, "strain_or_species")?,
+                // The source's spacing is kept in the file; one space here is easier to read.
+                activity: row
+                    .required(c.1, "activity")?
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                in_vitro,
+                agora2_column: row.optional(c.3),
+                reference: row.optional(c.4),
+            })
+        })
+        .collect()
+}
+
 impl KnowledgeBase {
-    /// Reads `enzyme_carriage.tsv` and `maier2018_inhibition.tsv` from `dir` (GPL-3-derived
-    /// and large; never embedded).
+    /// Reads `enzyme_carriage.tsv`, `maier2018_inhibition.tsv` and
+    /// `known_drug_metabolizers.tsv` from `dir` (GPL-3-derived and large; never embedded).
     pub fn load_pharmaco_dir(dir: &Path) -> Result<PharmacoData> {
         let read = |file: &str| -> Result<(String, String)> {
             let path = dir.join(file);
@@ -231,7 +308,9 @@ impl KnowledgeBase {
         };
         let (carriage, carriage_name) = read(ENZYME_CARRIAGE_FILE)?;
         let (maier, maier_name) = read(MAIER2018_FILE)?;
-        PharmacoData::parse(&carriage, &carriage_name, &maier, &maier_name)
+        let (known, known_name) = read(KNOWN_METABOLIZERS_FILE)?;
+        PharmacoData::parse(&carriage, &carriage_name, &maier, &maier_name)?
+            .with_known_metabolizers(&known, &known_name)
     }
 
     /// Checks joining the run-time tables to the embedded ones: Maier drugs exist, hits follow
@@ -275,6 +354,16 @@ impl KnowledgeBase {
             if counted != stated {
                 problems.push(format!(
                     "maier2018: {compound} has {counted} hits but n_hit_compound {stated}"
+                ));
+            }
+        }
+        for k in &data.known_metabolizers {
+            if let Some(column) = &k.agora2_column
+                && !data.enzyme_columns.contains(column)
+            {
+                problems.push(format!(
+                    "known_drug_metabolizers: {} × {}: agora2_column '{column}' is not a column of enzyme_carriage.tsv",
+                    k.strain_or_species, k.activity
                 ));
             }
         }

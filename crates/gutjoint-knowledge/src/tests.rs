@@ -84,6 +84,18 @@ fn pharmaco_tables_load_at_run_time_and_agree() {
         data_rows(&text(pharmaco::ENZYME_CARRIAGE_FILE))
     );
     assert_eq!(data.maier.len(), data_rows(&text(pharmaco::MAIER2018_FILE)));
+    assert_eq!(
+        data.known_metabolizers.len(),
+        data_rows(&text(pharmaco::KNOWN_METABOLIZERS_FILE))
+    );
+    // 148 in-vitro positives and 105 negatives (`cut -f4 | sort | uniq -c` on the file).
+    assert_eq!(
+        data.known_metabolizers
+            .iter()
+            .filter(|k| k.in_vitro)
+            .count(),
+        148
+    );
     assert_eq!(data.enzyme_columns.len(), ENZYME_COLUMNS.len());
     assert!(
         data.enzyme_columns

@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_axis::KeyedProfiles;
 use gutjoint_axis::pharmaco::{
-    Band, CarriageIndex, DrugInputs, band, enzyme_capacity, score_drugs,
+    Band, CarriageIndex, DrugInputs, band, enzyme_capacity, score_drugs_in,
 };
 use gutjoint_knowledge::{KnowledgeBase, PharmacoData};
 use gutjoint_table::{Rank, read_metadata_file, read_table};
@@ -56,8 +56,13 @@ fn resolve(kb: &KnowledgeBase, name: &str) -> Result<String, String> {
 /// Drug–microbe interactions per sample: for each drug and mechanism, the community's capacity
 /// (Σ abundance × AGORA2 strain carriage of the enzyme), the share of the profile AGORA2 covers
 /// and the upper bound if every unmapped species carried it, a low/typical/high call against a
-/// healthy reference, evidence and citation; drugs that inhibit gut strains in vitro (Maier
-/// 2018) list the inhibited species present. Research use only, never a prescription aid.
+/// healthy reference, the mechanism's evidence grade and, separately, the estimate's measured
+/// validity (sensitivity and specificity of the enzyme column against AGORA2's in-vitro tests;
+/// under 50% sensitivity the call is `not informative`), and the citation; drugs that inhibit
+/// gut strains in vitro (Maier 2018) list the inhibited species present. With --disease, a
+/// mechanism acting only on a moiety that is not the active one in that disease is `not
+/// relevant` (sulfasalazine: sulfapyridine in RA, 5-ASA in IBD). Research use only, never a
+/// prescription aid.
 ///
 /// Examples:
 ///   gutjoint drugs examples/data/gmhi/validation_abundance.csv --drugs sulfasalazine,diclofenac -o drugs.tsv
@@ -80,6 +85,9 @@ pub struct Args {
     /// enzyme abundance is used where it covers the mechanism.
     #[arg(long, value_name = "EC.tsv")]
     pub functional: Option<PathBuf>,
+    /// The samples' disease (code or name, e.g. RA): the drugs' pharmacology is read for it.
+    #[arg(long, value_name = "D")]
+    pub disease: Option<String>,
     /// Healthy reference for the calls (default: the built-in gmhi-healthy).
     #[arg(long, value_name = "REF", default_value = "gmhi-healthy")]
     pub reference: String,
@@ -137,6 +145,23 @@ fn measured_ec(path: &Path, sample_ids: &[String]) -> Result<HashMap<String, Vec
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let (kb, data) = load(&args.knowledge)?;
+    let disease = match &args.disease {
+        None => None,
+        Some(d) => {
+            let answer = kb.disease(d);
+            match (answer.disease, answer.suggestion) {
+                (Some(code), None) => Some(code),
+                (Some(code), Some(s)) => {
+                    if !quiet {
+                        eprintln!("note: reading disease '{d}' as '{s}' ({code})");
+                    }
+                    Some(code)
+                }
+                (None, Some(s)) => bail!("unknown disease '{d}'; did you mean '{s}'?"),
+                (None, None) => bail!("unknown disease '{d}'"),
+            }
+        }
+    };
     let profiles = species_profiles(&args.input, quiet)?;
     let n = profiles.sample_ids.len();
     let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
@@ -228,26 +253,29 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Some(path) => Some(measured_ec(path, &profiles.sample_ids)?),
         None => None,
     };
-    let calls = score_drugs(&DrugInputs {
-        kb: &kb,
-        data: &data,
-        index: &index,
-        profiles: &profiles,
-        drugs: &per_sample,
-        bands: &bands,
-        measured: measured.as_ref(),
-    });
+    let calls = score_drugs_in(
+        &DrugInputs {
+            kb: &kb,
+            data: &data,
+            index: &index,
+            profiles: &profiles,
+            drugs: &per_sample,
+            bands: &bands,
+            measured: measured.as_ref(),
+        },
+        disease,
+    );
     if args.json {
         return output::print_json(&calls);
     }
     let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());
     let mut text = String::from(
-        "sample-id\tdrug\tinteraction\tenzyme\tcapacity\tmapped_fraction\tcall\tevidence\tcitation\tupper_bound\tsource\n",
+        "sample-id\tdrug\tinteraction\tenzyme\tcapacity\tmapped_fraction\tcall\tmechanism_evidence\tcitation\tupper_bound\tsource\testimate_validity\tpharmacology\n",
     );
     for c in &calls {
         let _ = writeln!(
             text,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             c.sample_id,
             c.drug,
             c.interaction,
@@ -258,7 +286,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             c.evidence,
             c.citation,
             na(c.upper_bound),
-            c.source
+            c.source,
+            c.estimate_validity,
+            c.pharmacology.as_deref().unwrap_or("")
         );
     }
     output::write_or_print(args.output.as_deref(), &text)

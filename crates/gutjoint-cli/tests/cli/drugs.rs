@@ -200,3 +200,66 @@ fn humann_ec_table_gives_measured_capacity() {
             .starts_with("measured (HUMAnN EC 3.2.1.31")
     );
 }
+
+/// Issue 13: the sulfasalazine activation call came from AzoR_any (0/16 in-vitro azo-reducers
+/// found) under the mechanism's "human (H)" badge, and 5-ASA acetylation was scored as if it
+/// mattered in RA, where sulfapyridine is the active moiety (Pullar 1985, PMID 2860942).
+#[test]
+fn sulfasalazine_in_ra_grades_apart_and_not_informative() {
+    let out = temp_dir("drugs-ra");
+    let table = single_species_table(&out);
+    let text = ok([
+        "drugs",
+        table.to_str().expect("utf8"),
+        "--drugs",
+        "sulfasalazine",
+        "--disease",
+        "RA",
+        "--quiet",
+    ]);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    };
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+    let find = |sample: &str, interaction: &str| {
+        rows.iter()
+            .find(|r| r[0] == sample && r[col("interaction")] == interaction)
+            .unwrap_or_else(|| panic!("no {sample} {interaction} row"))
+    };
+    for sample in ["ecoli", "blongum"] {
+        let activation = find(sample, "activation");
+        assert_eq!(activation[col("call")], "not informative");
+        assert_eq!(activation[col("mechanism_evidence")], "human (H)");
+        assert!(
+            activation[col("estimate_validity")].contains("AzoR_any: sensitivity 0/16 (0%)"),
+            "{activation:?}"
+        );
+        assert!(
+            activation[col("pharmacology")].contains("in RA the active moiety is sulfapyridine")
+        );
+        let acetylation = find(sample, "inactivation");
+        assert!(
+            acetylation[col("call")].starts_with("not relevant in RA"),
+            "{acetylation:?}"
+        );
+    }
+    let typo = run([
+        "drugs",
+        table.to_str().expect("utf8"),
+        "--drugs",
+        "sulfasalazine",
+        "--disease",
+        "lupus",
+    ]);
+    assert_eq!(typo.status, 1);
+    assert!(
+        typo.stderr.contains("unknown disease 'lupus'"),
+        "{}",
+        typo.stderr
+    );
+}
