@@ -2,20 +2,29 @@
 Replication of the literature in the user's cohort: every cited association for the disease is
 re-tested with the same linear model as `gutjoint da` (log10 abundance of the taxon, matched at
 the association's rank through lineages and synonyms, against case/control with the user's
-covariates) and classified as `replicated` (q below the threshold, same direction), `opposite`
-(q below the threshold, other direction), `not significant`, or `taxon absent` (no feature of
-the table is that taxon at that rank, or it is absent from every sample). q values are
-Benjamini–Hochberg across the associations tested.
+covariates).
 
-With [`Method::Ancombc`] the test is ANCOM-BC's instead: the table is grouped at the
-association's rank (every feature into the canonical taxon it belongs to there, features
-without that rank into one remainder group, so the composition stays whole), ANCOM-BC is run on
-that grouped table — its sampling-fraction bias is estimated from all taxa at the rank — and the
-taxon's bias-corrected natural-log fold change, standard error and p are read off.
+Only associations the cohort can test are re-tested ([`select`]): the study's contrast must be
+the cohort's (patients versus controls by default: a within-patient disease-activity finding
+says nothing about patients versus controls), its sample type the cohort's (stool by default:
+an ileal-biopsy finding is not a stool finding), and a probe-panel result (GA-map) names
+probes, not taxa of a sequencing table. The others are listed as not tested, with the reason.
+
+Several associations often name the same taxon at the same rank (Bacteroides from three
+studies, Lachnospiraceae from two with opposite directions). In one cohort these are one test
+with one p: it is fitted once and counted once in the Benjamini–Hochberg correction, and the
+test gets one status. `replicated` (q below the threshold, every report in the observed
+direction), `opposite` (q below the threshold, every report the other way), `conflicting
+reports` (q below the threshold, the reports disagree among themselves; `agrees` says which
+side each is on), `not significant`, or `taxon absent` (no feature of the table is that taxon
+at that rank, or it is absent from every sample). No result is thus both replicated and
+opposite.
 */
 
 use crate::signatures::{canonical, taxon_abundances};
-use gutjoint_knowledge::{Direction, KnowledgeBase, TaxonDisease};
+use gutjoint_knowledge::{
+    Contrast, Direction, KnowledgeBase, Method as StudyMethod, SampleType, TaxonDisease,
+};
 use gutjoint_stats::ancombc;
 use gutjoint_stats::da::Transform;
 use gutjoint_stats::design::Design;
@@ -35,9 +44,105 @@ pub enum Method {
     Ancombc,
 }
 
+/// What the user's cohort is, so that only associations from the same kind of study are
+/// re-tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Cohort {
+    /// What the cohort compares (patients versus controls unless said otherwise).
+    pub contrast: Contrast,
+    /// The cohort's samples (stool unless said otherwise).
+    pub sample_type: SampleType,
+}
+
+impl Default for Cohort {
+    fn default() -> Self {
+        Cohort {
+            contrast: Contrast::CaseControl,
+            sample_type: SampleType::Stool,
+        }
+    }
+}
+
+/// An association left out because the cohort cannot test it.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotTested {
+    pub association: String,
+    pub taxon: String,
+    pub rank: Rank,
+    pub disease: String,
+    pub reported_direction: String,
+    pub reason: String,
+    pub population: String,
+    pub citation: String,
+    pub doi: String,
+}
+
+/// Why `association` cannot be re-tested in `cohort`, if it cannot.
+pub fn untestable(a: &TaxonDisease, cohort: &Cohort) -> Option<String> {
+    // A patients-versus-controls cohort re-tests patients-versus-controls findings (at-risk
+    // people versus controls included); any other comparison only the same one.
+    let same_contrast = if cohort.contrast == Contrast::CaseControl {
+        a.contrast.is_between_patients_and_controls()
+    } else {
+        a.contrast == cohort.contrast
+    };
+    if !same_contrast {
+        return Some(format!(
+            "the study compared {}, not {}",
+            a.contrast, cohort.contrast
+        ));
+    }
+    if a.sample_type.is_empty() {
+        return Some("it pools studies without one sample type, so no sample type to match".into());
+    }
+    if !a.sample_type.contains(&cohort.sample_type) {
+        let types: Vec<&str> = a.sample_type.iter().map(|t| t.code()).collect();
+        return Some(format!(
+            "measured in {}, not {}",
+            types.join(" and "),
+            cohort.sample_type
+        ));
+    }
+    if !a.method.is_empty() && a.method.iter().all(|m| *m == StudyMethod::GaMap) {
+        return Some(
+            "a probe-panel (GA-map) result: its probes are not taxa of a sequencing table".into(),
+        );
+    }
+    None
+}
+
+/// Splits `associations` into those `cohort` can test and those it cannot (with the reason).
+pub fn select<'a>(
+    associations: &[&'a TaxonDisease],
+    cohort: &Cohort,
+) -> (Vec<&'a TaxonDisease>, Vec<NotTested>) {
+    let mut tested = Vec::new();
+    let mut not_tested = Vec::new();
+    for a in associations {
+        match untestable(a, cohort) {
+            None => tested.push(*a),
+            Some(reason) => not_tested.push(NotTested {
+                association: a.id.clone(),
+                taxon: a.taxon.clone(),
+                rank: a.rank,
+                disease: a.disease.to_string(),
+                reported_direction: a.direction.to_string(),
+                reason,
+                population: a.population.clone().unwrap_or_else(|| "not stated".into()),
+                citation: a.citation.short().unwrap_or_default(),
+                doi: a.citation.doi.clone().unwrap_or_default(),
+            }),
+        }
+    }
+    (tested, not_tested)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Replication {
     pub association: String,
+    /// The test this association shares with every other one naming the same taxon at the
+    /// same rank (`genus bacteroides`): one fit, one p, one q, one status.
+    pub test: String,
     pub taxon: String,
     pub rank: Rank,
     pub disease: String,
@@ -48,6 +153,8 @@ pub struct Replication {
     pub p: Option<f64>,
     pub q: Option<f64>,
     pub status: &'static str,
+    /// Whether this report's direction is the one observed (`None` when the taxon is absent).
+    pub agrees: Option<bool>,
     pub prevalence_case: Option<f64>,
     pub prevalence_control: Option<f64>,
     pub population: String,
@@ -106,9 +213,16 @@ pub fn replicate(
     } else {
         HashMap::new()
     };
-    let mut fits: Vec<Option<Fit>> = Vec::new();
+    // One fit per distinct (rank, taxon): identical tests are counted once.
+    let mut tests: Vec<&(Rank, String)> = Vec::new();
     for key in &wanted {
-        let fit = abundance.get(key).and_then(|values| {
+        if !tests.contains(&key) {
+            tests.push(key);
+        }
+    }
+    let mut fits: HashMap<&(Rank, String), Fit> = HashMap::new();
+    for key in &tests {
+        let fit = abundance.get(*key).and_then(|values| {
             let y_raw: Vec<f64> = rows.iter().map(|&s| values[s]).collect();
             if y_raw.iter().all(|v| *v == 0.0) {
                 return None;
@@ -128,7 +242,7 @@ pub fn replicate(
                     let fit = ols.fit(&y);
                     (fit.estimate[j], fit.se[j], fit.p[j])
                 }
-                Method::Ancombc => *by_ancombc.get(key)?,
+                Method::Ancombc => *by_ancombc.get(*key)?,
             };
             Some(Fit {
                 estimate,
@@ -138,21 +252,48 @@ pub fn replicate(
                 prevalence_control: prevalence(false),
             })
         });
-        fits.push(fit);
+        if let Some(fit) = fit {
+            fits.insert(*key, fit);
+        }
     }
-    let p: Vec<f64> = fits
+    let p: Vec<f64> = tests
         .iter()
-        .map(|f| f.as_ref().map_or(f64::NAN, |x| x.p))
+        .map(|k| fits.get(*k).map_or(f64::NAN, |x| x.p))
         .collect();
-    let q = adjust(&p, Adjust::Bh);
+    let q: HashMap<&(Rank, String), f64> =
+        tests.iter().copied().zip(adjust(&p, Adjust::Bh)).collect();
+    // A significant test's status: every report agreeing, every one opposed, or both.
+    let status_of = |key: &(Rank, String), fit: &Fit| -> &'static str {
+        if q[key] >= q_threshold {
+            return "not significant";
+        }
+        let reports = associations
+            .iter()
+            .zip(&wanted)
+            .filter(|(_, k)| *k == key)
+            .map(|(a, _)| agrees(a.direction, fit.estimate));
+        let (mut with, mut against) = (0, 0);
+        for same in reports {
+            if same {
+                with += 1;
+            } else {
+                against += 1;
+            }
+        }
+        match (with, against) {
+            (_, 0) => "replicated",
+            (0, _) => "opposite",
+            _ => "conflicting reports",
+        }
+    };
     Ok(associations
         .iter()
-        .zip(&fits)
-        .zip(&q)
-        .map(|((a, fit), q)| {
+        .zip(&wanted)
+        .map(|(a, key)| {
             let c = &a.citation;
             let base = Replication {
                 association: a.id.clone(),
+                test: format!("{} {}", key.0, key.1),
                 taxon: a.taxon.clone(),
                 rank: a.rank,
                 disease: a.disease.to_string(),
@@ -163,13 +304,14 @@ pub fn replicate(
                 p: None,
                 q: None,
                 status: "taxon absent",
+                agrees: None,
                 prevalence_case: None,
                 prevalence_control: None,
                 population: a.population.clone().unwrap_or_else(|| "not stated".into()),
                 citation: c.short().unwrap_or_default(),
                 doi: c.doi.clone().unwrap_or_default(),
             };
-            match fit {
+            match fits.get(key) {
                 None => base,
                 Some(fit) => {
                     let estimate = fit.estimate;
@@ -178,22 +320,14 @@ pub fn replicate(
                     } else {
                         "decreased"
                     };
-                    let same = matches!(
-                        (a.direction, estimate > 0.0),
-                        (Direction::Increased, true) | (Direction::Decreased, false)
-                    );
-                    let status = if *q < q_threshold {
-                        if same { "replicated" } else { "opposite" }
-                    } else {
-                        "not significant"
-                    };
                     Replication {
                         observed_direction: observed.into(),
                         estimate: Some(estimate),
                         se: Some(fit.se),
                         p: Some(fit.p),
-                        q: Some(*q),
-                        status,
+                        q: Some(q[key]),
+                        status: status_of(key, fit),
+                        agrees: Some(agrees(a.direction, estimate)),
                         prevalence_case: Some(fit.prevalence_case),
                         prevalence_control: Some(fit.prevalence_control),
                         ..base
@@ -202,6 +336,14 @@ pub fn replicate(
             }
         })
         .collect())
+}
+
+/// Whether a reported direction is the one a fitted estimate shows.
+fn agrees(reported: Direction, estimate: f64) -> bool {
+    matches!(
+        (reported, estimate > 0.0),
+        (Direction::Increased, true) | (Direction::Decreased, false)
+    )
 }
 
 /// One association's test in this cohort.
@@ -388,5 +530,123 @@ mod tests {
             .expect("row");
         assert_eq!(strep.observed_direction, "increased");
         assert!(strep.estimate.expect("estimate") > 0.8, "{strep:?}");
+    }
+
+    /// Issue 13: Bacteroides is reported down in AS by Wen 2017 (TD031) and up by You (TD065):
+    /// in one cohort that is one test. Before, it was fitted twice, counted twice in BH and
+    /// scored `opposite` for TD031 and `replicated` for TD065 at once. The GA-map Bacteroides
+    /// row (TD047) and the within-patient, biopsy Dialister row (TD041) are not stool case–control
+    /// taxon tests and are not re-tested.
+    #[test]
+    fn one_test_per_taxon_counted_once_and_only_testable_rows() {
+        let kb = KnowledgeBase::embedded().expect("kb");
+        let genera = [
+            "Bacteroides",
+            "Streptococcus",
+            "Megamonas",
+            "Dialister",
+            "Blautia",
+        ];
+        let n = 20;
+        let mut triplets = Vec::new();
+        for s in 0..n {
+            for f in 0..genera.len() {
+                let mut v = 5.0 + ((s * 7 + f * 13) % 11) as f64 * 3.0;
+                if f == 0 && s % 2 == 1 {
+                    v *= 20.0; // Bacteroides far higher in cases
+                }
+                triplets.push((s as u32, f as u32, v));
+            }
+        }
+        let samples: Vec<String> = (0..n).map(|s| format!("S{s}")).collect();
+        let table = FeatureTable::from_triplets(
+            samples.clone(),
+            genera.iter().map(|g| g.to_string()).collect(),
+            triplets,
+            &Location::named("toy"),
+        )
+        .expect("table")
+        .with_lineages(
+            genera
+                .iter()
+                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
+                .collect(),
+        )
+        .expect("lineages")
+        .with_kind(ValueKind::Counts);
+        let mut md = String::from("sample-id\tgroup\n");
+        for (s, id) in samples.iter().enumerate() {
+            let group = if s % 2 == 1 { "AS" } else { "healthy" };
+            md.push_str(&format!("{id}\t{group}\n"));
+        }
+        let md = gutjoint_table::metadata::read_metadata(md.as_bytes(), &Location::named("md"))
+            .expect("metadata");
+        let terms = [Term {
+            column: "group".into(),
+            categorical: true,
+        }];
+        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
+        let d = design(&md, &samples, &terms, &refs).expect("design");
+        let is_case: Vec<bool> = (0..n).map(|s| s % 2 == 1).collect();
+        let all: Vec<&TaxonDisease> = kb
+            .taxon_disease()
+            .iter()
+            .filter(|a| matches!(a.disease.to_string().as_str(), "AS" | "axSpA"))
+            .filter(|a| a.rank == Rank::Genus && genera.contains(&a.taxon.as_str()))
+            .collect();
+        let (tested, not_tested) = select(&all, &Cohort::default());
+        let reason = |id: &str| {
+            not_tested
+                .iter()
+                .find(|n| n.association == id)
+                .map(|n| n.reason.clone())
+        };
+        assert!(
+            reason("TD047").is_some_and(|r| r.contains("GA-map")),
+            "{not_tested:?}"
+        );
+        assert!(
+            reason("TD041").is_some_and(|r| r.contains("activity_within_patients")),
+            "{not_tested:?}"
+        );
+        assert!(tested.iter().all(|a| a.id != "TD047" && a.id != "TD041"));
+        let model = Model {
+            design: &d,
+            term: "group[T.AS]",
+            is_case: &is_case,
+            pseudocount: 1e-4,
+            q_threshold: 0.05,
+            method: Method::Lm,
+        };
+        let rows = replicate(&kb, &table, &tested, &model).expect("replicate");
+        let bacteroides: Vec<&Replication> =
+            rows.iter().filter(|r| r.taxon == "Bacteroides").collect();
+        let ids: Vec<&str> = bacteroides.iter().map(|r| r.association.as_str()).collect();
+        assert!(ids.contains(&"TD031") && ids.contains(&"TD065"), "{ids:?}");
+        for r in &bacteroides {
+            assert_eq!(r.test, "genus bacteroides");
+            assert_eq!(r.observed_direction, "increased");
+            assert_eq!(r.status, "conflicting reports", "{r:?}");
+            assert_eq!(r.agrees, Some(r.reported_direction == "increased"));
+        }
+        // BH over the distinct tests: each test's p once.
+        let mut by_test: BTreeMap<&str, f64> = BTreeMap::new();
+        for r in rows.iter().filter(|r| r.p.is_some()) {
+            let p = r.p.expect("p");
+            let first = *by_test.entry(r.test.as_str()).or_insert(p);
+            assert_eq!(first, p, "one fit per test");
+        }
+        assert!(by_test.len() < rows.iter().filter(|r| r.p.is_some()).count());
+        let tests: Vec<&str> = by_test.keys().copied().collect();
+        let p: Vec<f64> = by_test.values().copied().collect();
+        let q = adjust(&p, Adjust::Bh);
+        for r in rows.iter().filter(|r| r.q.is_some()) {
+            let k = tests.iter().position(|t| *t == r.test).expect("test");
+            assert_eq!(r.q, Some(q[k]), "{r:?}");
+        }
+        let statuses: BTreeSet<(&str, &str)> =
+            rows.iter().map(|r| (r.test.as_str(), r.status)).collect();
+        let per_test: BTreeSet<&str> = statuses.iter().map(|(t, _)| *t).collect();
+        assert_eq!(statuses.len(), per_test.len(), "one status per test");
     }
 }

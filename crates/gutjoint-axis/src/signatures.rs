@@ -5,13 +5,24 @@ of that taxon (matched through its lineage and the synonym table at the associat
 where that abundance falls among healthy reference samples (percentile, mid-rank for ties; a
 sample is never compared with itself), and whether it points the way the study reported:
 `yes` above the reference median for an `increased` taxon (below for `decreased`), `no` the
-other way, `tie` at the median, `n/a` without a reference or when the table lacks the rank.
+other way, `tie` when it equals the median, `n/a` without a reference or when the table lacks
+the rank.
+
+The side is read against the reference median itself, not from the percentile: a taxon most
+healthy people lack has a median of zero, and a sample without it then ties with the reference.
+Reading "percentile below 50" as "decreased" instead would score every such sample as pointing
+the `decreased` way (the mid-rank of a zero among 70% zeros is 35), so healthy people would
+"agree" with a reported decrease for nothing more than sharing the common absence.
+
+Only associations the cohort can test are scored: the study's sample type must be the cohort's
+(stool by default) and probe-panel results are left out (see [`crate::replicate::untestable`]).
 
 This is a comparison, never a diagnosis: the studies' populations and methods differ from the
 user's, and the output carries a population note whenever they do.
 */
 
 use crate::reference::Reference;
+use crate::replicate::{Cohort, untestable};
 use gutjoint_knowledge::{Direction, KnowledgeBase, TaxonDisease, normalize};
 use gutjoint_table::{FeatureTable, Lineage, Rank};
 use serde::Serialize;
@@ -28,6 +39,9 @@ pub struct SignatureRow {
     /// Proportion of the sample (0–1); `None` when the table has no names at that rank.
     pub abundance: Option<f64>,
     pub percentile: Option<f64>,
+    /// Median of the reference samples the sample was compared with (itself left out).
+    pub reference_median: Option<f64>,
+    /// `yes`, `no`, `tie` (equal to the reference median) or `n/a`.
     pub consistent: &'static str,
     pub population_note: String,
     pub confidence: String,
@@ -162,13 +176,34 @@ fn cite(a: &TaxonDisease) -> String {
         .unwrap_or_else(|| "no citation recorded".into())
 }
 
-/// Scores every sample of `table` against the associations of `diseases` (all when empty).
+/// Scores every sample of a stool `table` against the associations of `diseases` (all when
+/// empty) that a stool cohort can test.
 pub fn signatures(
     kb: &KnowledgeBase,
     table: &FeatureTable,
     diseases: &[String],
     reference: Option<(&Reference, Option<&str>)>,
     sample_population: Option<&str>,
+) -> Vec<SignatureRow> {
+    signatures_in(
+        kb,
+        table,
+        diseases,
+        reference,
+        sample_population,
+        &Cohort::default(),
+    )
+}
+
+/// As [`signatures`], for a cohort of another kind: only associations that `cohort` can test
+/// ([`crate::replicate::untestable`]) are scored.
+pub fn signatures_in(
+    kb: &KnowledgeBase,
+    table: &FeatureTable,
+    diseases: &[String],
+    reference: Option<(&Reference, Option<&str>)>,
+    sample_population: Option<&str>,
+    cohort: &Cohort,
 ) -> Vec<SignatureRow> {
     let associations: Vec<&TaxonDisease> = kb
         .taxon_disease()
@@ -179,6 +214,7 @@ pub fn signatures(
                     .iter()
                     .any(|d| d.eq_ignore_ascii_case(&a.disease.to_string()))
         })
+        .filter(|a| untestable(a, cohort).is_none())
         .collect();
     let wanted: Vec<(Rank, String)> = associations
         .iter()
@@ -208,30 +244,28 @@ pub fn signatures(
         for s in 0..table.n_samples() {
             let id = &table.sample_ids()[s];
             let abundance = abundances.get(key).map(|v| v[s]);
-            let percentile = match (abundance, &reference_values) {
-                (Some(x), Some(values)) => {
-                    let others: Vec<f64> = values
-                        .iter()
-                        .filter(|(rid, _)| rid != id)
-                        .map(|p| p.1)
-                        .collect();
-                    if others.is_empty() {
-                        None
-                    } else {
-                        let below = others.iter().filter(|v| **v < x).count() as f64;
-                        let equal = others.iter().filter(|v| **v == x).count() as f64;
-                        Some(100.0 * (below + 0.5 * equal) / others.len() as f64)
-                    }
+            let others: Option<Vec<f64>> = reference_values.as_ref().map(|values| {
+                values
+                    .iter()
+                    .filter(|(rid, _)| rid != id)
+                    .map(|p| p.1)
+                    .collect()
+            });
+            let (percentile, reference_median) = match (abundance, others) {
+                (Some(x), Some(mut others)) if !others.is_empty() => {
+                    let below = others.iter().filter(|v| **v < x).count() as f64;
+                    let equal = others.iter().filter(|v| **v == x).count() as f64;
+                    let percentile = 100.0 * (below + 0.5 * equal) / others.len() as f64;
+                    (
+                        Some(percentile),
+                        Some(crate::reference::median(&mut others)),
+                    )
                 }
-                _ => None,
+                _ => (None, None),
             };
-            let consistent = match percentile {
-                None => "n/a",
-                Some(50.0) => "tie",
-                Some(p) => match (a.direction, p > 50.0) {
-                    (Direction::Increased, true) | (Direction::Decreased, false) => "yes",
-                    _ => "no",
-                },
+            let consistent = match (abundance, reference_median) {
+                (Some(x), Some(m)) => side(x, m, a.direction),
+                _ => "n/a",
             };
             rows.push(SignatureRow {
                 sample_id: id.clone(),
@@ -242,6 +276,7 @@ pub fn signatures(
                 reported_direction: a.direction.to_string(),
                 abundance,
                 percentile,
+                reference_median,
                 consistent,
                 population_note: population_note.clone(),
                 confidence: a.confidence.to_string(),
@@ -251,6 +286,18 @@ pub fn signatures(
         }
     }
     rows
+}
+
+/// Whether `abundance` lies on the reported side of the reference `median`: `yes`, `no`, or
+/// `tie` when it equals the median (zero against a median of zero included).
+pub fn side(abundance: f64, median: f64, reported: Direction) -> &'static str {
+    if abundance == median {
+        return "tie";
+    }
+    match (reported, abundance > median) {
+        (Direction::Increased, true) | (Direction::Decreased, false) => "yes",
+        _ => "no",
+    }
 }
 
 /// `(group, samples on the reported side, informative samples)`.
@@ -294,4 +341,109 @@ pub fn tally(
             (a, by.collect())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::KeyedProfiles;
+    use crate::reference::build_reference;
+    use gutjoint_table::{Location, ValueKind};
+
+    #[test]
+    fn the_side_is_read_against_the_median() {
+        assert_eq!(side(0.0, 0.0, Direction::Decreased), "tie");
+        assert_eq!(side(0.0, 0.0, Direction::Increased), "tie");
+        assert_eq!(side(0.2, 0.2, Direction::Increased), "tie");
+        assert_eq!(side(0.1, 0.0, Direction::Increased), "yes");
+        assert_eq!(side(0.1, 0.0, Direction::Decreased), "no");
+        assert_eq!(side(0.1, 0.3, Direction::Decreased), "yes");
+        assert_eq!(side(0.1, 0.3, Direction::Increased), "no");
+    }
+
+    /// Five samples, Megamonas in one of them only: the median of the others is zero for the
+    /// four without it, so they tie. Before the fix their mid-rank percentile (3 ties and one
+    /// higher value among 4: (0 + 0.5 * 3) / 4 = 37.5%) sat below 50 and each was counted as
+    /// agreeing with the reported Megamonas decrease.
+    #[test]
+    fn absence_against_a_zero_median_is_a_tie_not_a_decrease() {
+        let kb = KnowledgeBase::embedded().expect("kb");
+        let genera = ["Megamonas", "Bacteroides"];
+        let megamonas = [0.0, 0.0, 0.0, 0.0, 30.0];
+        let mut triplets = Vec::new();
+        for (s, m) in megamonas.iter().enumerate() {
+            if *m > 0.0 {
+                triplets.push((s as u32, 0, *m));
+            }
+            triplets.push((s as u32, 1, 100.0 - m));
+        }
+        let samples: Vec<String> = (0..5).map(|s| format!("S{s}")).collect();
+        let table = FeatureTable::from_triplets(
+            samples.clone(),
+            genera.iter().map(|g| g.to_string()).collect(),
+            triplets,
+            &Location::named("toy"),
+        )
+        .expect("table")
+        .with_lineages(
+            genera
+                .iter()
+                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
+                .collect(),
+        )
+        .expect("lineages")
+        .with_kind(ValueKind::Counts);
+        let profiles = KeyedProfiles::from_table(&table, Some(Rank::Genus)).expect("profiles");
+        let labels = vec!["toy".to_string(); 5];
+        let reference =
+            build_reference("toy", "toy", "test", "test", &profiles, &labels).expect("reference");
+        let rows = signatures(&kb, &table, &["AS".into()], Some((&reference, None)), None);
+        let mega: Vec<&SignatureRow> = rows
+            .iter()
+            .filter(|r| r.taxon == "Megamonas" && r.reported_direction == "decreased")
+            .collect();
+        assert!(
+            !mega.is_empty(),
+            "the knowledge base reports Megamonas down in AS"
+        );
+        for r in &mega {
+            let s: usize = r.sample_id[1..].parse().expect("index");
+            if s < 4 {
+                assert_eq!(r.abundance, Some(0.0));
+                assert_eq!(r.percentile, Some(37.5), "mid-rank among the other four");
+                assert_eq!(r.reference_median, Some(0.0));
+                assert_eq!(r.consistent, "tie", "{r:?}");
+            } else {
+                // The carrier sits above the others' zero median: against a decrease.
+                assert_eq!(r.abundance, Some(0.3));
+                assert_eq!(r.reference_median, Some(0.0));
+                assert_eq!(r.consistent, "no");
+            }
+        }
+        // Bacteroides: others' values 1.0 ×3 and 0.7 → median 1.0 for S0..S3 (ties), and
+        // S4 (0.7) lies below the others' median of 1.0.
+        let bact: Vec<&SignatureRow> = rows
+            .iter()
+            .filter(|r| r.taxon == "Bacteroides" && r.rank == Rank::Genus)
+            .collect();
+        assert!(!bact.is_empty());
+        for r in bact {
+            let s: usize = r.sample_id[1..].parse().expect("index");
+            let expected = match (s, r.reported_direction.as_str()) {
+                (0..=3, _) => "tie",
+                (_, "decreased") => "yes",
+                _ => "no",
+            };
+            assert_eq!(r.consistent, expected, "{r:?}");
+        }
+        // Ties are left out of the tallies: only S4 is informative for Megamonas.
+        let group_of: HashMap<String, String> =
+            samples.iter().map(|s| (s.clone(), "g".into())).collect();
+        let tallies = tally(&rows, &group_of, &["g".to_string()]);
+        let (_, by) = tallies
+            .iter()
+            .find(|(a, _)| *a == mega[0].association)
+            .expect("tally");
+        assert_eq!(by[0], ("g".to_string(), 0, 1));
+    }
 }

@@ -522,8 +522,9 @@ pub fn run_enterotype(args: EnterotypeArgs, quiet: bool) -> Result<()> {
 
 /// Arthritis signatures: for each sample and each cited taxon–disease association, the
 /// sample's abundance of the taxon, its percentile among healthy reference samples, and
-/// whether it points the way the study reported — with citation and a population note.
-/// A comparison, not a diagnosis.
+/// whether it points the way the study reported (yes/no against the reference median; `tie`
+/// when equal to it, a zero against a zero median included) — with citation and a population
+/// note. A comparison, not a diagnosis.
 ///
 /// Example:
 ///   gutjoint signatures examples/data/gmhi/validation_abundance.csv --disease AS \
@@ -545,6 +546,9 @@ pub struct SignaturesArgs {
     /// The samples' own population (country name or ISO code), for the population notes.
     #[arg(long, value_name = "LABEL")]
     pub sample_population: Option<String>,
+    /// The samples' type: only associations measured in it are scored.
+    #[arg(long, value_name = "TYPE", default_value = "stool")]
+    pub sample_type: String,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
     #[arg(long)]
@@ -577,24 +581,33 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
         r.population(args.population.as_deref())?;
     }
     let table = args.input.read(quiet)?.table;
-    let rows = gutjoint_axis::signatures::signatures(
+    let cohort = gutjoint_axis::replicate::Cohort {
+        contrast: gutjoint_knowledge::Contrast::CaseControl,
+        sample_type: super::replicate::parse_code(
+            &args.sample_type,
+            "--sample-type",
+            gutjoint_knowledge::SampleType::ALL,
+        )?,
+    };
+    let rows = gutjoint_axis::signatures::signatures_in(
         &kb,
         &table,
         &diseases,
         reference.as_ref().map(|r| (r, args.population.as_deref())),
         args.sample_population.as_deref(),
+        &cohort,
     );
     if args.json {
         return output::print_json(&rows);
     }
     let mut text = String::from(
-        "sample-id\ttaxon\tdisease\treported_direction\tabundance\tpercentile\tconsistent\tpopulation_note\tcitation\tdoi\tassociation\tconfidence\n",
+        "sample-id\ttaxon\tdisease\treported_direction\tabundance\tpercentile\tconsistent\tpopulation_note\tcitation\tdoi\tassociation\tconfidence\treference_median\n",
     );
     let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());
     for r in &rows {
         let _ = writeln!(
             text,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             r.sample_id,
             r.taxon,
             r.disease,
@@ -606,7 +619,8 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
             r.citation,
             r.doi,
             r.association,
-            r.confidence
+            r.confidence,
+            na(r.reference_median)
         );
     }
     output::write_or_print(args.output.as_deref(), &text)

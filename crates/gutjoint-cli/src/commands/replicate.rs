@@ -11,10 +11,13 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// Re-test every cited taxon–disease association of the knowledge base in this cohort: the
-/// taxon (matched at the association's rank through lineages and synonyms) against case vs
-/// control with the covariates given, then replicated / opposite / not significant / taxon
-/// absent, with q (BH across associations), citation and study population.
+/// Re-test every cited taxon–disease association of the knowledge base that this cohort can
+/// test (same sample type, stool by default; not probe-panel results): the taxon (matched at the
+/// association's rank through lineages and synonyms) against case vs control with the
+/// covariates given. Associations naming the same taxon at the same rank are one test, fitted
+/// and counted once in BH; its status is replicated / opposite / conflicting reports (the
+/// studies disagree; `agrees` says which side each is on) / not significant / taxon absent.
+/// Associations the cohort cannot test are listed as `not tested` with the reason.
 /// Methods: lm (log10 abundance, OLS, as `da --method lm`; the default) or ancombc (ANCOM-BC on
 /// the table grouped at each association's rank; natural-log fold changes corrected for the
 /// sampling bias).
@@ -52,8 +55,18 @@ pub struct Args {
     /// abundance; for ancombc on counts, 1).
     #[arg(long)]
     pub pseudocount: Option<f64>,
+    /// The cohort's sample type: only associations measured in it are re-tested.
+    #[arg(long, value_name = "TYPE", default_value = "stool")]
+    pub sample_type: String,
+    /// What the cohort compares (case_control: patients vs controls, which also re-tests
+    /// at-risk-vs-control findings; or e.g. activity_within_patients).
+    #[arg(long, value_name = "CONTRAST", default_value = "case_control")]
+    pub contrast: String,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
+    /// JSON (`tested` and `not_tested`) instead of TSV.
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
@@ -84,11 +97,24 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if diseases.iter().any(|d| d == "axSpA") && !diseases.iter().any(|d| d == "AS") {
         diseases.push("AS".into());
     }
+    let cohort = gutjoint_axis::replicate::Cohort {
+        contrast: parse_code(
+            &args.contrast,
+            "--contrast",
+            gutjoint_knowledge::Contrast::ALL,
+        )?,
+        sample_type: parse_code(
+            &args.sample_type,
+            "--sample-type",
+            gutjoint_knowledge::SampleType::ALL,
+        )?,
+    };
     let associations: Vec<_> = kb
         .taxon_disease()
         .iter()
         .filter(|a| diseases.contains(&a.disease.to_string()))
         .collect();
+    let (associations, not_tested) = gutjoint_axis::replicate::select(&associations, &cohort);
     let table = args.input.read(quiet)?.table;
     let md = read_metadata_file(&args.metadata)?;
     let col = md
@@ -149,14 +175,31 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         method,
     };
     let rows = gutjoint_axis::replicate::replicate(&kb, &table, &associations, &model)?;
+    if !quiet && !not_tested.is_empty() {
+        eprintln!(
+            "note: {} associations not tested: their study's sample type, contrast or method is not this cohort's (listed as 'not tested')",
+            not_tested.len()
+        );
+    }
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            tested: &'a [gutjoint_axis::replicate::Replication],
+            not_tested: &'a [gutjoint_axis::replicate::NotTested],
+        }
+        return output::print_json(&Out {
+            tested: &rows,
+            not_tested: &not_tested,
+        });
+    }
     let na = |v: Option<f64>| v.map_or("NA".to_string(), |x| x.to_string());
     let mut text = String::from(
-        "association\ttaxon\trank\tdisease\treported_direction\tobserved_direction\testimate\tse\tp\tq\tstatus\tprevalence_case\tprevalence_control\tstudy_population\tcitation\tdoi\n",
+        "association\ttaxon\trank\tdisease\treported_direction\tobserved_direction\testimate\tse\tp\tq\tstatus\tprevalence_case\tprevalence_control\tstudy_population\tcitation\tdoi\ttest\tagrees\tnot_tested_because\n",
     );
     for r in &rows {
         let _ = writeln!(
             text,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
             r.association,
             r.taxon,
             r.rank,
@@ -172,8 +215,42 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             na(r.prevalence_control),
             r.population,
             r.citation,
-            r.doi
+            r.doi,
+            r.test,
+            r.agrees.map_or("NA", |a| if a { "yes" } else { "no" })
+        );
+    }
+    for n in &not_tested {
+        let _ = writeln!(
+            text,
+            "{}\t{}\t{}\t{}\t{}\t\tNA\tNA\tNA\tNA\tnot tested\tNA\tNA\t{}\t{}\t{}\t\tNA\t{}",
+            n.association,
+            n.taxon,
+            n.rank,
+            n.disease,
+            n.reported_direction,
+            n.population,
+            n.citation,
+            n.doi,
+            n.reason
         );
     }
     output::write_or_print(args.output.as_deref(), &text)
+}
+
+/// A knowledge-base code (`stool`, `case_control`, …) given on the command line: one of `all`
+/// (a coded enum's `ALL`, displayed as its code).
+pub fn parse_code<T: Copy + std::fmt::Display>(text: &str, what: &str, all: &[T]) -> Result<T> {
+    all.iter()
+        .copied()
+        .find(|t| t.to_string() == text)
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "unknown {what} '{text}'; expected one of {}",
+                all.iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }

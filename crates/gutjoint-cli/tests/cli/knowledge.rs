@@ -157,10 +157,23 @@ fn signature_values_are_the_samples_abundance_and_reference_percentile() {
         expected,
         1e-12
     ));
-    assert_eq!(
-        scher["consistent"],
-        if expected > 50.0 { "yes" } else { "no" }
-    );
+    // The side is read against the reference median (mean of the middle two of 118).
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = (sorted[58] + sorted[59]) / 2.0;
+    assert!(close(
+        scher["reference_median"].as_f64().expect("median"),
+        median,
+        1e-12
+    ));
+    let side = if x == median {
+        "tie"
+    } else if x > median {
+        "yes"
+    } else {
+        "no"
+    };
+    assert_eq!(scher["consistent"], side, "P. copri is reported increased");
     assert_eq!(scher["doi"], "10.7554/eLife.01202");
     assert!(
         scher["population_note"]
@@ -193,4 +206,78 @@ fn signature_values_are_the_samples_abundance_and_reference_percentile() {
         "{}",
         bad.stderr
     );
+}
+
+/// Issue 13: healthy samples "agreed" 86–97% with the reported Megamonas, Cronobacter and
+/// Weissella decreases in AS because a zero among mostly-zero healthy values has a mid-rank
+/// below 50%. Against the healthy median, a sample can lie strictly below it only if it is not
+/// in the upper half, so at most half of the healthy samples (plus one, for the left-out
+/// sample's shift of the median) can agree; an absent taxon against a zero median is a tie.
+#[test]
+fn healthy_samples_do_not_agree_with_rare_taxon_decreases() {
+    let metadata =
+        std::fs::read_to_string(repo().join("examples/data/gmhi/validation_metadata.csv"))
+            .expect("metadata");
+    let healthy: std::collections::BTreeSet<String> = metadata
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.get(3) == Some(&"Healthy")).then(|| f[0].to_string())
+        })
+        .collect();
+    assert_eq!(healthy.len(), 118);
+    let rows = json(&ok([
+        "signatures",
+        "examples/data/gmhi/validation_abundance.csv",
+        "--disease",
+        "AS",
+        "--reference",
+        "gmhi-healthy",
+        "--json",
+        "--quiet",
+    ]));
+    let rows = rows.as_array().expect("rows");
+    for taxon in ["Megamonas", "Cronobacter", "Weissella"] {
+        let mine: Vec<&serde_json::Value> = rows
+            .iter()
+            .filter(|r| {
+                r["taxon"] == taxon
+                    && r["reported_direction"] == "decreased"
+                    && healthy.contains(r["sample_id"].as_str().expect("id"))
+            })
+            .collect();
+        assert!(
+            !mine.is_empty(),
+            "{taxon}: the knowledge base reports a decrease"
+        );
+        let association = mine[0]["association"].clone();
+        let mine: Vec<&&serde_json::Value> = mine
+            .iter()
+            .filter(|r| r["association"] == association)
+            .collect();
+        assert_eq!(mine.len(), 118, "{taxon}");
+        let yes = mine.iter().filter(|r| r["consistent"] == "yes").count();
+        assert!(yes <= 60, "{taxon}: {yes} of 118 healthy samples 'agree'");
+        let mut zero_ties = 0;
+        for r in &mine {
+            let x = r["abundance"].as_f64().expect("abundance");
+            let m = r["reference_median"].as_f64().expect("median");
+            let expected = if x == m {
+                "tie"
+            } else if x < m {
+                "yes"
+            } else {
+                "no"
+            };
+            assert_eq!(r["consistent"], expected, "{r}");
+            if x == 0.0 && m == 0.0 {
+                zero_ties += 1;
+            }
+        }
+        assert!(
+            zero_ties > 59,
+            "{taxon}: most healthy people lack it, and each such sample ties ({zero_ties})"
+        );
+    }
 }

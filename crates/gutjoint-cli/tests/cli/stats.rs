@@ -371,10 +371,9 @@ fn replicate_uses_the_same_model_as_da() {
     let da_rows = tsv(&da);
     let rep_rows = tsv(&rep);
     let mut compared = 0;
-    for r in rep_rows
-        .iter()
-        .filter(|r| r["rank"] == "genus" && r["status"] != "taxon absent")
-    {
+    for r in rep_rows.iter().filter(|r| {
+        r["rank"] == "genus" && !["taxon absent", "not tested"].contains(&r["status"].as_str())
+    }) {
         // Genus bins of GESPIC are named by their genus, so a genus association maps to one bin.
         if let Some(d) = da_rows
             .iter()
@@ -396,11 +395,68 @@ fn replicate_uses_the_same_model_as_da() {
     let statuses: std::collections::BTreeSet<&str> =
         rep_rows.iter().map(|r| r["status"].as_str()).collect();
     assert!(
-        statuses
-            .iter()
-            .all(|s| ["replicated", "opposite", "not significant", "taxon absent"].contains(s)),
+        statuses.iter().all(|s| [
+            "replicated",
+            "opposite",
+            "conflicting reports",
+            "not significant",
+            "taxon absent",
+            "not tested"
+        ]
+        .contains(s)),
         "{statuses:?}"
     );
+    // Issue 13: Lachnospiraceae was scored both `opposite` (TD033, ileal biopsies) and
+    // `replicated` (TD048, a GA-map probe panel), and Bacteroides counted three times in BH.
+    // Neither row is a stool case–control taxon finding; every test now has one status.
+    let status = |id: &str| {
+        rep_rows
+            .iter()
+            .find(|r| r["association"] == id)
+            .map(|r| (r["status"].clone(), r["not_tested_because"].clone()))
+            .expect("row")
+    };
+    assert_eq!(status("TD033").0, "not tested");
+    assert!(status("TD033").1.contains("ileal_biopsy"));
+    assert_eq!(status("TD048").0, "not tested");
+    assert!(status("TD048").1.contains("GA-map"));
+    let mut per_test: std::collections::BTreeMap<&str, std::collections::BTreeSet<&str>> =
+        Default::default();
+    for r in rep_rows.iter().filter(|r| r["status"] != "not tested") {
+        per_test
+            .entry(r["test"].as_str())
+            .or_default()
+            .insert(r["status"].as_str());
+    }
+    assert!(per_test.values().all(|s| s.len() == 1), "{per_test:?}");
+    let bacteroides: Vec<&std::collections::BTreeMap<String, String>> = rep_rows
+        .iter()
+        .filter(|r| r["taxon"] == "Bacteroides" && r["status"] != "not tested")
+        .collect();
+    assert!(bacteroides.len() >= 2);
+    assert!(bacteroides.iter().all(|r| r["q"] == bacteroides[0]["q"]));
+    // BH over distinct tests: the q of the smallest p is p × (number of tests) at most.
+    let tested: Vec<(f64, f64)> = per_test
+        .iter()
+        .filter(|(_, s)| !s.contains("taxon absent"))
+        .map(|(t, _)| {
+            let r = rep_rows.iter().find(|r| r["test"] == *t).expect("row");
+            (num(r, "p"), num(r, "q"))
+        })
+        .collect();
+    // Benjamini–Hochberg by hand over the m distinct tests: q_(i) = min over k ≥ i of
+    // p_(k) · m / k, in ascending p order.
+    let mut sorted = tested.clone();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let m = sorted.len() as f64;
+    let mut running = 1.0f64;
+    for (k, (p, q)) in sorted.iter().enumerate().rev() {
+        running = running.min(p * m / (k + 1) as f64);
+        assert!(
+            close(*q, running.min(1.0), 1e-12),
+            "p {p}: q {q} vs {running}"
+        );
+    }
 }
 
 /// dirmult-ttest draws from gutjoint's own generator, so it cannot equal scikit-bio's to the
