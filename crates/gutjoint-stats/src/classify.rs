@@ -509,6 +509,7 @@ pub struct GroupCrossValidation {
     pub groups: Vec<HeldOutGroup>,
     /// AUC of all held-out predictions together, with DeLong's 95% CI.
     pub pooled_auc: f64,
+    pub pooled_auc_se: f64,
     pub pooled_auc_ci: [f64; 2],
     /// Samples that received a held-out prediction.
     pub n_predicted: usize,
@@ -614,6 +615,7 @@ pub fn leave_group_out(
         probabilities,
         groups: held_out,
         pooled_auc: pooled.auc,
+        pooled_auc_se: pooled.se,
         pooled_auc_ci: pooled.ci,
         n_predicted: predicted.len(),
         importances,
