@@ -5,11 +5,19 @@ samples; its percentile places it among the reference samples' own leave-one-out
 it is flagged above the 90th percentile, as in HMP2. The taxa that deviate most are those
 with the largest CLR z-scores against the reference, reported with their direction. A sample
 whose id is in the reference is never compared with itself.
+
+A reference from another population, protocol or rank measures those differences as much as
+health ("microbial patterns also vary by geography"). When the cohort has its own controls,
+[`dysbiosis_against_controls`] scores every sample against them: each control is scored
+against the other controls (leave-one-out), cases against all of them.
 */
 
 use crate::error::{Error, Result};
 use crate::profile::{KeyedProfiles, braycurtis_sparse};
-use crate::reference::{Population, Reference, clr_row, euclidean, median, quantile_sorted};
+use crate::reference::{
+    Population, Reference, build_reference, clr_row, euclidean, median, quantile_sorted,
+};
+use gutjoint_table::{FeatureTable, Rank};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
@@ -165,6 +173,50 @@ pub fn dysbiosis_with(
     })
 }
 
+/// Scores every sample of `table` against the cohort's own controls (`control_ids`, at least
+/// three of them in the table): a reference is built from the controls alone, named
+/// `own controls (<label>)`, and every sample scored against it; controls are left out of
+/// their own comparison, so theirs are leave-one-out scores, the same as the percentile base.
+pub fn dysbiosis_against_controls(
+    table: &FeatureTable,
+    control_ids: &[String],
+    label: &str,
+    rank: Option<Rank>,
+    top: usize,
+    metric: DysbiosisMetric,
+    software: &str,
+) -> Result<DysbiosisResult> {
+    let index = table.sample_index();
+    let mut rows: Vec<usize> = control_ids
+        .iter()
+        .filter_map(|id| index.get(id.as_str()).copied())
+        .collect();
+    rows.sort_unstable();
+    rows.dedup();
+    if rows.len() < 3 {
+        return Err(Error::Invalid(format!(
+            "the cohort's own controls ('{label}') number {} in the table; at least 3 are needed to score against them",
+            rows.len()
+        )));
+    }
+    let controls = table.select_samples(&rows);
+    let profiles = KeyedProfiles::from_table(&controls, rank)?;
+    let labels = vec![label.to_string(); rows.len()];
+    let reference = build_reference(
+        &format!("own controls ({label})"),
+        &format!(
+            "the cohort's own {} control samples ('{label}'); controls scored leave-one-out",
+            rows.len()
+        ),
+        "the analysed table",
+        software,
+        &profiles,
+        &labels,
+    )?;
+    let all = KeyedProfiles::from_table(table, rank)?;
+    dysbiosis_with(&all, &reference, None, top, metric)
+}
+
 /// Bray–Curtis dysbiosis (the HMP2 definition); see [`dysbiosis_with`] for Aitchison.
 pub fn dysbiosis(
     profiles: &KeyedProfiles,
@@ -179,4 +231,76 @@ pub fn dysbiosis(
         top,
         DysbiosisMetric::BrayCurtis,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gutjoint_table::Location;
+
+    /// Four controls and one case, two taxa; Bray–Curtis between proportion profiles is half
+    /// the L1 distance. Controls (a, b, c, d) = (1, 0), (0.8, 0.2), (0.6, 0.4), (0.9, 0.1);
+    /// case (0, 1).
+    #[test]
+    fn scores_against_own_controls_leave_one_out() {
+        let profiles = [[1.0, 0.0], [0.8, 0.2], [0.6, 0.4], [0.9, 0.1], [0.0, 1.0]];
+        let ids = ["a", "b", "c", "d", "case"];
+        let mut triplets = Vec::new();
+        for (s, p) in profiles.iter().enumerate() {
+            for (f, v) in p.iter().enumerate() {
+                if *v > 0.0 {
+                    triplets.push((s as u32, f as u32, *v));
+                }
+            }
+        }
+        let table = FeatureTable::from_triplets(
+            ids.iter().map(|s| s.to_string()).collect(),
+            vec!["Alpha".into(), "Beta".into()],
+            triplets,
+            &Location::named("t"),
+        )
+        .expect("table");
+        let controls: Vec<String> = ids[..4].iter().map(|s| s.to_string()).collect();
+        let r = dysbiosis_against_controls(
+            &table,
+            &controls,
+            "healthy",
+            None,
+            2,
+            DysbiosisMetric::BrayCurtis,
+            "test",
+        )
+        .expect("scores");
+        assert_eq!(r.reference, "own controls (healthy)");
+        let bc = |x: [f64; 2], y: [f64; 2]| ((x[0] - y[0]).abs() + (x[1] - y[1]).abs()) / 2.0;
+        let med3 = |mut v: Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[1]
+        };
+        // Control a against b, c, d: 0.2, 0.4, 0.1 → median 0.2.
+        let a = med3(vec![
+            bc(profiles[0], profiles[1]),
+            bc(profiles[0], profiles[2]),
+            bc(profiles[0], profiles[3]),
+        ]);
+        assert!((r.scores[0].dysbiosis - a).abs() < 1e-12);
+        assert!(r.scores[0].left_out_of_reference);
+        // The case against all four controls: 1.0, 0.8, 0.6, 0.9 → median 0.85.
+        assert!((r.scores[4].dysbiosis - 0.85).abs() < 1e-12);
+        assert!(!r.scores[4].left_out_of_reference);
+        assert!(r.scores[4].flag);
+        assert_eq!(r.scores[4].percentile, 100.0);
+        let e = dysbiosis_against_controls(
+            &table,
+            &controls[..2],
+            "healthy",
+            None,
+            2,
+            DysbiosisMetric::BrayCurtis,
+            "test",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("number 2 in the table"), "{e}");
+    }
 }

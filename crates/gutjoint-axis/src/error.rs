@@ -18,6 +18,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Invalid(String),
+    /// A statistical test or model refused its input.
+    #[error(transparent)]
+    Stats(#[from] gutjoint_stats::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -5,15 +5,23 @@ butyrate producers (the colonocytes' fuel and a tight-junction signal), mucin de
 gut, and others. Per sample: the guild's summed relative abundance and its richness (member
 features present). Members are matched through lineages and the synonym table at the member's
 rank, and a feature counts once per guild even when it matches a genus row and a species row.
+
+On a table coarser than a member (a species member on a genus table, such as 16S genus bins),
+the member is counted through its genus: the genus of its name and of each of its synonyms
+(*Eubacterium rectale* → *Eubacterium* and, through *Agathobacter rectalis*, *Agathobacter*).
+That is coarser than the guild's definition (the whole genus counts, not the one species) and
+is reported as such in `matched_through_genus`; members that match no feature at all are listed
+in `unmatched_members`, so a guild that is "Desulfovibrio alone" says so.
 A guild is a taxonomic proxy for a function; when a HUMAnN pathway table is given, the measured
 butyrate-synthesis pathways are reported next to it (see [`BUTYRATE_ROUTES`]).
 */
 
 use crate::signatures::canonical;
 use gutjoint_knowledge::{GuildMember, KnowledgeBase};
+use gutjoint_table::Rank;
 use gutjoint_table::{FeatureTable, Location};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The four butyrate-synthesis routes (Vital et al. 2014, mBio 5:e00889) and the MetaCyc
 /// pathways HUMAnN reports for them (knowledge/GUILDS.md).
@@ -24,7 +32,7 @@ pub const BUTYRATE_ROUTES: [(&str, &[&str]); 4] = [
     ("4_aminobutyrate", &["PWY-5022"]),
 ];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GuildProfile {
     pub guilds: Vec<String>,
     pub sample_ids: Vec<String>,
@@ -33,6 +41,40 @@ pub struct GuildProfile {
     pub richness: Vec<Vec<usize>>,
     /// Per guild, the table features that count as members.
     pub members_found: Vec<Vec<String>>,
+    /// The deepest rank the table's features name (members deeper than it are matched
+    /// through their genus).
+    pub table_rank: Option<String>,
+    /// Per guild, members counted through their genus because the table is coarser.
+    pub matched_through_genus: Vec<Vec<GenusMatch>>,
+    /// Per guild, members (as the knowledge base names them) that match no feature.
+    pub unmatched_members: Vec<Vec<String>>,
+}
+
+/// A species member counted through its genus on a table without species.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenusMatch {
+    pub member: String,
+    /// The genera tried (from the member's name and its synonyms).
+    pub genera: Vec<String>,
+    /// The table features that matched.
+    pub features: Vec<String>,
+}
+
+/// The genera a species name belongs to: the first word of the name and of each synonym,
+/// brackets dropped (`[Eubacterium] rectale` → `Eubacterium`).
+fn genera_of(kb: &KnowledgeBase, species: &str) -> Vec<String> {
+    let mut names = vec![species.to_string()];
+    names.extend(kb.synonyms_of(species));
+    let mut out = BTreeSet::new();
+    for n in names {
+        if let Some(first) = n.split_whitespace().next() {
+            let genus = first.trim_matches(['[', ']']);
+            if !genus.is_empty() && n.split_whitespace().count() > 1 {
+                out.insert(genus.to_string());
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 pub fn guild_profile(
@@ -56,21 +98,49 @@ pub fn guild_profile(
             .or_insert_with(|| canonical(kb, name))
             .clone()
     };
-    let members: Vec<Vec<usize>> = order
-        .iter()
-        .map(|guild| {
-            let rows: Vec<&GuildMember> = guilds.iter().filter(|g| &g.guild == guild).collect();
-            let wanted: Vec<(gutjoint_table::Rank, String)> =
-                rows.iter().map(|g| (g.rank, key(&g.member))).collect();
-            (0..table.n_features())
+    let table_rank = table.ranks_present().last().copied();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut through_genus = Vec::new();
+    let mut unmatched = Vec::new();
+    for guild in &order {
+        let rows: Vec<&GuildMember> = guilds.iter().filter(|g| &g.guild == guild).collect();
+        let mut found: BTreeSet<usize> = BTreeSet::new();
+        let mut coarse = Vec::new();
+        let mut missing = Vec::new();
+        for row in rows {
+            let coarser = row.rank == Rank::Species && table_rank == Some(Rank::Genus);
+            let (rank, keys, genera) = if coarser {
+                let genera = genera_of(kb, &row.member);
+                let keys: Vec<String> = genera.iter().map(|g| key(g)).collect();
+                (Rank::Genus, keys, Some(genera))
+            } else {
+                (row.rank, vec![key(&row.member)], None)
+            };
+            let hits: Vec<usize> = (0..table.n_features())
                 .filter(|&f| {
-                    wanted
-                        .iter()
-                        .any(|(rank, k)| lineages[f].get(*rank).is_some_and(|name| &key(name) == k))
+                    lineages[f]
+                        .get(rank)
+                        .is_some_and(|name| keys.contains(&key(name)))
                 })
-                .collect()
-        })
-        .collect();
+                .collect();
+            if hits.is_empty() {
+                missing.push(row.member.clone());
+            } else if let Some(genera) = genera {
+                coarse.push(GenusMatch {
+                    member: row.member.clone(),
+                    genera,
+                    features: hits
+                        .iter()
+                        .map(|&f| table.feature_ids()[f].clone())
+                        .collect(),
+                });
+            }
+            found.extend(hits);
+        }
+        members.push(found.into_iter().collect());
+        through_genus.push(coarse);
+        unmatched.push(missing);
+    }
     let totals: Vec<f64> = (0..table.n_samples())
         .map(|s| table.sample_total(s))
         .collect();
@@ -105,6 +175,9 @@ pub fn guild_profile(
             .iter()
             .map(|m| m.iter().map(|&f| table.feature_ids()[f].clone()).collect())
             .collect(),
+        table_rank: table_rank.map(|r| r.name().to_string()),
+        matched_through_genus: through_genus,
+        unmatched_members: unmatched,
     }
 }
 
@@ -164,4 +237,61 @@ pub fn butyrate_routes(
             ((*route).to_string(), values)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gutjoint_knowledge::embedded_guilds;
+
+    /// GESPIC-style genus bins: before members were matched at the table's rank, the butyrate
+    /// guild found Roseburia alone here (Faecalibacterium prausnitzii, Eubacterium rectale and
+    /// E. hallii are species members) and the H2S guild Desulfovibrio alone.
+    #[test]
+    fn species_members_count_through_their_genus_on_a_genus_table() {
+        let kb = KnowledgeBase::embedded().expect("kb");
+        let guilds = embedded_guilds().expect("guilds");
+        let genera = [
+            "Faecalibacterium",
+            "Agathobacter",
+            "Eubacterium",
+            "Roseburia",
+            "Desulfovibrio",
+            "Bilophila",
+            "Bacteroides",
+        ];
+        let triplets = (0..genera.len()).map(|f| (0u32, f as u32, 1.0)).collect();
+        let table = FeatureTable::from_triplets(
+            vec!["s1".into()],
+            genera.iter().map(|g| g.to_string()).collect(),
+            triplets,
+            &Location::named("genus table"),
+        )
+        .expect("table");
+        let profile = guild_profile(&kb, &guilds, &table);
+        assert_eq!(profile.table_rank.as_deref(), Some("genus"));
+        let at = |name: &str| profile.guilds.iter().position(|g| g == name).expect(name);
+        let butyrate = at("butyrate_producers");
+        let found = &profile.members_found[butyrate];
+        for g in [
+            "Faecalibacterium",
+            "Agathobacter",
+            "Eubacterium",
+            "Roseburia",
+        ] {
+            assert!(found.contains(&g.to_string()), "{g} missing from {found:?}");
+        }
+        let rectale = profile.matched_through_genus[butyrate]
+            .iter()
+            .find(|m| m.member == "Eubacterium rectale")
+            .expect("E. rectale counted through its genus");
+        assert!(rectale.features.contains(&"Agathobacter".to_string()));
+        // Genus members absent from the table are listed, not silently lost.
+        assert!(profile.unmatched_members[butyrate].contains(&"Coprococcus".to_string()));
+        let h2s = at("h2s_producers");
+        assert_eq!(profile.members_found[h2s], ["Desulfovibrio", "Bilophila"]);
+        assert!(profile.unmatched_members[h2s].is_empty());
+        // Seven genera of equal abundance: the butyrate guild holds 4 of 7.
+        assert!((profile.abundance[0][butyrate] - 4.0 / 7.0).abs() < 1e-12);
+    }
 }

@@ -13,12 +13,15 @@ the ecology room's numbers into those domain answers:
   deviate most;
 - [`dominance`] — a single organism taking over (Taur et al. 2012's 30% rule);
 - [`enterotype`] — Bacteroides-, Prevotella- or Ruminococcus-type communities (Arumugam et al.
-  2011).
+  2011);
+- [`confounders`] — what else differs between patients and controls (sequencing run, drugs,
+  HLA-B27), which columns to adjust for, and whether a taxon's group difference survives them.
 
 All functions are pure. None of their outputs is a diagnosis: each says what was compared with
 what, and a reference is only as good as its match to the sample's population.
 */
 
+pub mod confounders;
 pub mod dominance;
 pub mod dysbiosis;
 pub mod enterotype;

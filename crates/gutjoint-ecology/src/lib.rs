@@ -9,7 +9,9 @@ dominating, and arthritis patients' communities differ. These are measured with
   (Jaccard), compositional geometry (Aitchison) or shared evolutionary history (UniFrac)
   ([`beta`]);
 - **PCoA** — a picture of a distance matrix in few dimensions ([`pcoa`]);
-- **PERMANOVA / PERMDISP** — whether groups differ in location or in spread ([`permanova`]).
+- **PERMANOVA / PERMDISP** — whether groups differ in location or in spread ([`permanova`]),
+  with permutations restricted to strata (batches, runs), and several terms tested by their
+  marginal contribution as vegan's `adonis2(by = "margin")` ([`adonis`]).
 
 Every number follows scikit-bio 0.7 (and the `unifrac` package, R's GUniFrac) so results can be
 compared with the literature; the test suite checks them against those tools' outputs to 1e-9.
@@ -21,6 +23,7 @@ AEM 73:1576; Chen et al. (2012) Bioinformatics 28:2106; McDonald et al. (2018) N
 Biol Conserv 61:1.
 */
 
+pub mod adonis;
 pub mod alpha;
 pub mod beta;
 pub mod error;
@@ -31,11 +34,14 @@ pub mod phylo;
 pub mod progress;
 pub mod rng;
 
+pub use adonis::{MarginalPermanova, MarginalTerm, ModelTerm, permanova_margin};
 pub use alpha::{AlphaMetric, AlphaResult, alpha};
 pub use beta::{BetaMetric, beta};
 pub use error::{Error, Result};
 pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd};
-pub use permanova::{DispersionCentre, Grouping, PermutationTest, permanova, permdisp};
+pub use permanova::{
+    DispersionCentre, Grouping, PermutationTest, Strata, permanova, permanova_within, permdisp,
+};
 pub use phylo::PhyloTable;
 
 /// Sets the size of the global thread pool (call once, before any parallel work).

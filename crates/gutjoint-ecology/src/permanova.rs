@@ -19,7 +19,7 @@ use crate::pcoa::pcoa;
 use crate::rng::Rng;
 use gutjoint_table::DistanceMatrix;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Result of a permutation test, with scikit-bio's keys.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -84,6 +84,44 @@ fn check(dm: &DistanceMatrix, grouping: &Grouping) -> Result<()> {
     Ok(())
 }
 
+/// Blocks within which permutations are restricted (vegan's `strata`, permute's `blocks`):
+/// one stratum index per sample, as from [`Strata::from_values`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Strata {
+    pub labels: Vec<usize>,
+    pub names: Vec<String>,
+}
+
+impl Strata {
+    /// Strata from one value per sample (names sorted).
+    pub fn from_values(values: &[String]) -> Strata {
+        let g = Grouping::from_values(values);
+        Strata {
+            labels: g.labels,
+            names: g.names,
+        }
+    }
+
+    /// Members of each stratum, in sample order.
+    pub(crate) fn members(&self) -> Vec<Vec<usize>> {
+        let mut out = vec![Vec::new(); self.names.len()];
+        for (i, &s) in self.labels.iter().enumerate() {
+            out[s].push(i);
+        }
+        out
+    }
+
+    /// Whether `grouping` takes more than one value inside at least one stratum: when it does
+    /// not, every restricted permutation reproduces the observed grouping and the test can say
+    /// nothing (the group is entirely explained by the strata).
+    pub fn group_varies_within(&self, labels: &[usize]) -> bool {
+        self.members().iter().any(|m| {
+            m.first()
+                .is_some_and(|&first| m.iter().any(|&i| labels[i] != labels[first]))
+        })
+    }
+}
+
 /// PERMANOVA pseudo-F and permutation p-value.
 pub fn permanova(
     dm: &DistanceMatrix,
@@ -91,7 +129,29 @@ pub fn permanova(
     permutations: usize,
     seed: u64,
 ) -> Result<PermutationTest> {
+    permanova_within(dm, grouping, permutations, seed, None)
+}
+
+/// PERMANOVA with permutations restricted to `strata` (vegan's `adonis2(..., strata = )`):
+/// the pseudo-F is the unrestricted one; only the null distribution changes, each sample's
+/// label moving only among samples of its own stratum. With `None`, identical to [`permanova`].
+pub fn permanova_within(
+    dm: &DistanceMatrix,
+    grouping: &Grouping,
+    permutations: usize,
+    seed: u64,
+    strata: Option<&Strata>,
+) -> Result<PermutationTest> {
     check(dm, grouping)?;
+    if let Some(s) = strata {
+        check_strata(s, dm.len())?;
+        if !s.group_varies_within(&grouping.labels) {
+            return Err(Error::Invalid(format!(
+                "the grouping does not vary within any of the {} strata: every restricted permutation reproduces it, so the strata explain the groups entirely and the test cannot separate them",
+                s.names.len()
+            )));
+        }
+    }
     let n = dm.len();
     let g = grouping.names.len();
     let sizes = grouping.sizes();
@@ -111,7 +171,7 @@ pub fn permanova(
     }
     let s_w: f64 = within.iter().zip(&sizes).map(|(w, s)| w / *s as f64).sum();
     let observed = f_of(s_w);
-    let permuted = permuted_within(dm, grouping, permutations, seed);
+    let permuted = permuted_within(dm, grouping, permutations, seed, strata);
     let threshold = observed - tie_tolerance(n) * observed.abs();
     let hits = permuted
         .iter()
@@ -129,16 +189,59 @@ pub fn permanova(
     })
 }
 
-/// The permutations' labels, drawn in order from one seeded generator.
-fn permuted_labels(labels: &[usize], permutations: usize, seed: u64) -> Vec<Vec<usize>> {
+pub(crate) fn check_strata(strata: &Strata, n: usize) -> Result<()> {
+    if strata.labels.len() != n {
+        return Err(Error::Invalid(format!(
+            "{} strata labels for {n} samples",
+            strata.labels.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The permutations' labels, drawn in order from one seeded generator; with strata, each
+/// stratum's labels are shuffled among its own members (strata in order, each permutation in
+/// turn), so a sample never takes a label from another stratum.
+fn permuted_labels(
+    labels: &[usize],
+    permutations: usize,
+    seed: u64,
+    strata: Option<&Strata>,
+) -> Vec<Vec<usize>> {
     let mut rng = Rng::new(seed);
+    let blocks = strata.map(Strata::members);
     (0..permutations)
-        .map(|_| {
-            let mut p = labels.to_vec();
-            rng.shuffle(&mut p);
-            p
+        .map(|_| match &blocks {
+            None => {
+                let mut p = labels.to_vec();
+                rng.shuffle(&mut p);
+                p
+            }
+            Some(blocks) => {
+                let mut p = labels.to_vec();
+                for members in blocks {
+                    let mut values: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
+                    rng.shuffle(&mut values);
+                    for (&i, v) in members.iter().zip(values) {
+                        p[i] = v;
+                    }
+                }
+                p
+            }
         })
         .collect()
+}
+
+/// A permutation of `0..n` per draw, restricted to strata when given (used to permute rows of
+/// a residual matrix rather than labels).
+pub(crate) fn permuted_orders(
+    n: usize,
+    permutations: usize,
+    seed: u64,
+    strata: Option<&Strata>,
+) -> Vec<Vec<usize>> {
+    let identity: Vec<usize> = (0..n).collect();
+    permuted_labels(&identity, permutations, seed, strata)
 }
 
 /// Precision of the permutation products: f64 for small cohorts, f32 from this many samples on
@@ -162,11 +265,12 @@ fn permuted_within(
     grouping: &Grouping,
     permutations: usize,
     seed: u64,
+    strata: Option<&Strata>,
 ) -> Vec<f64> {
     if dm.len() >= F32_FROM {
-        permuted_within_as::<f32>(dm, grouping, permutations, seed)
+        permuted_within_as::<f32>(dm, grouping, permutations, seed, strata)
     } else {
-        permuted_within_as::<f64>(dm, grouping, permutations, seed)
+        permuted_within_as::<f64>(dm, grouping, permutations, seed, strata)
     }
 }
 
@@ -198,11 +302,12 @@ fn permuted_within_as<T: Real>(
     grouping: &Grouping,
     permutations: usize,
     seed: u64,
+    strata: Option<&Strata>,
 ) -> Vec<f64> {
     let n = dm.len();
     let g = grouping.names.len();
     let sizes = grouping.sizes();
-    let all = permuted_labels(&grouping.labels, permutations, seed);
+    let all = permuted_labels(&grouping.labels, permutations, seed, strata);
     if permutations == 0 {
         return Vec::new();
     }
@@ -299,7 +404,7 @@ pub fn permdisp(
         .collect();
     let g = grouping.names.len();
     let observed = dispersion_f(&points, axes, &grouping.labels, g, centre);
-    let all = permuted_labels(&grouping.labels, permutations, seed);
+    let all = permuted_labels(&grouping.labels, permutations, seed, None);
     crate::progress::start(permutations as u64);
     let stats: Vec<f64> = all
         .par_iter()
@@ -482,8 +587,8 @@ mod tests {
         // With 3 distinct splits of 4 into 2+2, the observed one is the most extreme: every
         // permutation that reproduces it (or its swap) is a hit; the batched path must agree
         // with a direct recomputation for each permutation.
-        let perms = permuted_labels(&grouping.labels, 50, 9);
-        let batched = permuted_within(&dm, &grouping, 50, 9);
+        let perms = permuted_labels(&grouping.labels, 50, 9, None);
+        let batched = permuted_within(&dm, &grouping, 50, 9, None);
         for (labels, s_w) in perms.iter().zip(&batched) {
             let mut direct = [0.0; 2];
             for i in 0..4 {
@@ -509,14 +614,14 @@ mod tests {
         let dm = crate::pcoa::euclidean_matrix(&pts);
         let labels: Vec<String> = (0..n).map(|i| ["a", "b", "c"][i % 3].to_string()).collect();
         let grouping = Grouping::from_values(&labels);
-        let single = permuted_within_as::<f32>(&dm, &grouping, 20, 3);
-        let double = permuted_within_as::<f64>(&dm, &grouping, 20, 3);
+        let single = permuted_within_as::<f32>(&dm, &grouping, 20, 3, None);
+        let double = permuted_within_as::<f64>(&dm, &grouping, 20, 3, None);
         let sizes = grouping.sizes();
         for ((s32, s64), perm) in
             single
                 .iter()
                 .zip(&double)
-                .zip(permuted_labels(&grouping.labels, 20, 3))
+                .zip(permuted_labels(&grouping.labels, 20, 3, None))
         {
             let mut direct = [0.0; 3];
             for i in 0..n {
@@ -530,6 +635,62 @@ mod tests {
             assert!((s64 - exact).abs() < 1e-12 * exact);
             assert!((s32 - exact).abs() < 1e-5 * exact, "{s32} vs {exact}");
         }
+    }
+
+    #[test]
+    fn strata_keep_each_label_inside_its_stratum() {
+        let labels = vec![0, 1, 0, 1, 1, 0, 0, 1];
+        let strata =
+            Strata::from_values(&["a", "a", "a", "b", "b", "b", "b", "a"].map(String::from));
+        for p in permuted_labels(&labels, 30, 2, Some(&strata)) {
+            for members in strata.members() {
+                let mut before: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
+                let mut after: Vec<usize> = members.iter().map(|&i| p[i]).collect();
+                before.sort();
+                after.sort();
+                assert_eq!(before, after);
+            }
+        }
+    }
+
+    /// Two batches far apart; the group is unevenly spread over them (15 cases of 20 in batch
+    /// A, 5 of 20 in batch B) but has no effect within either. Unrestricted permutations see
+    /// the batch through the group (p ≤ 0.01); permutations within batches do not (p ≥ 0.05).
+    #[test]
+    fn a_group_that_differs_only_through_its_batch_is_not_significant_within_strata() {
+        let mut rng = Rng::new(11);
+        let mut unit = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        let pts: Vec<[f64; 3]> = (0..40)
+            .map(|i| {
+                let shift = if i < 20 { 0.0 } else { 4.0 };
+                [shift + unit(), unit(), unit()]
+            })
+            .collect();
+        let dm = crate::pcoa::euclidean_matrix(&pts);
+        let group: Vec<String> = (0..40)
+            .map(|i| {
+                let case = if i < 20 { i % 4 != 0 } else { i % 4 == 0 };
+                if case { "case" } else { "control" }.to_string()
+            })
+            .collect();
+        let batch: Vec<String> = (0..40)
+            .map(|i| if i < 20 { "A" } else { "B" }.to_string())
+            .collect();
+        let grouping = Grouping::from_values(&group);
+        let strata = Strata::from_values(&batch);
+        let free = permanova_within(&dm, &grouping, 999, 3, None).expect("ok");
+        let within = permanova_within(&dm, &grouping, 999, 3, Some(&strata)).expect("ok");
+        assert_eq!(free.test_statistic, within.test_statistic);
+        assert!(free.p_value.expect("p") <= 0.01, "{free:?}");
+        assert!(within.p_value.expect("p") >= 0.05, "{within:?}");
+        // A grouping that is constant inside every stratum cannot be tested within them.
+        let e = permanova_within(&dm, &Grouping::from_values(&batch), 9, 3, Some(&strata))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("does not vary within any of the 2 strata"),
+            "{e}"
+        );
     }
 
     #[test]

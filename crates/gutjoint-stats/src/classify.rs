@@ -12,6 +12,11 @@ sample's out-of-fold probability is averaged over repeats (the SIAMCAT conventio
 ROC AUC of those is reported with DeLong's 95% confidence interval (DeLong et al. 1988,
 Biometrics 44:837; the midrank algorithm of Sun & Xu 2014, IEEE SPL 21:1389, as R's pROC).
 
+Leave-one-group-out validation ([`leave_group_out`]) holds out one study, batch or country at
+a time and trains on the rest, as SIAMCAT's cross-study validation (Wirbel et al. 2021, Genome
+Biol 22:93): one AUC per held-out group, plus the pooled AUC of all held-out predictions. A
+classifier that only learned the batch scores well within a cohort and poorly here.
+
 Everything is seeded: the same data, model and seed give the same numbers on any thread count.
 */
 
@@ -19,7 +24,7 @@ use crate::correlation::ranks;
 use crate::error::{Error, Result};
 use gutjoint_ecology::rng::Rng;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Samples × features, row-major, with binary labels.
 #[derive(Debug, Clone)]
@@ -483,6 +488,140 @@ pub struct CrossValidation {
     pub selected: Vec<f64>,
 }
 
+/// One held-out group of a leave-one-group-out validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldOutGroup {
+    pub group: String,
+    pub n: usize,
+    pub n_positive: usize,
+    /// AUC within the held-out group; `None` when it holds a single class (nothing to rank)
+    /// or could not be predicted (see `note`).
+    pub auc: Option<f64>,
+    /// Why a group has no AUC or no predictions.
+    pub note: Option<String>,
+}
+
+/// Leave-one-group-out validation (SIAMCAT's cross-study validation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupCrossValidation {
+    /// Held-out probability per sample; `None` for a group that could not be held out.
+    pub probabilities: Vec<Option<f64>>,
+    pub groups: Vec<HeldOutGroup>,
+    /// AUC of all held-out predictions together, with DeLong's 95% CI.
+    pub pooled_auc: f64,
+    pub pooled_auc_se: f64,
+    pub pooled_auc_ci: [f64; 2],
+    /// Samples that received a held-out prediction.
+    pub n_predicted: usize,
+    /// Importance of each feature averaged over the fits.
+    pub importances: Vec<f64>,
+}
+
+/// Trains on every group but one and predicts the one left out, for each group in turn.
+/// `groups` holds one label per sample. A group whose complement lacks a class cannot be held
+/// out (the model would see one class only): it is reported with a note and no predictions.
+pub fn leave_group_out(
+    data: &Dataset,
+    model: Model,
+    groups: &[String],
+) -> Result<GroupCrossValidation> {
+    if groups.len() != data.n {
+        return Err(Error::Invalid(format!(
+            "{} group labels for {} samples",
+            groups.len(),
+            data.n
+        )));
+    }
+    let mut names: Vec<String> = groups.to_vec();
+    names.sort();
+    names.dedup();
+    if names.len() < 2 {
+        return Err(Error::Invalid(format!(
+            "leave-one-group-out needs at least two groups; every sample is in '{}'",
+            names.first().map_or("", String::as_str)
+        )));
+    }
+    let fits: Vec<(HeldOutGroup, Option<(Vec<usize>, Fitted)>)> = names
+        .par_iter()
+        .enumerate()
+        .map(|(k, name)| -> Result<_> {
+            let test: Vec<usize> = (0..data.n).filter(|&i| &groups[i] == name).collect();
+            let train: Vec<usize> = (0..data.n).filter(|&i| &groups[i] != name).collect();
+            let n_positive = test.iter().filter(|&&i| data.y[i]).count();
+            let train_positive = train.iter().filter(|&&i| data.y[i]).count();
+            let mut held = HeldOutGroup {
+                group: name.clone(),
+                n: test.len(),
+                n_positive,
+                auc: None,
+                note: None,
+            };
+            if train_positive == 0 || train_positive == train.len() {
+                held.note = Some(format!(
+                    "not held out: the other groups hold only {} samples, so a model trained on them sees one class",
+                    if train_positive == 0 { "negative" } else { "positive" }
+                ));
+                return Ok((held, None));
+            }
+            let model = match model {
+                Model::RandomForest { trees, seed } => Model::RandomForest {
+                    trees,
+                    seed: seed.wrapping_add(k as u64),
+                },
+                other => other,
+            };
+            let fit = fit_predict(model, &data.subset(&train), &data.subset(&test))
+                .map_err(|e| Error::Invalid(format!("holding out '{name}': {e}")))?;
+            if n_positive == 0 || n_positive == test.len() {
+                held.note = Some("one class only in this group: no AUC within it (its predictions count in the pooled AUC)".into());
+            } else {
+                let labels: Vec<bool> = test.iter().map(|&i| data.y[i]).collect();
+                held.auc = Some(roc_auc(&fit.probabilities, &labels)?.auc);
+            }
+            Ok((held, Some((test, fit))))
+        })
+        .collect::<Result<_>>()?;
+    let mut probabilities = vec![None; data.n];
+    let mut importances = vec![0.0; data.p];
+    let mut fitted = 0usize;
+    let mut held_out = Vec::new();
+    for (held, fit) in fits {
+        if let Some((test, fit)) = fit {
+            for (&i, p) in test.iter().zip(&fit.probabilities) {
+                probabilities[i] = Some(*p);
+            }
+            importances
+                .iter_mut()
+                .zip(&fit.importances)
+                .for_each(|(a, b)| *a += b);
+            fitted += 1;
+        }
+        held_out.push(held);
+    }
+    let predicted: Vec<usize> = (0..data.n)
+        .filter(|&i| probabilities[i].is_some())
+        .collect();
+    let scores: Vec<f64> = predicted.iter().filter_map(|&i| probabilities[i]).collect();
+    let labels: Vec<bool> = predicted.iter().map(|&i| data.y[i]).collect();
+    let pooled = roc_auc(&scores, &labels).map_err(|e| {
+        Error::Invalid(format!(
+            "no pooled AUC over the held-out groups: {e} (is the class fully explained by the grouping?)"
+        ))
+    })?;
+    importances
+        .iter_mut()
+        .for_each(|v| *v /= fitted.max(1) as f64);
+    Ok(GroupCrossValidation {
+        probabilities,
+        groups: held_out,
+        pooled_auc: pooled.auc,
+        pooled_auc_se: pooled.se,
+        pooled_auc_ci: pooled.ci,
+        n_predicted: predicted.len(),
+        importances,
+    })
+}
+
 /// Cross-validates `model` over the given fold assignments (one per repeat).
 pub fn cross_validate(
     data: &Dataset,
@@ -582,6 +721,75 @@ mod tests {
         assert!((a.se - se).abs() < 1e-15, "{} vs {se}", a.se);
         assert!((a.ci[0] - (auc - 1.959963984540054 * se)).abs() < 1e-12);
         assert_eq!(a.ci[1], 1.0);
+    }
+
+    #[test]
+    fn leave_group_out_scores_each_held_out_group() {
+        // Feature 0 carries the label in every study; study "c" holds positives only. Each
+        // study's AUC must equal the AUC of its own held-out probabilities, and the pooled AUC
+        // that of all of them.
+        let mut rng = Rng::new(5);
+        let n = 60;
+        let p = 4;
+        let groups: Vec<String> = (0..n)
+            .map(|i| {
+                ["a", "b", "c"][if i < 24 {
+                    0
+                } else if i < 48 {
+                    1
+                } else {
+                    2
+                }]
+                .to_string()
+            })
+            .collect();
+        let y: Vec<bool> = (0..n)
+            .map(|i| if i >= 48 { true } else { i % 2 == 0 })
+            .collect();
+        let x: Vec<f64> = (0..n * p)
+            .map(|k| {
+                let noise = rng.below(1000) as f64 / 1000.0;
+                if k % p == 0 && y[k / p] {
+                    noise + 0.7
+                } else {
+                    noise
+                }
+            })
+            .collect();
+        let data = Dataset { n, p, x, y };
+        let cv = leave_group_out(&data, Model::L1Logistic { c: 1.0 }, &groups).unwrap();
+        assert_eq!(cv.groups.len(), 3);
+        for g in &cv.groups[..2] {
+            let rows: Vec<usize> = (0..n).filter(|&i| groups[i] == g.group).collect();
+            let scores: Vec<f64> = rows.iter().map(|&i| cv.probabilities[i].unwrap()).collect();
+            let labels: Vec<bool> = rows.iter().map(|&i| data.y[i]).collect();
+            assert_eq!(g.auc, Some(roc_auc(&scores, &labels).unwrap().auc));
+            assert!(g.auc.unwrap() > 0.9, "{g:?}");
+        }
+        assert_eq!(cv.groups[2].auc, None);
+        assert!(
+            cv.groups[2]
+                .note
+                .as_deref()
+                .unwrap()
+                .contains("one class only")
+        );
+        let all: Vec<f64> = cv.probabilities.iter().map(|p| p.unwrap()).collect();
+        assert_eq!(cv.pooled_auc, roc_auc(&all, &data.y).unwrap().auc);
+        // Study "x" holds positives only: holding out "y" leaves a one-class training set, and
+        // the only held-out predictions (of "x") are all positive, so there is no pooled AUC.
+        let two: Vec<String> = (0..n)
+            .map(|i| if i % 2 == 0 && i < 48 { "x" } else { "y" }.to_string())
+            .collect();
+        let y2: Vec<bool> = (0..n).map(|i| !(i % 2 == 1 && i < 48)).collect();
+        let data2 = Dataset {
+            y: y2,
+            ..data.clone()
+        };
+        let e = leave_group_out(&data2, Model::L1Logistic { c: 1.0 }, &two)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no pooled AUC"), "{e}");
     }
 
     #[test]

@@ -21,28 +21,43 @@ pub struct Term {
     pub categorical: bool,
 }
 
-/// Parses `a + b + C(c)` (whitespace free-form).
+/// Parses `a + b + C(c)` (whitespace free-form). Column names that are not plain identifiers
+/// (spaces, parentheses, `=`, `+`…) are quoted as patsy does: `Q("Group (1=HC,2=RA)")`, also
+/// inside `C(...)`; [`quote_column`] writes that form. Inside `C(...)` an unquoted name is taken
+/// literally up to the closing parenthesis, so `C(Group (1=HC,2=RA))` works too.
 pub fn parse_formula(formula: &str) -> Result<Vec<Term>> {
     let formula = formula.trim();
-    let rhs = formula.split_once('~').map_or(formula, |(_, r)| r);
+    let rhs = split_top_level(formula, '~')
+        .map_err(Error::Formula)?
+        .pop()
+        .unwrap_or_default();
     let mut terms = Vec::new();
-    for part in rhs.split('+').map(str::trim) {
+    for part in split_top_level(&rhs, '+').map_err(Error::Formula)? {
+        let part = part.trim();
         if part.is_empty() {
             return Err(Error::Formula(format!("empty term in '{formula}'")));
         }
         if part == "1" {
             continue;
         }
-        let (column, categorical) = match part.strip_prefix("C(").and_then(|p| p.strip_suffix(')'))
-        {
-            Some(inner) => (inner.trim().to_string(), true),
-            None => (part.to_string(), false),
+        let (inner, categorical) = match part.strip_prefix("C(").and_then(|p| p.strip_suffix(')')) {
+            Some(inner) => (inner.trim(), true),
+            None => (part, false),
         };
-        if column.contains(['*', ':', '(', ')', '-']) {
-            return Err(Error::Formula(format!(
-                "'{part}': only main effects (a + b + C(c)) are supported"
-            )));
-        }
+        let column = match unquote(inner).map_err(Error::Formula)? {
+            Some(name) => name,
+            None if categorical && !inner.contains(['*', ':', '"']) && !inner.is_empty() => {
+                inner.to_string()
+            }
+            None => {
+                if inner.contains(['*', ':', '(', ')', '-']) {
+                    return Err(Error::Formula(format!(
+                        "'{part}': only main effects (a + b + C(c)) are supported; quote a column name with spaces, parentheses or '=' as Q(\"name\")"
+                    )));
+                }
+                inner.to_string()
+            }
+        };
         terms.push(Term {
             column,
             categorical,
@@ -52,6 +67,112 @@ pub fn parse_formula(formula: &str) -> Result<Vec<Term>> {
         return Err(Error::Formula(format!("'{formula}' has no terms")));
     }
     Ok(terms)
+}
+
+/// Covariates given as a formula right-hand side (`age + C(sex)`) or a comma list
+/// (`age, C(sex)`): commas inside quotes or parentheses (`Q("Group (1=HC,2=RA)")`) are kept.
+pub fn parse_covariates(text: &str) -> Result<Vec<Term>> {
+    let parts = split_top_level(text, ',').map_err(Error::Formula)?;
+    parse_formula(&parts.join("+"))
+}
+
+/// A column name as a formula term: itself when it is a plain identifier (letters, digits, `_`
+/// and `.`, not starting with a digit), else patsy's `Q("...")` with `"` and `\` escaped.
+pub fn quote_column(name: &str) -> String {
+    let plain = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    if plain {
+        name.to_string()
+    } else {
+        let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("Q(\"{escaped}\")")
+    }
+}
+
+/// `Q("name")` or `Q('name')` → `Some(name)` (backslash escapes undone); anything else `None`.
+fn unquote(text: &str) -> std::result::Result<Option<String>, String> {
+    let Some(inner) = text
+        .strip_prefix("Q(")
+        .and_then(|t| t.strip_suffix(')'))
+        .map(str::trim)
+    else {
+        return Ok(None);
+    };
+    let mut chars = inner.chars();
+    let quote = match chars.next() {
+        Some(q @ ('"' | '\'')) => q,
+        _ => {
+            return Err(format!(
+                "'{text}': Q() takes a quoted column name, e.g. Q(\"Group (1=HC,2=RA)\")"
+            ));
+        }
+    };
+    let mut name = String::new();
+    let mut closed = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(e) => name.push(e),
+                None => break,
+            },
+            c if c == quote => {
+                closed = true;
+                break;
+            }
+            c => name.push(c),
+        }
+    }
+    if !closed || !chars.as_str().trim().is_empty() {
+        return Err(format!(
+            "'{text}': unterminated or malformed quoted name in Q()"
+        ));
+    }
+    Ok(Some(name))
+}
+
+/// Splits at `sep` where it is outside quotes and parentheses.
+fn split_top_level(text: &str, sep: char) -> std::result::Result<Vec<String>, String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in text.chars() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else {
+            match c {
+                '"' | '\'' => quote = Some(c),
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                c if c == sep && depth == 0 => {
+                    parts.push(String::new());
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        parts.last_mut().expect("one part").push(c);
+    }
+    if quote.is_some() || depth != 0 {
+        return Err(format!(
+            "'{text}': unbalanced {}",
+            if quote.is_some() {
+                "quotes"
+            } else {
+                "parentheses"
+            }
+        ));
+    }
+    Ok(parts)
 }
 
 /// A design matrix over the samples that have every formula value.
@@ -249,5 +370,50 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(bad.contains("has 1 sample"), "{bad}");
+    }
+
+    #[test]
+    fn quoted_column_names_as_patsy() {
+        let name = "Group (1=HC,2=RA)";
+        let terms = parse_formula(&format!(
+            "y ~ {} + C({}) + age",
+            quote_column(name),
+            quote_column("sex code")
+        ))
+        .expect("quoted names parse");
+        assert_eq!(terms[0].column, name);
+        assert!(!terms[0].categorical);
+        assert_eq!(terms[1].column, "sex code");
+        assert!(terms[1].categorical);
+        assert_eq!(terms[2].column, "age");
+        assert_eq!(quote_column("age"), "age");
+        assert_eq!(quote_column(name), "Q(\"Group (1=HC,2=RA)\")");
+        assert_eq!(quote_column("a\"b"), "Q(\"a\\\"b\")");
+        assert_eq!(
+            parse_formula(&quote_column("a\"b")).expect("ok")[0].column,
+            "a\"b"
+        );
+        // Single quotes, and an unquoted odd name inside C(), as a formula built by
+        // format!("C({column})") would give.
+        assert_eq!(parse_formula("Q('x + y')").expect("ok")[0].column, "x + y");
+        let c = parse_formula(&format!("C({name}) + age")).expect("ok");
+        assert_eq!((c[0].column.as_str(), c[0].categorical), (name, true));
+        // An unquoted odd name outside C() is refused with the way out in the message.
+        let e = parse_formula(name).unwrap_err().to_string();
+        assert!(e.contains("Q(\"name\")"), "{e}");
+        assert!(parse_formula("a * b").is_err());
+        let cov = parse_covariates(&format!("age, {}", quote_column(name))).expect("ok");
+        assert_eq!(cov[1].column, name);
+        assert!(parse_formula("Q(\"unterminated)").is_err());
+        // The design finds the column under its real name.
+        let md = gutjoint_table::metadata::read_metadata(
+            "id\tGroup (1=HC,2=RA)\na\t1\nb\t2\nc\t1\nd\t2\n".as_bytes(),
+            &Location::named("md"),
+        )
+        .expect("md");
+        let ids: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
+        let terms = parse_formula(&format!("C({})", quote_column(name))).expect("ok");
+        let d = design(&md, &ids, &terms, &BTreeMap::new()).expect("design");
+        assert_eq!(d.names, ["Intercept", "Group (1=HC,2=RA)[T.2]"]);
     }
 }

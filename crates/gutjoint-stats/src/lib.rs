@@ -6,7 +6,8 @@ researcher checks that in their cohort with per-feature models that adjust for w
 differs between patients and controls (age, sex, and above all medication, which moves the
 microbiome). This crate holds the statistics: model formulas and treatment-coded designs
 ([`design`]), per-feature ordinary least squares ([`ols`], statsmodels' numbers), multiple
-testing ([`fdr`]), ANCOM-BC ([`ancombc`]), Spearman and partial Spearman correlation ([`correlation`]), and the
+testing ([`fdr`]), tests of a variable against a grouping and nested-model likelihood-ratio
+tests ([`group_tests`]), ANCOM-BC ([`ancombc`]), Spearman and partial Spearman correlation ([`correlation`]), and the
 distribution functions they need ([`distributions`]).
 
 Pure functions, no I/O; every number is checked against statsmodels, pingouin or scipy in the
@@ -23,11 +24,12 @@ pub mod dirmult;
 pub mod distributions;
 pub mod error;
 pub mod fdr;
+pub mod group_tests;
 pub mod ols;
 pub mod optimize;
 pub mod qr;
 
-pub use design::{Design, Term, design, parse_formula};
+pub use design::{Design, Term, design, parse_covariates, parse_formula, quote_column};
 pub use error::{Error, Result};
 pub use fdr::{Adjust, adjust};
 pub use ols::{Fit, Ols};

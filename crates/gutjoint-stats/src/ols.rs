@@ -89,6 +89,26 @@ impl Ols {
         out
     }
 
+    /// Residual sum of squares of one response (what a likelihood-ratio test compares).
+    pub fn rss(&self, y: &[f64]) -> f64 {
+        let n = self.n;
+        let qty: Vec<f64> = (0..self.p)
+            .map(|j| {
+                self.q[j * n..(j + 1) * n]
+                    .iter()
+                    .zip(y)
+                    .map(|(a, b)| a * b)
+                    .sum()
+            })
+            .collect();
+        (0..n)
+            .map(|i| {
+                let fitted: f64 = (0..self.p).map(|k| self.q[k * n + i] * qty[k]).sum();
+                (y[i] - fitted).powi(2)
+            })
+            .sum()
+    }
+
     /// Fits one response.
     pub fn fit(&self, y: &[f64]) -> Fit {
         let (n, p) = (self.n, self.p);

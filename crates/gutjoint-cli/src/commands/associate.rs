@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_stats::associate::associate;
 use gutjoint_stats::da::default_pseudocount;
-use gutjoint_stats::{Adjust, parse_formula};
+use gutjoint_stats::{Adjust, parse_covariates};
 use gutjoint_table::read_metadata_file;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -37,6 +37,10 @@ pub struct Args {
     /// Adjustment covariates as a formula right-hand side (`age + C(sex)`) or a comma list.
     #[arg(long, value_name = "COVARIATES")]
     pub adjust: Option<String>,
+    /// Batch column (sequencing run, study): checked (one level is an error) and added to the
+    /// covariates as C(COL).
+    #[arg(long, value_name = "COL")]
+    pub batch: Option<String>,
     /// Analyse only samples with COLUMN=VALUE (e.g. group=axSpA).
     #[arg(long = "where", value_name = "COL=VALUE")]
     pub where_: Option<String>,
@@ -56,8 +60,8 @@ pub struct Args {
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let adjust = Adjust::parse(&args.p_adjust)
         .with_context(|| format!("unknown --p-adjust '{}'", args.p_adjust))?;
-    let covariates = match &args.adjust {
-        Some(text) if !text.trim().is_empty() => parse_formula(&text.replace(',', "+"))?,
+    let mut covariates = match &args.adjust {
+        Some(text) if !text.trim().is_empty() => parse_covariates(text)?,
         _ => Vec::new(),
     };
     let mut table = args.input.read(quiet)?.table;
@@ -105,6 +109,19 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         other => bail!("unknown --features '{other}'; expected taxa, guilds or both"),
     };
+    if let Some(batch) = &args.batch
+        && let Some(t) = super::batch::batch_term(
+            &md,
+            &args.metadata,
+            table.sample_ids(),
+            batch,
+            None,
+            &covariates,
+            quiet,
+        )?
+    {
+        covariates.push(t);
+    }
     let pseudocount = args
         .pseudocount
         .unwrap_or_else(|| default_pseudocount(&table));

@@ -325,17 +325,36 @@ pub fn load_reference(spec: &str, quiet: bool) -> Result<Reference> {
 /// Dysbiosis per sample: median Bray–Curtis distance to a healthy reference population (HMP2's
 /// definition), its percentile among the reference's own leave-one-out scores, a flag above the
 /// 90th percentile, and the taxa that deviate most (CLR z-scores, with direction).
+/// With --control VALUE (and --metadata, --column) the reference is the cohort's own control
+/// samples instead: same population and protocol, each control scored leave-one-out. A
+/// reference from another population measures geography and protocol as much as health; use
+/// a built-in one only when the cohort has no controls.
 ///
-/// Example:
+/// Examples:
 ///   gutjoint dysbiosis examples/data/gmhi/validation_abundance.csv --reference gmhi-healthy -o d.tsv
+///   gutjoint dysbiosis examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
+///       --column group --control healthy -o d.tsv
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DysbiosisArgs {
     #[command(flatten)]
     pub input: TableArgs,
     /// Reference file (from `reference build`) or a built-in name (`reference list`).
-    #[arg(long, value_name = "REF")]
-    pub reference: String,
+    #[arg(
+        long,
+        value_name = "REF",
+        required_unless_present = "control",
+        conflicts_with = "control"
+    )]
+    pub reference: Option<String>,
+    /// Score against the cohort's own samples with COLUMN=VALUE (needs --metadata, --column).
+    #[arg(long, value_name = "VALUE", requires_all = ["metadata", "column"])]
+    pub control: Option<String>,
+    #[arg(long, value_name = "MD")]
+    pub metadata: Option<PathBuf>,
+    /// The group column holding the control level.
+    #[arg(long, value_name = "COL")]
+    pub column: Option<String>,
     /// Population of the reference to compare with (default: all pooled).
     #[arg(long, value_name = "P")]
     pub population: Option<String>,
@@ -352,21 +371,63 @@ pub struct DysbiosisArgs {
 }
 
 pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
-    let reference = load_reference(&args.reference, quiet)?;
-    let table = args.input.read(quiet)?.table;
-    let profiles = KeyedProfiles::from_table(&table, reference.rank())?;
     let metric = match args.metric.as_str() {
         "braycurtis" => gutjoint_axis::dysbiosis::DysbiosisMetric::BrayCurtis,
         "aitchison" => gutjoint_axis::dysbiosis::DysbiosisMetric::Aitchison,
         other => bail!("unknown --metric '{other}'; expected braycurtis or aitchison"),
     };
-    let result = gutjoint_axis::dysbiosis::dysbiosis_with(
-        &profiles,
-        &reference,
-        args.population.as_deref(),
-        args.top,
-        metric,
-    )?;
+    let result = match (&args.reference, &args.control, &args.metadata, &args.column) {
+        (_, Some(control), Some(md_path), Some(column)) => {
+            let table = args.input.read(quiet)?.table;
+            let md = read_metadata_file(md_path)?;
+            let col = crate::input::metadata_column(&md, md_path, column)?;
+            let index = md.index();
+            let controls: Vec<String> = table
+                .sample_ids()
+                .iter()
+                .filter(|id| {
+                    index
+                        .get(id.as_str())
+                        .and_then(|&r| col.text(r))
+                        .is_some_and(|v| v == *control)
+                })
+                .cloned()
+                .collect();
+            let rank = match &args.input.rank {
+                Some(r) => Rank::parse(r),
+                None => table.ranks_present().last().copied(),
+            };
+            gutjoint_axis::dysbiosis::dysbiosis_against_controls(
+                &table,
+                &controls,
+                control,
+                rank,
+                args.top,
+                metric,
+                &output::generated_by(),
+            )
+            .with_context(|| format!("{}: {column}={control}", md_path.display()))?
+        }
+        (Some(spec), _, _, _) => {
+            let reference = load_reference(spec, quiet)?;
+            let table = args.input.read(quiet)?.table;
+            let profiles = KeyedProfiles::from_table(&table, reference.rank())?;
+            if !quiet {
+                eprintln!(
+                    "warning: scoring against reference '{}' ({}), built from another cohort: differences of population, country and protocol count as dysbiosis; with the cohort's own controls, use --control",
+                    reference.name, reference.description
+                );
+            }
+            gutjoint_axis::dysbiosis::dysbiosis_with(
+                &profiles,
+                &reference,
+                args.population.as_deref(),
+                args.top,
+                metric,
+            )?
+        }
+        _ => bail!("give --reference, or --control with --metadata and --column"),
+    };
     if !quiet && result.mean_shared_abundance < 0.5 {
         eprintln!(
             "note: on average only {:.0}% of a sample's abundance is in taxa the reference has; distances will be large for reasons of method, not health",

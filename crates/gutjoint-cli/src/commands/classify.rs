@@ -52,6 +52,14 @@ pub struct Args {
     /// Repeats of the cross-validation, each with a different seeded split.
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Validation: kfold (stratified, repeated) or leave-group-out (hold out one study, batch
+    /// or country at a time, --groups COL; one AUC per held-out group plus the pooled one, as
+    /// SIAMCAT's cross-study validation).
+    #[arg(long, default_value = "kfold", value_name = "SCHEME")]
+    pub cv: String,
+    /// The column whose levels are held out one at a time (--cv leave-group-out).
+    #[arg(long, value_name = "COL")]
+    pub groups: Option<String>,
     /// Fixed fold assignment instead: a TSV of sample-id and fold (0-based); one repeat.
     #[arg(long, value_name = "FOLDS.tsv", conflicts_with = "train_where")]
     pub folds_from: Option<PathBuf>,
@@ -98,6 +106,11 @@ struct Summary {
     n_test: Option<usize>,
     features: usize,
     pseudocount: f64,
+    /// Leave-group-out: the column held out and each held-out group's AUC.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    groups_column: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held_out_groups: Option<Vec<gutjoint_stats::classify::HeldOutGroup>>,
 }
 
 /// `COL=V1,V2` → (column, values).
@@ -206,6 +219,35 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             args.positive
         );
     }
+    // Leave-group-out: each sample's group; samples without one cannot be held out and are
+    // left out, with a note.
+    let held_out: Option<(String, Vec<String>)> = match (args.cv.as_str(), &args.groups) {
+        ("leave-group-out" | "logo", Some(column)) => {
+            let groups_col = crate::input::metadata_column(&md, &args.metadata, column)?;
+            let mut kept = (Vec::new(), Vec::new(), Vec::new());
+            for (k, &s) in rows.iter().enumerate() {
+                let id = table.sample_ids()[s].as_str();
+                if let Some(g) = index.get(id).and_then(|&r| groups_col.text(r)) {
+                    kept.0.push(s);
+                    kept.1.push(labels[k]);
+                    kept.2.push(g);
+                }
+            }
+            if !quiet && kept.0.len() < rows.len() {
+                eprintln!(
+                    "note: {} samples without a value in '{column}' left out (they cannot be held out)",
+                    rows.len() - kept.0.len()
+                );
+            }
+            rows = kept.0;
+            labels = kept.1;
+            Some((column.clone(), kept.2))
+        }
+        ("leave-group-out" | "logo", None) => {
+            bail!("--cv leave-group-out needs --groups COL (the study, batch or country column)")
+        }
+        _ => None,
+    };
     let (data, features, pseudocount) =
         clr_dataset(&table, &rows, labels, args.min_prevalence, args.pseudocount)?;
     let ids: Vec<&str> = rows
@@ -213,7 +255,74 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .map(|&s| table.sample_ids()[s].as_str())
         .collect();
     let mut predictions = String::new();
-    let (summary, importances, selected) = if split.is_some() {
+    let leave_group_out = match args.cv.as_str() {
+        "kfold" | "k-fold" => false,
+        "leave-group-out" | "logo" => true,
+        other => bail!("unknown --cv '{other}'; expected kfold or leave-group-out"),
+    };
+    if leave_group_out && (split.is_some() || args.folds_from.is_some()) {
+        bail!("--cv leave-group-out makes its own folds; drop --train-where/--folds-from");
+    }
+    if !leave_group_out && args.groups.is_some() {
+        bail!("--groups is for --cv leave-group-out");
+    }
+    let (summary, importances, selected) = if let Some((column, groups)) = &held_out {
+        let column = column.as_str();
+        let cv = output::with_progress("leave-group-out", quiet, || {
+            gutjoint_stats::classify::leave_group_out(&data, model, groups)
+        })
+        .with_context(|| format!("holding out each level of '{column}'"))?;
+        predictions.push_str("sample-id\tlabel\tprobability\theld_out_group\n");
+        for i in 0..data.n {
+            let _ = writeln!(
+                predictions,
+                "{}\t{}\t{}\t{}",
+                ids[i],
+                u8::from(data.y[i]),
+                cv.probabilities[i].map_or("NA".to_string(), |p| p.to_string()),
+                groups[i]
+            );
+        }
+        if !quiet {
+            for g in cv.groups.iter().filter(|g| g.note.is_some()) {
+                eprintln!(
+                    "note: {column}={}: {}",
+                    g.group,
+                    g.note.as_deref().unwrap_or_default()
+                );
+            }
+        }
+        let selected = cv
+            .importances
+            .iter()
+            .map(|&v| if v != 0.0 { 1.0 } else { 0.0 })
+            .collect();
+        (
+            Summary {
+                model: model.name(),
+                validation: "leave-group-out",
+                auc: cv.pooled_auc,
+                auc_ci: cv.pooled_auc_ci,
+                auc_se: cv.pooled_auc_se,
+                folds: cv.groups.len(),
+                repeats: 1,
+                repeat_auc: Vec::new(),
+                seed: args.seed,
+                n: cv.n_predicted,
+                n_positive: (0..data.n)
+                    .filter(|&i| data.y[i] && cv.probabilities[i].is_some())
+                    .count(),
+                n_train: None,
+                n_test: None,
+                features: data.p,
+                pseudocount,
+                groups_column: Some(column.to_string()),
+                held_out_groups: Some(cv.groups.clone()),
+            },
+            cv.importances,
+            selected,
+        )
+    } else if split.is_some() {
         let train: Vec<usize> = (0..data.n).filter(|&i| side[i] == 1).collect();
         let test: Vec<usize> = (0..data.n).filter(|&i| side[i] == 2).collect();
         let (tr, te) = (data.subset(&train), data.subset(&test));
@@ -251,6 +360,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 n_test: Some(test.len()),
                 features: data.p,
                 pseudocount,
+                groups_column: None,
+                held_out_groups: None,
             },
             fitted.importances,
             selected,
@@ -314,6 +425,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 n_test: None,
                 features: data.p,
                 pseudocount,
+                groups_column: None,
+                held_out_groups: None,
             },
             cv.importances,
             cv.selected,
@@ -343,7 +456,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if args.json {
         output::print_json(&summary)
     } else {
-        output::print(&format!(
+        let mut text = format!(
             "{} ({}): AUC {:.3} (95% CI {:.3}–{:.3}), n = {} ({} {}), {} features\n",
             summary.model,
             summary.validation,
@@ -354,7 +467,23 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             summary.n_positive,
             args.positive,
             summary.features
-        ))
+        );
+        for g in summary.held_out_groups.iter().flatten() {
+            let _ = writeln!(
+                text,
+                "  held out {}={}: n = {} ({} {}), AUC {}",
+                summary.groups_column.as_deref().unwrap_or_default(),
+                g.group,
+                g.n,
+                g.n_positive,
+                args.positive,
+                g.auc.map_or_else(
+                    || format!("none ({})", g.note.as_deref().unwrap_or_default()),
+                    |a| format!("{a:.3}")
+                )
+            );
+        }
+        output::print(&text)
     }
 }
 

@@ -45,6 +45,11 @@ pub struct Args {
     /// Reference level of a categorical term, as COLUMN=LEVEL (repeatable).
     #[arg(long = "reference", value_name = "COL=LEVEL")]
     pub references: Vec<String>,
+    /// Batch column (sequencing run, study, centre): checked against the first categorical
+    /// term (one level, or a group entirely explained by it, is an error; collinear, a
+    /// warning) and added to the model as C(COL). lm and ancombc only.
+    #[arg(long, value_name = "COL")]
+    pub batch: Option<String>,
     /// Method: lm, ancombc or dirmult-ttest.
     #[arg(long, default_value = "lm")]
     pub method: String,
@@ -101,9 +106,26 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             .with_context(|| format!("--reference '{r}': expected COLUMN=LEVEL"))?;
         references.insert(c.trim().to_string(), l.trim().to_string());
     }
-    let terms = parse_formula(&args.formula)?;
+    let mut terms = parse_formula(&args.formula)?;
     let table = output::timed("read", || args.input.read(quiet))?.table;
     let md = read_metadata_file(&args.metadata)?;
+    if let Some(batch) = &args.batch {
+        let group = terms
+            .iter()
+            .find(|t| t.categorical || md.column(&t.column).is_some_and(|c| !c.is_numeric()))
+            .map(|t| t.column.clone());
+        if let Some(t) = super::batch::batch_term(
+            &md,
+            &args.metadata,
+            table.sample_ids(),
+            batch,
+            group.as_deref(),
+            &terms,
+            quiet,
+        )? {
+            terms.push(t);
+        }
+    }
     let d = design(&md, table.sample_ids(), &terms, &references)
         .with_context(|| args.metadata.display().to_string())?;
     if !quiet && !d.dropped.is_empty() {
@@ -274,6 +296,11 @@ fn report_bias(bias: &[ancombc::Bias], pseudocount: f64, max_iter: usize) {
 }
 
 fn run_dirmult(args: Args, quiet: bool) -> Result<()> {
+    if args.batch.is_some() {
+        bail!(
+            "--batch needs a model with covariates (--method lm or ancombc); dirmult-ttest compares two levels without covariates"
+        );
+    }
     let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or("holm"))
         .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
     let terms = parse_formula(&args.formula)?;

@@ -14,6 +14,10 @@ use std::path::PathBuf;
 /// propionate producers, H2S producers, bile-acid 7α-dehydroxylators; knowledge/guilds.tsv).
 /// With --functional (a HUMAnN pathway abundance table) the measured butyrate-synthesis routes
 /// are added as `measured_butyrate_<route>` columns, in the table's units.
+/// Members are matched at the table's rank: on a genus table a species member counts through
+/// its genus (coarser than the guild's definition; said in a note). The TSV ends with one
+/// `#` comment line per guild naming members counted through their genus and members that
+/// match no feature; --json prints the whole profile, those lists included.
 ///
 /// Example:
 ///   gutjoint guilds examples/data/gmhi/validation_abundance.csv -o guilds.tsv
@@ -27,6 +31,9 @@ pub struct Args {
     pub functional: Option<PathBuf>,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
+    /// Print the profile as JSON (abundances, richness, matched and unmatched members).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
@@ -44,6 +51,20 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 shown.join(", ")
             );
         }
+    }
+    if !quiet {
+        for (g, coarse) in profile.guilds.iter().zip(&profile.matched_through_genus) {
+            if !coarse.is_empty() {
+                let names: Vec<&str> = coarse.iter().map(|m| m.member.as_str()).collect();
+                eprintln!(
+                    "note: {g}: the table names genera, not species; {} counted through their genus (coarser: the whole genus counts)",
+                    names.join(", ")
+                );
+            }
+        }
+    }
+    if args.json {
+        return output::print_json(&profile);
     }
     let measured = match &args.functional {
         Some(path) => Some(butyrate_routes(
@@ -77,6 +98,26 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
         }
         text.push('\n');
+    }
+    for (g, guild) in profile.guilds.iter().enumerate() {
+        let coarse: Vec<String> = profile.matched_through_genus[g]
+            .iter()
+            .map(|m| format!("{} via {}", m.member, m.features.join("/")))
+            .collect();
+        let _ = writeln!(
+            text,
+            "# {guild}: members counted through their genus: {}; unmatched members: {}",
+            if coarse.is_empty() {
+                "none".into()
+            } else {
+                coarse.join(", ")
+            },
+            if profile.unmatched_members[g].is_empty() {
+                "none".into()
+            } else {
+                profile.unmatched_members[g].join(", ")
+            }
+        );
     }
     output::write_or_print(args.output.as_deref(), &text)
 }

@@ -1,15 +1,18 @@
 //! `gutjoint permanova` and `gutjoint permdisp`: do groups differ in location or spread?
 
 use crate::output;
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use gutjoint_ecology::{DispersionCentre, PermutationTest, permanova, permdisp};
-use gutjoint_table::read_distance_file;
+use gutjoint_ecology::{DispersionCentre, PermutationTest, Strata, permanova_within, permdisp};
+use gutjoint_table::{read_distance_file, read_metadata_file};
 use serde::Serialize;
 use std::path::PathBuf;
 
 /// PERMANOVA: pseudo-F and permutation p-value = (hits + 1) / (permutations + 1), as
 /// scikit-bio. Samples with no value in the column are dropped and reported.
+/// With --strata COL, labels are permuted only within the levels of COL (a sequencing run, a
+/// study), as vegan's adonis2(..., strata = COL): the pseudo-F is unchanged, the p-value asks
+/// whether the groups differ within strata. Every sample needs a stratum value.
 ///
 /// Example:
 ///   gutjoint permanova bc.tsv --metadata examples/data/phyloseq/enterotype.metadata.tsv \
@@ -35,6 +38,9 @@ pub struct Args {
     /// Print the result as JSON (the default output is a two-column TSV).
     #[arg(long)]
     pub json: bool,
+    /// Permute only within the levels of this column (PERMANOVA only).
+    #[arg(long, value_name = "COL")]
+    pub strata: Option<String>,
 }
 
 /// PERMDISP: homogeneity of group dispersions (distances to the group's spatial median or
@@ -67,6 +73,8 @@ struct Report {
     #[serde(flatten)]
     test: PermutationTest,
     column: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strata: Option<StrataReport>,
     seed: u64,
     groups: Vec<String>,
     dropped_missing_value: Vec<String>,
@@ -74,10 +82,17 @@ struct Report {
     software: String,
 }
 
+#[derive(Serialize)]
+struct StrataReport {
+    column: String,
+    levels: Vec<String>,
+}
+
 fn report(
     test: PermutationTest,
     args: &Args,
     g: super::ecology_args::GroupedMatrix,
+    strata: Option<StrataReport>,
     quiet: bool,
 ) -> Result<()> {
     if !quiet && (!g.dropped_missing_value.is_empty() || !g.dropped_not_in_metadata.is_empty()) {
@@ -91,6 +106,7 @@ fn report(
     let r = Report {
         test,
         column: args.column.clone(),
+        strata,
         seed: args.seed,
         groups: g.grouping.names,
         dropped_missing_value: g.dropped_missing_value,
@@ -116,12 +132,62 @@ fn report(
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let dm = output::timed("read", || read_distance_file(&args.matrix))?;
     let g = super::ecology_args::grouped(dm, &args.metadata, &args.column)?;
+    let strata = match &args.strata {
+        Some(col) => Some(strata_of(&g, &args.metadata, col)?),
+        None => None,
+    };
     let test = output::timed("compute", || {
         output::with_progress("PERMANOVA permutations", quiet, || {
-            permanova(&g.dm, &g.grouping, args.permutations, args.seed)
+            permanova_within(
+                &g.dm,
+                &g.grouping,
+                args.permutations,
+                args.seed,
+                strata.as_ref(),
+            )
         })
+    })
+    .with_context(|| match &args.strata {
+        Some(col) => format!("permutations within '{col}'"),
+        None => "PERMANOVA".into(),
     })?;
-    report(test, &args, g, quiet)
+    let strata = strata
+        .zip(args.strata.clone())
+        .map(|(s, column)| StrataReport {
+            column,
+            levels: s.names,
+        });
+    report(test, &args, g, strata, quiet)
+}
+
+/// The strata of the grouped samples; a missing value is an error naming the sample.
+fn strata_of(
+    g: &super::ecology_args::GroupedMatrix,
+    metadata: &std::path::Path,
+    column: &str,
+) -> Result<Strata> {
+    let md = read_metadata_file(metadata)?;
+    let col = crate::input::metadata_column(&md, metadata, column)?;
+    let index = md.index();
+    let mut values = Vec::with_capacity(g.dm.len());
+    for id in g.dm.ids() {
+        match index.get(id.as_str()).and_then(|&r| col.text(r)) {
+            Some(v) => values.push(v),
+            None => bail!(
+                "{}: sample '{id}' has no value in strata column '{column}'; every sample needs a stratum (drop it or give it one)",
+                metadata.display()
+            ),
+        }
+    }
+    let strata = Strata::from_values(&values);
+    if strata.names.len() < 2 {
+        bail!(
+            "{}: strata column '{column}' has a single level ('{}') among the samples used; permutations within it are the unrestricted ones",
+            metadata.display(),
+            strata.names[0]
+        );
+    }
+    Ok(strata)
 }
 
 pub fn run_disp(args: DispArgs, quiet: bool) -> Result<()> {
@@ -145,5 +211,8 @@ pub fn run_disp(args: DispArgs, quiet: bool) -> Result<()> {
             args.dimensions,
         )
     })?;
-    report(test, &common, g, quiet)
+    if common.strata.is_some() {
+        bail!("--strata is for PERMANOVA; PERMDISP permutes freely");
+    }
+    report(test, &common, g, None, quiet)
 }

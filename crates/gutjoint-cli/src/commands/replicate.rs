@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_axis::replicate::Method;
 use gutjoint_knowledge::KnowledgeBase;
-use gutjoint_stats::{Term, design, parse_formula};
+use gutjoint_stats::{Term, design, parse_covariates};
 use gutjoint_table::read_metadata_file;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -45,6 +45,10 @@ pub struct Args {
     /// Covariates (`age + C(sex)`).
     #[arg(long, value_name = "COVARIATES")]
     pub adjust: Option<String>,
+    /// Batch column (sequencing run, study): checked against case/control (one level, or a
+    /// group entirely explained by it, is an error) and added to the model as C(COL).
+    #[arg(long, value_name = "COL")]
+    pub batch: Option<String>,
     /// q threshold for 'replicated' / 'opposite'.
     #[arg(long, default_value_t = 0.05)]
     pub q: f64,
@@ -144,7 +148,20 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         categorical: true,
     }];
     if let Some(a) = args.adjust.as_ref().filter(|a| !a.trim().is_empty()) {
-        terms.extend(parse_formula(&a.replace(',', "+"))?);
+        terms.extend(parse_covariates(a)?);
+    }
+    if let Some(batch) = &args.batch
+        && let Some(t) = super::batch::batch_term(
+            &md,
+            &args.metadata,
+            table.sample_ids(),
+            batch,
+            Some(&args.column),
+            &terms,
+            quiet,
+        )?
+    {
+        terms.push(t);
     }
     let refs = BTreeMap::from([(args.column.clone(), args.control.clone())]);
     let d = design(&md, table.sample_ids(), &terms, &refs)

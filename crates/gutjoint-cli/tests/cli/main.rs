@@ -7,6 +7,7 @@ CI links the dependency graph once.
 mod axis;
 mod classify;
 mod common;
+mod confounders;
 mod drugs;
 mod ecology;
 mod formats;
