@@ -24,6 +24,7 @@ pub mod dirmult;
 pub mod distributions;
 pub mod error;
 pub mod fdr;
+pub mod features;
 pub mod group_tests;
 pub mod ols;
 pub mod optimize;
