@@ -388,10 +388,10 @@ fn replicate_uses_the_same_model_as_da() {
             compared += 1;
         }
     }
-    assert!(
-        compared >= 10,
-        "only {compared} genus associations compared"
-    );
+    // Seven axSpA/AS genus rows of knowledge/taxon_disease.tsv match GESPIC bins since rows
+    // without a verifiable DOI or PMID were dropped (knowledge/README.md); each is compared
+    // exactly above, the floor only guards against the comparison silently matching nothing.
+    assert!(compared >= 5, "only {compared} genus associations compared");
     let statuses: std::collections::BTreeSet<&str> =
         rep_rows.iter().map(|r| r["status"].as_str()).collect();
     assert!(
