@@ -434,8 +434,6 @@ fn ancombc_by_rank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gutjoint_stats::{Term, design};
-    use gutjoint_table::Lineage;
 
     #[test]
     fn ancombc_replication_is_ancombc_on_the_genus_table() {
@@ -462,36 +460,8 @@ mod tests {
                 triplets.push((s as u32, f as u32, v));
             }
         }
-        let samples: Vec<String> = (0..n).map(|s| format!("S{s}")).collect();
-        let table = FeatureTable::from_triplets(
-            samples.clone(),
-            genera.iter().map(|g| g.to_string()).collect(),
-            triplets,
-            &Location::named("toy"),
-        )
-        .expect("table")
-        .with_lineages(
-            genera
-                .iter()
-                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
-                .collect(),
-        )
-        .expect("lineages")
-        .with_kind(ValueKind::Counts);
-        let mut md = String::from("sample-id\tgroup\n");
-        for (s, id) in samples.iter().enumerate() {
-            let group = if s % 2 == 1 { "AS" } else { "healthy" };
-            md.push_str(&format!("{id}\t{group}\n"));
-        }
-        let md = gutjoint_table::metadata::read_metadata(md.as_bytes(), &Location::named("md"))
-            .expect("metadata");
-        let terms = [Term {
-            column: "group".into(),
-            categorical: true,
-        }];
-        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-        let d = design(&md, &samples, &terms, &refs).expect("design");
-        let is_case: Vec<bool> = (0..n).map(|s| s % 2 == 1).collect();
+        let table = crate::test_support::genus_table(&genera, n, triplets);
+        let (d, is_case) = crate::test_support::case_control_design(n, "AS");
         let associations: Vec<&TaxonDisease> = kb
             .taxon_disease()
             .iter()
@@ -558,36 +528,8 @@ mod tests {
                 triplets.push((s as u32, f as u32, v));
             }
         }
-        let samples: Vec<String> = (0..n).map(|s| format!("S{s}")).collect();
-        let table = FeatureTable::from_triplets(
-            samples.clone(),
-            genera.iter().map(|g| g.to_string()).collect(),
-            triplets,
-            &Location::named("toy"),
-        )
-        .expect("table")
-        .with_lineages(
-            genera
-                .iter()
-                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
-                .collect(),
-        )
-        .expect("lineages")
-        .with_kind(ValueKind::Counts);
-        let mut md = String::from("sample-id\tgroup\n");
-        for (s, id) in samples.iter().enumerate() {
-            let group = if s % 2 == 1 { "AS" } else { "healthy" };
-            md.push_str(&format!("{id}\t{group}\n"));
-        }
-        let md = gutjoint_table::metadata::read_metadata(md.as_bytes(), &Location::named("md"))
-            .expect("metadata");
-        let terms = [Term {
-            column: "group".into(),
-            categorical: true,
-        }];
-        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-        let d = design(&md, &samples, &terms, &refs).expect("design");
-        let is_case: Vec<bool> = (0..n).map(|s| s % 2 == 1).collect();
+        let table = crate::test_support::genus_table(&genera, n, triplets);
+        let (d, is_case) = crate::test_support::case_control_design(n, "AS");
         let all: Vec<&TaxonDisease> = kb
             .taxon_disease()
             .iter()

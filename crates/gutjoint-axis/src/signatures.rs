@@ -348,7 +348,6 @@ mod tests {
     use super::*;
     use crate::profile::KeyedProfiles;
     use crate::reference::build_reference;
-    use gutjoint_table::{Location, ValueKind};
 
     #[test]
     fn the_side_is_read_against_the_median() {
@@ -377,22 +376,8 @@ mod tests {
             }
             triplets.push((s as u32, 1, 100.0 - m));
         }
-        let samples: Vec<String> = (0..5).map(|s| format!("S{s}")).collect();
-        let table = FeatureTable::from_triplets(
-            samples.clone(),
-            genera.iter().map(|g| g.to_string()).collect(),
-            triplets,
-            &Location::named("toy"),
-        )
-        .expect("table")
-        .with_lineages(
-            genera
-                .iter()
-                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
-                .collect(),
-        )
-        .expect("lineages")
-        .with_kind(ValueKind::Counts);
+        let samples = crate::test_support::sample_ids(5);
+        let table = crate::test_support::genus_table(&genera, 5, triplets);
         let profiles = KeyedProfiles::from_table(&table, Some(Rank::Genus)).expect("profiles");
         let labels = vec!["toy".to_string(); 5];
         let reference =
