@@ -300,11 +300,13 @@ pub fn side(abundance: f64, median: f64, reported: Direction) -> &'static str {
     }
 }
 
-/// `(group, samples on the reported side, informative samples)`.
+/// `(group, samples on the reported side, samples scored)`.
 pub type GroupTally = (String, usize, usize);
 
 /// Per association, how many samples of each group lie on the reported side (`yes`) among the
-/// informative ones (`yes` or `no`; ties and n/a left out). Groups in `groups` order.
+/// samples scored (`yes`, `no` or `tie`; n/a left out). Ties stay in the denominator: for a
+/// taxon most people lack (median zero) they are most samples, and leaving them out would show
+/// the few carriers as "100% on the increased side" in every group. Groups in `groups` order.
 pub fn tally(
     rows: &[SignatureRow],
     group_of: &HashMap<String, String>,
@@ -326,7 +328,7 @@ pub fn tally(
                 c.0 += 1;
                 c.1 += 1;
             }
-            "no" => c.1 += 1,
+            "no" | "tie" => c.1 += 1,
             _ => {}
         }
     }
@@ -421,7 +423,8 @@ mod tests {
             };
             assert_eq!(r.consistent, expected, "{r:?}");
         }
-        // Ties are left out of the tallies: only S4 is informative for Megamonas.
+        // Ties count as scored but not as agreeing: 0 of 5 on the decreased side (before the
+        // fix, 4 of 5).
         let group_of: HashMap<String, String> =
             samples.iter().map(|s| (s.clone(), "g".into())).collect();
         let tallies = tally(&rows, &group_of, &["g".to_string()]);
@@ -429,6 +432,6 @@ mod tests {
             .iter()
             .find(|(a, _)| *a == mega[0].association)
             .expect("tally");
-        assert_eq!(by[0], ("g".to_string(), 0, 1));
+        assert_eq!(by[0], ("g".to_string(), 0, 5));
     }
 }
