@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::names::normalize;
 use crate::records::{
     Citation, Drug, DrugMicrobe, TaxonDisease, TaxonSynonym, TherapyMicrobiome, parse_drug_microbe,
-    parse_drugs, parse_taxon_disease, parse_taxon_synonyms, parse_therapy_microbiome, pmcid_in,
+    parse_drugs, parse_taxon_disease, parse_taxon_synonyms, parse_therapy_microbiome,
 };
 use gutjoint_table::{Lineage, Rank};
 use serde::Serialize;
@@ -41,21 +41,16 @@ pub const TAXON_SYNONYMS_FILE: &str = "taxon_synonyms.tsv";
 pub const DRUGS_FILE: &str = "drugs.tsv";
 pub const DRUG_MICROBE_FILE: &str = "drug_microbe.tsv";
 
-/// Rows that have no DOI, PMID, first author with year, or PMCID in `notes`, because the
-/// source note did not capture them (knowledge/README.md, "Known gaps"). [`KnowledgeBase::validate`]
-/// accepts exactly these; any other uncited row is a problem, and so is an entry here that
-/// has since gained a citation (remove it) or no longer exists.
-pub const KNOWN_UNCITED: &[&str] = &[
-    // 2020 systematic review of RA oral/gut microbiome, read via an onmedica abstract:
-    // authors, journal, DOI and PMID were not shown.
-    "TD027",
-    // You Y, Archives of Rheumatology (Quanzhou AS, 16S): the year was not captured (the
-    // source cites the journal's full-text page 1474); no DOI or PMID.
-    "TD065", "TD066", "TD067", "TD068", "TD069", "TD070", "TD071", "TD072", "TD073", "TD074",
-    "TD075", "TD076", "TD077", "TD078",
-    // ACR Convergence 2025 conference abstract (methotrexate response model): no authors,
-    // DOI or PMID.
-    "TM004",
+/// Finding rows (every taxon–disease row, therapy rows other than `no_evidence`, drug–microbe
+/// rows other than gap rows) that carry neither a DOI nor a PMID although their paper was found
+/// (knowledge/README.md, "How identifiers were verified"). [`KnowledgeBase::validate`] accepts
+/// exactly these; any other finding without an identifier is a problem (a finding whose paper
+/// cannot be identified is dropped, not kept), and so is an entry here that has since gained one.
+pub const FINDINGS_WITHOUT_IDENTIFIER: &[&str] = &[
+    // Peppercorn & Goldman 1972, J Pharmacol Exp Ther (sulfasalazine azo reduction by gut
+    // bacteria): title, authors, journal and year confirmed; the paper predates DOIs and no
+    // PMID was printed on the pages read.
+    "DM001",
 ];
 
 /// AGORA2 enzyme columns of `enzyme_carriage.tsv` that `drug_microbe.tsv` may point to: the
@@ -352,28 +347,26 @@ impl KnowledgeBase {
         names
     }
 
-    /// Ids of rows that lack a traceable citation (see [`KNOWN_UNCITED`]). `no_evidence`
-    /// therapy rows and drug–microbe gap rows need none.
-    pub fn uncited_rows(&self) -> Vec<&str> {
-        let uncited = |c: &Citation, notes: &Option<String>| {
-            !c.is_traceable() && notes.as_deref().and_then(pmcid_in).is_none()
-        };
+    /// Ids of finding rows with neither a DOI nor a PMID (see [`FINDINGS_WITHOUT_IDENTIFIER`]).
+    /// `no_evidence` therapy rows and drug–microbe gap rows report no finding and need none.
+    pub fn unidentified_findings(&self) -> Vec<&str> {
+        let unidentified = |c: &Citation| c.doi.is_none() && c.pmid.is_none();
         let td = self
             .taxon_disease
             .iter()
-            .filter(|r| uncited(&r.citation, &r.notes))
+            .filter(|r| unidentified(&r.citation))
             .map(|r| r.id.as_str());
         let tm = self
             .therapy_microbiome
             .iter()
             .filter(|r| r.direction != TherapyDirection::NoEvidence)
-            .filter(|r| uncited(&r.citation, &r.notes))
+            .filter(|r| unidentified(&r.citation))
             .map(|r| r.id.as_str());
         let dm = self
             .drug_microbe
             .iter()
             .filter(|r| r.interaction != Interaction::NoMicrobialMetabolismReported)
-            .filter(|r| uncited(&r.citation, &r.notes))
+            .filter(|r| unidentified(&r.citation))
             .map(|r| r.id.as_str());
         td.chain(tm).chain(dm).collect()
     }
@@ -418,19 +411,19 @@ impl KnowledgeBase {
             }
         }
 
-        // Citations.
-        let uncited = self.uncited_rows();
-        for id in &uncited {
-            if !KNOWN_UNCITED.contains(id) {
+        // Identifiers: every finding carries a DOI or a PMID.
+        let unidentified = self.unidentified_findings();
+        for id in &unidentified {
+            if !FINDINGS_WITHOUT_IDENTIFIER.contains(id) {
                 problems.push(format!(
-                    "{id}: no citation (DOI, PMID, first author and year, or a PMCID in notes)"
+                    "{id}: reports a finding but has no DOI or PMID (identify the paper or drop the row)"
                 ));
             }
         }
-        for id in KNOWN_UNCITED {
-            if !uncited.contains(id) {
+        for id in FINDINGS_WITHOUT_IDENTIFIER {
+            if !unidentified.contains(id) {
                 problems.push(format!(
-                    "{id} is listed in KNOWN_UNCITED but is cited now or no longer exists; remove it from the list"
+                    "{id} is listed in FINDINGS_WITHOUT_IDENTIFIER but has an identifier now or no longer exists; remove it from the list"
                 ));
             }
         }

@@ -71,7 +71,8 @@ mod tsv;
 mod tests;
 
 pub use base::{
-    ENZYME_COLUMNS, KNOWN_UNCITED, KnowledgeBase, ResolvedTaxon, embedded, embedded_guilds,
+    ENZYME_COLUMNS, FINDINGS_WITHOUT_IDENTIFIER, KnowledgeBase, ResolvedTaxon, embedded,
+    embedded_guilds,
 };
 pub use codes::{
     Confidence, Contrast, Direction, Disease, DrugClass, DrugEvidence, Indication, Interaction,

@@ -7,6 +7,9 @@ use crate::base::embedded;
 use crate::*;
 use std::path::PathBuf;
 
+/// Taxon–disease rows this release holds (the issue asks for 200; see knowledge/README.md).
+const TAXON_DISEASE_FLOOR: usize = 124;
+
 fn kb() -> KnowledgeBase {
     match KnowledgeBase::embedded() {
         Ok(kb) => kb,
@@ -45,17 +48,85 @@ fn embedded_base_is_valid() {
 }
 
 #[test]
-fn uncited_rows_are_exactly_the_known_exceptions() {
-    // The source note did not capture a citation for these (knowledge/README.md, "Known
-    // gaps"): TD027 (2020 RA systematic review read via an onmedica abstract), TD065–TD078
-    // (You Y, Archives of Rheumatology, year not captured) and TM004 (ACR Convergence 2025
-    // conference abstract without authors). Any new uncited row fails here and in validate().
-    let expected = [
-        "TD027", "TD065", "TD066", "TD067", "TD068", "TD069", "TD070", "TD071", "TD072", "TD073",
-        "TD074", "TD075", "TD076", "TD077", "TD078", "TM004",
-    ];
-    assert_eq!(kb().uncited_rows(), expected);
-    assert_eq!(KNOWN_UNCITED, expected);
+fn every_finding_carries_a_doi_or_pmid() {
+    // Identifiers were checked against public pages for this release (knowledge/README.md,
+    // "How identifiers were verified"); findings whose paper could not be identified were
+    // dropped. The one exception is a 1972 paper that predates DOIs (its PMID was not seen).
+    let kb = kb();
+    assert_eq!(kb.unidentified_findings(), ["DM001"]);
+    assert_eq!(FINDINGS_WITHOUT_IDENTIFIER, ["DM001"]);
+    // The parsers already reject malformed identifiers; check the shapes once more here so a
+    // loosened parser cannot let one through.
+    let citations = kb
+        .taxon_disease()
+        .iter()
+        .map(|r| (&r.id, &r.citation))
+        .chain(kb.therapy_microbiome().iter().map(|r| (&r.id, &r.citation)))
+        .chain(kb.drug_microbe().iter().map(|r| (&r.id, &r.citation)));
+    for (id, c) in citations {
+        if let Some(doi) = &c.doi {
+            assert!(
+                doi.starts_with("10.") && doi.contains('/') && !doi.contains(' '),
+                "{id}: DOI {doi}"
+            );
+        }
+        if let Some(pmid) = &c.pmid {
+            assert!(
+                pmid.bytes().all(|b| b.is_ascii_digit()),
+                "{id}: PMID {pmid}"
+            );
+        }
+    }
+    // The preprint DOI once given with the journal's name (Chu 2021) is gone.
+    assert!(
+        !kb.taxon_disease()
+            .iter()
+            .any(|r| r.citation.doi.as_deref() == Some("10.1101/2019.12.21.19014142"))
+    );
+    // TM011 and DM042 cite the same paper (Manasson 2020) and now say the same thing.
+    let tm011 = kb.therapy_microbiome().iter().find(|r| r.id == "TM011");
+    let dm042 = kb.drug_microbe().iter().find(|r| r.id == "DM042");
+    assert_eq!(
+        tm011.map(|r| (&r.citation.doi, &r.citation.pmid)),
+        dm042.map(|r| (&r.citation.doi, &r.citation.pmid))
+    );
+}
+
+#[test]
+fn taxon_disease_covers_every_arthritis_type() {
+    let kb = kb();
+    // The issue asks for 200 rows; this release reaches the count below with identifiers that
+    // were verified (knowledge/README.md says what is missing and why). The floor guards
+    // against rows silently disappearing.
+    assert!(
+        kb.taxon_disease().len() >= TAXON_DISEASE_FLOOR,
+        "{}",
+        kb.taxon_disease().len()
+    );
+    for disease in [
+        Disease::Ra,
+        Disease::As,
+        Disease::AxSpa,
+        Disease::Psa,
+        Disease::Rea,
+        Disease::Ena,
+        Disease::Jia,
+        Disease::Gout,
+    ] {
+        let rows: Vec<&TaxonDisease> = kb
+            .taxon_disease()
+            .iter()
+            .filter(|r| r.disease == disease)
+            .collect();
+        assert!(!rows.is_empty(), "no rows for {disease}");
+        for r in rows {
+            assert!(
+                r.population.is_some() && r.country_iso.is_some(),
+                "{} lacks population or country",
+                r.id
+            );
+        }
+    }
 }
 
 #[test]
@@ -275,7 +346,9 @@ fn therapy_queries_by_brand_class_and_text() {
 
     let lacto = kb.therapy("Lactobacillus");
     assert_eq!(lacto.matched_as, Some(TherapyMatch::TherapyText));
-    assert_eq!(lacto.therapy_effects.len(), 3);
+    // Only Alipour 2014 (TM018) is left: the Pineda 2011 and Hatakka 2003 trials could not be
+    // identified by DOI or PMID and were dropped (knowledge/README.md).
+    assert_eq!(lacto.therapy_effects.len(), 1);
 
     let nothing = kb.therapy("xyzzy");
     assert_eq!(nothing.matched, None);
@@ -436,7 +509,11 @@ fn validate_catches_cross_table_problems() {
     );
     let problems = broken.validate();
     assert!(problems.iter().any(|p| p.contains("unobtainium")));
-    assert!(problems.iter().any(|p| p.starts_with("TD999: no citation")));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("TD999: reports a finding but has no DOI or PMID"))
+    );
     assert!(!problems.iter().any(|p| p.contains("TD999 repeats")));
     assert!(problems.iter().any(|p| p.contains("TD998 repeats TD001")));
     assert!(
@@ -530,6 +607,15 @@ fn contrast_sample_type_and_method_are_filled_on_every_row() {
             ("TD090", Contrast::FeatureWithinPatients),
             ("TD097", Contrast::ActivityWithinPatients),
             ("TD110", Contrast::PopulationAssociation),
+            ("TD157", Contrast::Longitudinal),
+            ("TD158", Contrast::Longitudinal),
+            ("TD159", Contrast::Longitudinal),
+            ("TD160", Contrast::Longitudinal),
+            ("TD162", Contrast::DiseaseVsDisease),
+            ("TD163", Contrast::DiseaseVsDisease),
+            ("TD164", Contrast::DiseaseVsDisease),
+            ("TD165", Contrast::ActivityWithinPatients),
+            ("TD166", Contrast::ActivityWithinPatients),
         ]
     );
     // Costello 2015 sampled the terminal ileum, not stool: a stool cohort cannot re-test it.
@@ -567,7 +653,7 @@ fn contrast_sample_type_and_method_are_filled_on_every_row() {
         .filter(|r| r.contrast == Some(Contrast::TreatmentResponse))
         .map(|r| r.id.as_str())
         .collect();
-    assert_eq!(response, ["TM002", "TM003", "TM004", "TM007", "TM008"]);
+    assert_eq!(response, ["TM002", "TM003", "TM007", "TM008", "TM025"]);
 }
 
 #[test]
