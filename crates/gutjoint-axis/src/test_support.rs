@@ -49,3 +49,70 @@ pub fn case_control_design(n: usize, case: &str) -> (Design, Vec<bool>) {
     let d = design(&md, &samples, &terms, &refs).expect("design");
     (d, (0..n).map(|s| s % 2 == 1).collect())
 }
+
+/// One made-up taxon–disease finding for a test knowledge base.
+pub struct Finding<'a> {
+    pub id: &'a str,
+    pub taxon: &'a str,
+    pub disease: &'a str,
+    pub direction: &'a str,
+    pub contrast: &'a str,
+    pub sample_type: &'a str,
+    pub method: &'a str,
+}
+
+/// A genus-level stool case–control finding in AS.
+pub fn finding<'a>(id: &'a str, taxon: &'a str, direction: &'a str) -> Finding<'a> {
+    Finding {
+        id,
+        taxon,
+        disease: "AS",
+        direction,
+        contrast: "case_control",
+        sample_type: "stool",
+        method: "16S",
+    }
+}
+
+/// The embedded knowledge base with its taxon–disease table replaced by `findings` (all at
+/// genus rank), so a test does not depend on which studies the curated table holds today.
+pub fn knowledge_base(findings: &[Finding<'_>]) -> gutjoint_knowledge::KnowledgeBase {
+    let kb = gutjoint_knowledge::KnowledgeBase::embedded().expect("kb");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../knowledge")
+        .join(gutjoint_knowledge::base::TAXON_DISEASE_FILE);
+    let text = std::fs::read_to_string(path).expect("taxon_disease.tsv");
+    let header: Vec<&str> = text.lines().next().expect("header").split('\t').collect();
+    let mut table = header.join("\t");
+    for f in findings {
+        let row: Vec<&str> = header
+            .iter()
+            .map(|h| match *h {
+                "id" => f.id,
+                "taxon" => f.taxon,
+                "rank" => "genus",
+                "disease" => f.disease,
+                "direction" => f.direction,
+                "contrast" => f.contrast,
+                "sample_type" => f.sample_type,
+                "method" => f.method,
+                "first_author" => "Test A",
+                "year" => "2020",
+                "doi" => "10.0000/test",
+                "confidence" => "M",
+                "source_read" => "abstract",
+                _ => "",
+            })
+            .collect();
+        table.push('\n');
+        table.push_str(&row.join("\t"));
+    }
+    let rows = gutjoint_knowledge::parse_taxon_disease(&table, "test taxon_disease").expect("rows");
+    gutjoint_knowledge::KnowledgeBase::from_tables(
+        rows,
+        kb.therapy_microbiome().to_vec(),
+        kb.taxon_synonyms().to_vec(),
+        kb.drugs().to_vec(),
+        kb.drug_microbe().to_vec(),
+    )
+}
