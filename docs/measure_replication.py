@@ -22,13 +22,15 @@ meds = run("age + C(sex) + NSAID_current")
 print("| id | taxon | reported | study | observed (age, sex) | q | status | observed (+ NSAID) | q | status |")
 print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 for aid, a in base.items():
-    if a["status"] == "taxon absent":
+    if a["status"] in ("taxon absent", "not tested"):
         continue
     m = meds[aid]
     q = lambda r: f"{float(r['q']):.3g}" if r["q"] != "NA" else "NA"
     print(f"| {aid} | {a['taxon']} | {a['reported_direction']} {a['disease']} | {a['citation']} | {a['observed_direction']} | {q(a)} | {a['status']} | {m['observed_direction']} | {q(m)} | {m['status']} |")
 absent = [a["taxon"] for a in base.values() if a["status"] == "taxon absent"]
 print(f"\nNot testable at their rank in GESPIC's genus bins ({len(absent)}): {', '.join(sorted(set(absent)))}")
+untested = [f"{aid} {a['taxon']} ({a['not_tested_because']})" for aid, a in base.items() if a["status"] == "not tested"]
+print(f"\nNot tested, their contrast, sample type or method not this cohort's ({len(untested)}): {'; '.join(untested)}")
 
 base_bc = run("age + C(sex)", "ancombc")
 meds_bc = run("age + C(sex) + NSAID_current", "ancombc")
@@ -36,7 +38,7 @@ print("\n| id | taxon | reported | lm (age, sex) | ANCOM-BC (age, sex) | lm (+ N
 print("| --- | --- | --- | --- | --- | --- | --- |")
 cell = lambda r: f"{r['status']} ({r['observed_direction']}, q {float(r['q']):.3g})" if r["q"] != "NA" else r["status"]
 for aid, a in base.items():
-    if a["status"] == "taxon absent":
+    if a["status"] in ("taxon absent", "not tested"):
         continue
     print(f"| {aid} | {a['taxon']} | {a['reported_direction']} {a['disease']} | {cell(a)} | {cell(base_bc[aid])} | {cell(meds[aid])} | {cell(meds_bc[aid])} |")
 for label, rows in [("lm, age + sex", base), ("ANCOM-BC, age + sex", base_bc), ("lm, + NSAID", meds), ("ANCOM-BC, + NSAID", meds_bc)]:

@@ -3,7 +3,8 @@
 For each cohort, runs `gutjoint signatures` against a healthy reference built from the same
 cohort's healthy samples (each healthy sample is compared with the others only), then, per
 association, prints the share of case samples and of healthy samples whose abundance lies on the
-reported side of the healthy median ("yes"), among samples where the call is not a tie.
+reported side of the healthy median ("yes"), among the samples scored; a sample equal to the
+median (a zero against a zero median included) is a tie: scored, not on either side.
 
 Cohorts: GMHI validation (AS = study N-5, RA; reference `gmhi-healthy`, species level) and
 GESPIC (axSpA; reference `gespic-healthy`, genus level). Standard library only:
@@ -36,17 +37,18 @@ def table(rows, groups, case):
     by = {}
     for r in rows:
         g = groups.get(r["sample-id"])
-        if g not in (case, "healthy") or r["consistent"] in ("n/a", "tie"):
+        if g not in (case, "healthy") or r["consistent"] == "n/a":
             continue
         key = (r["association"], r["taxon"], r["reported_direction"], r["citation"])
-        d = by.setdefault(key, {case: [0, 0], "healthy": [0, 0]})
+        d = by.setdefault(key, {case: [0, 0, 0], "healthy": [0, 0, 0]})
         d[g][0] += r["consistent"] == "yes"
         d[g][1] += 1
+        d[g][2] += r["consistent"] == "tie"
     print(f"| id | taxon | reported in {case} | study | {case}: on reported side | healthy: on reported side |")
     print("| --- | --- | --- | --- | --- | --- |")
     for (aid, taxon, direction, cite), d in sorted(by.items()):
         c, h = d[case], d["healthy"]
-        fmt = lambda x: f"{x[0]}/{x[1]} ({100 * x[0] / x[1]:.0f}%)" if x[1] else "—"
+        fmt = lambda x: (f"{x[0]}/{x[1]} ({100 * x[0] / x[1]:.0f}%)" + (f", {x[2]} ties" if x[2] else "")) if x[1] else "—"
         print(f"| {aid} | {taxon} | {direction} | {cite} | {fmt(c)} | {fmt(h)} |")
     print()
 

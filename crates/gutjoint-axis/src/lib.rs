@@ -33,6 +33,8 @@ pub mod profile;
 pub mod reference;
 pub mod replicate;
 pub mod signatures;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{Error, Result};
 pub use profile::KeyedProfiles;

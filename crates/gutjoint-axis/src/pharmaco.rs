@@ -37,7 +37,7 @@ Evidence is graded and cited per row; nothing here is a prediction for a patient
 use crate::profile::KeyedProfiles;
 use crate::reference::quantile_sorted;
 use gutjoint_knowledge::{
-    Disease, DrugMicrobe, KnowledgeBase, KnownMetabolizer, PharmacoData, normalize,
+    Disease, DrugMicrobe, Interaction, KnowledgeBase, KnownMetabolizer, PharmacoData, normalize,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
@@ -334,7 +334,7 @@ pub fn moiety_in_disease(
     // Bacteria that inactivate only another moiety do not touch what acts in this disease.
     let text = m.mechanism.as_deref().unwrap_or_default().to_lowercase();
     let names = |a: &ActiveMoiety| a.names.iter().any(|n| text.contains(n));
-    let acts_on_other = m.interaction.to_string() == "inactivation"
+    let acts_on_other = m.interaction == Interaction::Inactivation
         && !names(active)
         && moieties
             .iter()

@@ -434,8 +434,6 @@ fn ancombc_by_rank(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gutjoint_stats::{Term, design};
-    use gutjoint_table::Lineage;
 
     #[test]
     fn ancombc_replication_is_ancombc_on_the_genus_table() {
@@ -462,36 +460,8 @@ mod tests {
                 triplets.push((s as u32, f as u32, v));
             }
         }
-        let samples: Vec<String> = (0..n).map(|s| format!("S{s}")).collect();
-        let table = FeatureTable::from_triplets(
-            samples.clone(),
-            genera.iter().map(|g| g.to_string()).collect(),
-            triplets,
-            &Location::named("toy"),
-        )
-        .expect("table")
-        .with_lineages(
-            genera
-                .iter()
-                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
-                .collect(),
-        )
-        .expect("lineages")
-        .with_kind(ValueKind::Counts);
-        let mut md = String::from("sample-id\tgroup\n");
-        for (s, id) in samples.iter().enumerate() {
-            let group = if s % 2 == 1 { "AS" } else { "healthy" };
-            md.push_str(&format!("{id}\t{group}\n"));
-        }
-        let md = gutjoint_table::metadata::read_metadata(md.as_bytes(), &Location::named("md"))
-            .expect("metadata");
-        let terms = [Term {
-            column: "group".into(),
-            categorical: true,
-        }];
-        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-        let d = design(&md, &samples, &terms, &refs).expect("design");
-        let is_case: Vec<bool> = (0..n).map(|s| s % 2 == 1).collect();
+        let table = crate::test_support::genus_table(&genera, n, triplets);
+        let (d, is_case) = crate::test_support::case_control_design(n, "AS");
         let associations: Vec<&TaxonDisease> = kb
             .taxon_disease()
             .iter()
@@ -539,7 +509,24 @@ mod tests {
     /// taxon tests and are not re-tested.
     #[test]
     fn one_test_per_taxon_counted_once_and_only_testable_rows() {
-        let kb = KnowledgeBase::embedded().expect("kb");
+        use crate::test_support::{Finding, finding, knowledge_base};
+        // The curated rows of issue 13 (TD031/TD047/TD065 Bacteroides, TD041 Dialister), made up
+        // here so that the test does not depend on which studies the table holds today.
+        let kb = knowledge_base(&[
+            finding("TD031", "Bacteroides", "decreased"),
+            finding("TD065", "Bacteroides", "increased"),
+            Finding {
+                method: "GA-map",
+                ..finding("TD047", "Bacteroides", "decreased")
+            },
+            Finding {
+                contrast: "activity_within_patients",
+                sample_type: "ileal_biopsy;colonic_biopsy",
+                ..finding("TD041", "Dialister", "increased")
+            },
+            finding("TD049", "Streptococcus", "increased"),
+            finding("TD051", "Megamonas", "decreased"),
+        ]);
         let genera = [
             "Bacteroides",
             "Streptococcus",
@@ -558,36 +545,8 @@ mod tests {
                 triplets.push((s as u32, f as u32, v));
             }
         }
-        let samples: Vec<String> = (0..n).map(|s| format!("S{s}")).collect();
-        let table = FeatureTable::from_triplets(
-            samples.clone(),
-            genera.iter().map(|g| g.to_string()).collect(),
-            triplets,
-            &Location::named("toy"),
-        )
-        .expect("table")
-        .with_lineages(
-            genera
-                .iter()
-                .map(|g| Lineage::parse(&format!("d__Bacteria; g__{g}")))
-                .collect(),
-        )
-        .expect("lineages")
-        .with_kind(ValueKind::Counts);
-        let mut md = String::from("sample-id\tgroup\n");
-        for (s, id) in samples.iter().enumerate() {
-            let group = if s % 2 == 1 { "AS" } else { "healthy" };
-            md.push_str(&format!("{id}\t{group}\n"));
-        }
-        let md = gutjoint_table::metadata::read_metadata(md.as_bytes(), &Location::named("md"))
-            .expect("metadata");
-        let terms = [Term {
-            column: "group".into(),
-            categorical: true,
-        }];
-        let refs = BTreeMap::from([("group".to_string(), "healthy".to_string())]);
-        let d = design(&md, &samples, &terms, &refs).expect("design");
-        let is_case: Vec<bool> = (0..n).map(|s| s % 2 == 1).collect();
+        let table = crate::test_support::genus_table(&genera, n, triplets);
+        let (d, is_case) = crate::test_support::case_control_design(n, "AS");
         let all: Vec<&TaxonDisease> = kb
             .taxon_disease()
             .iter()
