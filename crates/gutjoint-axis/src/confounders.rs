@@ -229,6 +229,7 @@ fn guess_role(name: &str) -> (Role, String) {
         "plate",
         "lane",
         "study",
+        "cohort",
         "centre",
         "center",
         "site",
