@@ -194,7 +194,7 @@ pub fn recognise_medication(name: &str) -> Option<MedicationClass> {
     {
         return Some(Statin);
     }
-    if any_word(&["cortis", "steroid", "gc"])
+    if any_word(&["cortis", "steroid"])
         || any_part(&[
             "cortico",
             "glucocort",
