@@ -194,7 +194,7 @@ pub fn recognise_medication(name: &str) -> Option<MedicationClass> {
     {
         return Some(Statin);
     }
-    if any_word(&["cortis", "steroid", "gc"])
+    if any_word(&["cortis", "steroid"])
         || any_part(&[
             "cortico",
             "glucocort",
@@ -229,6 +229,7 @@ fn guess_role(name: &str) -> (Role, String) {
         "plate",
         "lane",
         "study",
+        "cohort",
         "centre",
         "center",
         "site",
@@ -580,12 +581,21 @@ fn text_of(values: &Values, i: usize) -> Option<String> {
     }
 }
 
+/// The samples of the comparison.
+struct Comparison {
+    /// Positions in `ConfounderInput::samples`.
+    positions: Vec<usize>,
+    /// Metadata rows.
+    rows: Vec<usize>,
+    /// Group index per sample.
+    labels: Vec<usize>,
+    /// Group names, case first when given.
+    names: Vec<String>,
+}
+
 /// The samples of the comparison: in the metadata, with a group value (case or control when
-/// given). Returns (sample positions in `samples`, metadata rows, group labels, group names
-/// with case first when given).
-fn comparison(
-    input: &ConfounderInput,
-) -> Result<(Vec<usize>, Vec<usize>, Vec<usize>, Vec<String>)> {
+/// given).
+fn comparison(input: &ConfounderInput) -> Result<Comparison> {
     let md = input.metadata;
     let group = md.column(input.group_column).ok_or_else(|| {
         Error::Invalid(format!(
@@ -638,12 +648,22 @@ fn comparison(
             input.group_column
         )));
     }
-    Ok((positions, rows, labels, names))
+    Ok(Comparison {
+        positions,
+        rows,
+        labels,
+        names,
+    })
 }
 
 /// Checks every other metadata column against the group (see the module documentation).
 pub fn confounders(input: &ConfounderInput) -> Result<ConfounderReport> {
-    let (positions, rows, labels, names) = comparison(input)?;
+    let Comparison {
+        positions,
+        rows,
+        labels,
+        names,
+    } = comparison(input)?;
     let g = names.len();
     let n = rows.len();
     let th = input.thresholds;

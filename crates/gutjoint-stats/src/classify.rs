@@ -515,6 +515,8 @@ pub struct GroupCrossValidation {
     pub n_predicted: usize,
     /// Importance of each feature averaged over the fits.
     pub importances: Vec<f64>,
+    /// Share of the fits in which a feature had a nonzero importance.
+    pub selected: Vec<f64>,
 }
 
 /// Trains on every group but one and predicts the one left out, for each group in turn.
@@ -541,7 +543,9 @@ pub fn leave_group_out(
             names.first().map_or("", String::as_str)
         )));
     }
-    let fits: Vec<(HeldOutGroup, Option<(Vec<usize>, Fitted)>)> = names
+    /// A held-out group with its test rows and fit, when it could be held out.
+    type HeldOutFit = (HeldOutGroup, Option<(Vec<usize>, Fitted)>);
+    let fits: Vec<HeldOutFit> = names
         .par_iter()
         .enumerate()
         .map(|(k, name)| -> Result<_> {
@@ -583,6 +587,7 @@ pub fn leave_group_out(
         .collect::<Result<_>>()?;
     let mut probabilities = vec![None; data.n];
     let mut importances = vec![0.0; data.p];
+    let mut selected = vec![0.0; data.p];
     let mut fitted = 0usize;
     let mut held_out = Vec::new();
     for (held, fit) in fits {
@@ -590,10 +595,10 @@ pub fn leave_group_out(
             for (&i, p) in test.iter().zip(&fit.probabilities) {
                 probabilities[i] = Some(*p);
             }
-            importances
-                .iter_mut()
-                .zip(&fit.importances)
-                .for_each(|(a, b)| *a += b);
+            for (j, v) in fit.importances.iter().enumerate() {
+                importances[j] += v;
+                selected[j] += f64::from(u8::from(*v != 0.0));
+            }
             fitted += 1;
         }
         held_out.push(held);
@@ -619,6 +624,7 @@ pub fn leave_group_out(
         pooled_auc_ci: pooled.ci,
         n_predicted: predicted.len(),
         importances,
+        selected,
     })
 }
 

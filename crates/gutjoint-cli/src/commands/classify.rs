@@ -296,11 +296,6 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 );
             }
         }
-        let selected = cv
-            .importances
-            .iter()
-            .map(|&v| if v != 0.0 { 1.0 } else { 0.0 })
-            .collect();
         (
             Summary {
                 model: model.name(),
@@ -324,7 +319,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 held_out_groups: Some(cv.groups.clone()),
             },
             cv.importances,
-            selected,
+            cv.selected,
         )
     } else if split.is_some() {
         let train: Vec<usize> = (0..data.n).filter(|&i| side[i] == 1).collect();

@@ -207,7 +207,7 @@ fn batch_only_fixture(dir: &std::path::Path, with_missing: bool) -> (String, Str
         lsmat.push('\n');
     }
     let mut md = String::from("sample-id\tgroup\tbatch\n");
-    for i in 0..n {
+    for (i, id) in ids.iter().enumerate() {
         let case = if i < 20 { i % 4 != 0 } else { i % 4 == 0 };
         let batch = if with_missing && i == 7 {
             "NA"
@@ -217,8 +217,7 @@ fn batch_only_fixture(dir: &std::path::Path, with_missing: bool) -> (String, Str
             "B"
         };
         md.push_str(&format!(
-            "{}\t{}\t{batch}\n",
-            ids[i],
+            "{id}\t{}\t{batch}\n",
             if case { "case" } else { "control" }
         ));
     }
