@@ -21,6 +21,7 @@ what, and a reference is only as good as its match to the sample's population.
 
 pub mod dominance;
 pub mod dysbiosis;
+pub mod engraftment;
 pub mod enterotype;
 pub mod error;
 pub mod gmhi;
@@ -30,6 +31,7 @@ pub mod profile;
 pub mod reference;
 pub mod replicate;
 pub mod signatures;
+pub mod trajectory;
 
 pub use error::{Error, Result};
 pub use profile::KeyedProfiles;

@@ -60,6 +60,8 @@ enum Command {
     Signatures(commands::axis::SignaturesArgs),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
+    Engraftment(commands::engraftment::Args),
+    Trajectory(commands::trajectory::Args),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +96,8 @@ fn main() -> ExitCode {
         Command::Signatures(args) => commands::axis::run_signatures(args, cli.quiet),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
+        Command::Engraftment(args) => commands::engraftment::run(args, cli.quiet),
+        Command::Trajectory(args) => commands::trajectory::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

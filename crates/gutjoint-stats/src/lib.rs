@@ -23,6 +23,7 @@ pub mod dirmult;
 pub mod distributions;
 pub mod error;
 pub mod fdr;
+pub mod lmm;
 pub mod ols;
 pub mod optimize;
 pub mod qr;
