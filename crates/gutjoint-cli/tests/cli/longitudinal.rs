@@ -310,3 +310,38 @@ fn trajectory_on_the_probiotic_trial() {
         .expect("alpha");
     assert!(close(num(a2, "shannon"), num(s2, "shannon"), 1e-12));
 }
+
+#[test]
+fn associate_with_subjects_equals_lmertest() {
+    let out = ok([
+        "associate",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--with",
+        "time",
+        "--subject",
+        "subject",
+    ]);
+    let ours: HashMap<String, BTreeMap<String, String>> = rows(&out)
+        .into_iter()
+        .map(|r| (r["feature"].clone(), r))
+        .collect();
+    let golden = std::fs::read_to_string(
+        repo().join("tests/data/golden/longitudinal/peerj32_time_lmertest.tsv"),
+    )
+    .expect("golden");
+    let mut n = 0;
+    for g in rows(&golden) {
+        let r = &ours[&g["feature"]];
+        let what = &g["feature"];
+        assert!(
+            close(num(r, "estimate"), num(&g, "estimate"), 1e-6),
+            "{what} estimate"
+        );
+        assert!(close(num(r, "se"), num(&g, "se"), 1e-4), "{what} se");
+        assert!(close(num(r, "p"), num(&g, "p"), 1e-4), "{what} p");
+        n += 1;
+    }
+    assert_eq!(n, 130);
+}

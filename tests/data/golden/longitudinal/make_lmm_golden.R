@@ -8,6 +8,7 @@
 # synthetic set), REML, with the optimiser's tolerances tightened so that the stored optimum is
 # the optimum (lme4's defaults stop near 1e-6 of it). Fixed effects with Satterthwaite degrees of
 # freedom come from lmerTest's summary().
+# Also y ~ time + (1 | subject) per probiotic-trial taxon for `associate --subject`.
 suppressPackageStartupMessages(library(lmerTest))
 here <- "tests/data/golden/longitudinal"
 
@@ -63,4 +64,18 @@ for (i in seq_along(taxa)) {
   out[[i]] <- one(pj, "y", FALSE, taxa[i])
 }
 write.table(do.call(rbind, out), file.path(here, "peerj32_lmertest.tsv"), sep = "\t",
+            quote = FALSE, row.names = FALSE)
+
+# `associate --with time --subject subject`: y ~ time + (1 | subject) per taxon.
+out <- list()
+for (i in seq_along(taxa)) {
+  pj$y <- pj[[taxa[i]]]
+  m <- lmer(y ~ time + (1 | subject), data = pj, REML = TRUE, control = control)
+  co <- summary(m)$coefficients
+  out[[i]] <- data.frame(feature = taxa[i], estimate = sprintf("%.17g", co["time", "Estimate"]),
+                         se = sprintf("%.17g", co["time", "Std. Error"]),
+                         df = sprintf("%.17g", co["time", "df"]),
+                         p = sprintf("%.17g", co["time", "Pr(>|t|)"]), stringsAsFactors = FALSE)
+}
+write.table(do.call(rbind, out), file.path(here, "peerj32_time_lmertest.tsv"), sep = "\t",
             quote = FALSE, row.names = FALSE)
