@@ -92,28 +92,42 @@ pub struct TrajectoryResult {
     pub reference_group: Option<String>,
 }
 
+/// Refuses a non-finite time or two samples of one subject at the same time (shared by the
+/// trajectory and engraftment analyses). Items: (sample, subject, time).
+pub(crate) fn check_subject_times<'a>(
+    items: impl Iterator<Item = (&'a str, &'a str, f64)>,
+) -> Result<()> {
+    let mut seen: HashMap<(&str, u64), &str> = HashMap::new();
+    for (sample, subject, time) in items {
+        if !time.is_finite() {
+            return Err(Error::Invalid(format!(
+                "sample '{sample}' (subject '{subject}') has no numeric time"
+            )));
+        }
+        if let Some(other) = seen.insert((subject, time.to_bits()), sample) {
+            return Err(Error::Invalid(format!(
+                "subject '{subject}' has two samples at time {time} ('{other}' and '{sample}'); each (subject, time) pair must be unique"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Checks times and (subject, time) uniqueness; returns sample indices in the table.
 fn validate(table: &FeatureTable, samples: &[TimedSample]) -> Result<Vec<usize>> {
+    check_subject_times(
+        samples
+            .iter()
+            .map(|s| (s.sample.as_str(), s.subject.as_str(), s.time)),
+    )?;
     let index = table.sample_index();
-    let mut seen: HashMap<(&str, u64), &str> = HashMap::new();
     samples
         .iter()
         .map(|s| {
-            if !s.time.is_finite() {
-                return Err(Error::Invalid(format!(
-                    "sample '{}' (subject '{}') has no numeric time",
-                    s.sample, s.subject
-                )));
-            }
-            if let Some(other) = seen.insert((s.subject.as_str(), s.time.to_bits()), &s.sample) {
-                return Err(Error::Invalid(format!(
-                    "subject '{}' has two samples at time {} ('{other}' and '{}'); each (subject, time) pair must be unique",
-                    s.subject, s.time, s.sample
-                )));
-            }
-            index.get(s.sample.as_str()).copied().ok_or_else(|| {
-                Error::Invalid(format!("sample '{}' is not in the table", s.sample))
-            })
+            index
+                .get(s.sample.as_str())
+                .copied()
+                .ok_or_else(|| Error::Invalid(format!("sample '{}' is not in the table", s.sample)))
         })
         .collect()
 }

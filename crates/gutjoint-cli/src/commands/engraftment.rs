@@ -71,6 +71,33 @@ pub struct EngraftmentReport {
     pub baseline_enterotypes: Vec<BaselineEnterotype>,
 }
 
+/// A sample's time: present and numeric, or an error naming the file, sample and value.
+pub fn sample_time(
+    column: &gutjoint_table::Column,
+    row: usize,
+    path: &std::path::Path,
+    sample: &str,
+    subject: &str,
+    name: &str,
+) -> Result<f64> {
+    let text = column.text(row).with_context(|| {
+        format!(
+            "{}: sample '{sample}' (subject '{subject}') has no '{name}' value",
+            path.display()
+        )
+    })?;
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|t: &f64| t.is_finite())
+        .with_context(|| {
+            format!(
+                "{}: sample '{sample}': '{name}' is '{text}', expected a number",
+                path.display()
+            )
+        })
+}
+
 /// Recipient samples from the metadata: rows of the table's samples with a subject value.
 pub fn recipients(
     md: &Metadata,
@@ -92,23 +119,7 @@ pub fn recipients(
         let Some(who) = subject_col.text(row) else {
             continue;
         };
-        let when = time_col.text(row).with_context(|| {
-            format!(
-                "{}: sample '{id}' (subject '{who}') has no '{time}' value",
-                path.display()
-            )
-        })?;
-        let when: f64 = when
-            .trim()
-            .parse()
-            .ok()
-            .filter(|t: &f64| t.is_finite())
-            .with_context(|| {
-                format!(
-                    "{}: sample '{id}': '{time}' is '{when}', expected a number",
-                    path.display()
-                )
-            })?;
+        let when = sample_time(time_col, row, path, id, &who, time)?;
         let from = donor_col.text(row).with_context(|| {
             format!(
                 "{}: sample '{id}' (subject '{who}') has no '{donor}' value",

@@ -74,25 +74,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             no_subject += 1;
             continue;
         };
-        let text = time_col.text(row).with_context(|| {
-            format!(
-                "{}: sample '{id}' (subject '{subject}') has no '{}' value",
-                path.display(),
-                args.time
-            )
-        })?;
-        let time: f64 = text
-            .trim()
-            .parse()
-            .ok()
-            .filter(|t: &f64| t.is_finite())
-            .with_context(|| {
-                format!(
-                    "{}: sample '{id}': '{}' is '{text}', expected a number",
-                    path.display(),
-                    args.time
-                )
-            })?;
+        let time = super::engraftment::sample_time(time_col, row, path, id, &subject, &args.time)?;
         let group = match group_col {
             Some(c) => Some(c.text(row).with_context(|| {
                 format!(
