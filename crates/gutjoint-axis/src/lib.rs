@@ -24,6 +24,7 @@ what, and a reference is only as good as its match to the sample's population.
 pub mod confounders;
 pub mod dominance;
 pub mod dysbiosis;
+pub mod engraftment;
 pub mod enterotype;
 pub mod error;
 pub mod gmhi;
@@ -35,6 +36,7 @@ pub mod replicate;
 pub mod signatures;
 #[cfg(test)]
 mod test_support;
+pub mod trajectory;
 
 pub use error::{Error, Result};
 pub use profile::KeyedProfiles;

@@ -61,6 +61,8 @@ enum Command {
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
     Confounders(commands::confounders::Args),
+    Engraftment(commands::engraftment::Args),
+    Trajectory(commands::trajectory::Args),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +98,8 @@ fn main() -> ExitCode {
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
         Command::Confounders(args) => commands::confounders::run(args, cli.quiet),
+        Command::Engraftment(args) => commands::engraftment::run(args, cli.quiet),
+        Command::Trajectory(args) => commands::trajectory::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -13,6 +13,7 @@ use crate::da::Transform;
 use crate::design::{Term, design};
 use crate::error::{Error, Result};
 use crate::fdr::{Adjust, adjust};
+use crate::lmm::MixedModel;
 use crate::ols::Ols;
 use gutjoint_table::{FeatureTable, Metadata, ValueKind};
 use rayon::prelude::*;
@@ -62,6 +63,39 @@ pub fn associate(
     pseudocount: f64,
     method: Adjust,
 ) -> Result<Vec<Association>> {
+    associate_within(
+        table,
+        metadata,
+        hosts,
+        covariates,
+        None,
+        pseudocount,
+        method,
+    )
+}
+
+/// [`associate`] for repeated samples of the same subjects: with `subject` (a metadata
+/// column) the host coefficient comes from a linear mixed model with a random intercept per
+/// subject (REML, Satterthwaite df; [`crate::lmm`]) instead of OLS, so repeated visits are not
+/// counted as independent patients. The Spearman columns stay sample-level correlations.
+pub fn associate_within(
+    table: &FeatureTable,
+    metadata: &Metadata,
+    hosts: &[String],
+    covariates: &[Term],
+    subject: Option<&str>,
+    pseudocount: f64,
+    method: Adjust,
+) -> Result<Vec<Association>> {
+    let subject_column = match subject {
+        Some(c) => Some(metadata.column(c).ok_or_else(|| {
+            Error::Metadata(format!(
+                "no subject column '{c}'; the columns are: {}",
+                metadata.column_names().join(", ")
+            ))
+        })?),
+        None => None,
+    };
     let rel = if table.kind() == ValueKind::Counts {
         table.to_relative()
     } else {
@@ -102,7 +136,17 @@ pub fn associate(
             categorical: false,
         }];
         terms.extend(covariates.iter().cloned());
-        let d = design(metadata, rel.sample_ids(), &terms, &BTreeMap::new()).map_err(|e| {
+        let mdi_all = metadata.index();
+        let samples: Vec<String> = match subject_column {
+            Some(c) => rel
+                .sample_ids()
+                .iter()
+                .filter(|id| mdi_all.get(id.as_str()).and_then(|&r| c.text(r)).is_some())
+                .cloned()
+                .collect(),
+            None => rel.sample_ids().to_vec(),
+        };
+        let d = design(metadata, &samples, &terms, &BTreeMap::new()).map_err(|e| {
             let inner = match e {
                 Error::Metadata(m) => m,
                 other => other.to_string(),
@@ -124,6 +168,20 @@ pub fn associate(
             .map(|j| (0..d.n).map(|i| d.x[i * d.p + j]).collect())
             .collect();
         let ols = Ols::new(&d)?;
+        let mixed = match subject_column {
+            Some(c) => {
+                let subjects: Vec<String> = d
+                    .sample_ids
+                    .iter()
+                    .map(|id| c.text(mdi_all[id.as_str()]).unwrap_or_default())
+                    .collect();
+                Some(
+                    MixedModel::new(&d, &subjects, None)
+                        .map_err(|e| Error::Metadata(format!("host variable '{host}': {e}")))?,
+                )
+            }
+            None => None,
+        };
         let per_feature: Vec<FeatureResult> = (0..rel.n_features())
             .into_par_iter()
             .map(|f| {
@@ -131,12 +189,20 @@ pub fn associate(
                     .iter()
                     .map(|&s| transform.apply(rel.get(s, f)))
                     .collect();
-                let fit = ols.fit(&y);
+                let (estimate, se, p) = match &mixed {
+                    Some(m) => m.fit(&y).map_or((f64::NAN, f64::NAN, f64::NAN), |fit| {
+                        (fit.estimate[host_col], fit.se[host_col], fit.p[host_col])
+                    }),
+                    None => {
+                        let fit = ols.fit(&y);
+                        (fit.estimate[host_col], fit.se[host_col], fit.p[host_col])
+                    }
+                };
                 let x: Vec<f64> = rows.iter().map(|&s| clr[s][f]).collect();
                 (
-                    fit.estimate[host_col],
-                    fit.se[host_col],
-                    fit.p[host_col],
+                    estimate,
+                    se,
+                    p,
                     spearman(&x, &host_values),
                     partial_spearman(&x, &host_values, &cov_cols),
                 )

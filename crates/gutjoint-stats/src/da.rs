@@ -15,7 +15,7 @@ use gutjoint_table::{FeatureTable, ValueKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transform {
     Log10 { pseudocount: f64 },
@@ -68,6 +68,54 @@ pub struct Coefficient {
     pub q: f64,
 }
 
+/// The transformed abundance of each feature over a list of samples: what every per-feature
+/// model of this crate (linear or mixed) regresses on its design. Count tables are divided by
+/// each sample's total first.
+#[derive(Debug)]
+pub struct Responses<'a> {
+    rel: std::borrow::Cow<'a, FeatureTable>,
+    rows: Vec<usize>,
+    transform: Transform,
+}
+
+impl<'a> Responses<'a> {
+    /// `sample_ids` (the design's rows, in order) must all be samples of `table`.
+    pub fn new(
+        table: &'a FeatureTable,
+        sample_ids: &[String],
+        transform: Transform,
+    ) -> Responses<'a> {
+        let rel = if table.kind() == ValueKind::Counts {
+            std::borrow::Cow::Owned(table.to_relative())
+        } else {
+            std::borrow::Cow::Borrowed(table)
+        };
+        let index = rel.sample_index();
+        let rows = sample_ids.iter().map(|id| index[id.as_str()]).collect();
+        Responses {
+            rel,
+            rows,
+            transform,
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        self.rel.n_features()
+    }
+
+    pub fn feature_ids(&self) -> &[String] {
+        self.rel.feature_ids()
+    }
+
+    /// Feature `f`'s transformed values in design-row order.
+    pub fn feature(&self, f: usize) -> Vec<f64> {
+        self.rows
+            .iter()
+            .map(|&s| self.transform.apply(self.rel.get(s, f)))
+            .collect()
+    }
+}
+
 /// Fits every feature of `table` (samples in `design.sample_ids` order must exist in it).
 pub fn linear_models(
     table: &FeatureTable,
@@ -75,27 +123,11 @@ pub fn linear_models(
     transform: Transform,
     method: Adjust,
 ) -> Result<Vec<Coefficient>> {
-    let rel = if table.kind() == ValueKind::Counts {
-        std::borrow::Cow::Owned(table.to_relative())
-    } else {
-        std::borrow::Cow::Borrowed(table)
-    };
-    let index = rel.sample_index();
-    let rows: Vec<usize> = design
-        .sample_ids
-        .iter()
-        .map(|id| index[id.as_str()])
-        .collect();
+    let responses = Responses::new(table, &design.sample_ids, transform);
     let ols = Ols::new(design)?;
-    let fits: Vec<_> = (0..rel.n_features())
+    let fits: Vec<_> = (0..responses.n_features())
         .into_par_iter()
-        .map(|f| {
-            let y: Vec<f64> = rows
-                .iter()
-                .map(|&s| transform.apply(rel.get(s, f)))
-                .collect();
-            ols.fit(&y)
-        })
+        .map(|f| ols.fit(&responses.feature(f)))
         .collect();
     let mut out = Vec::with_capacity(fits.len() * design.p);
     for (j, term) in design.names.iter().enumerate() {
@@ -103,7 +135,7 @@ pub fn linear_models(
         let q = adjust(&p, method);
         for (f, fit) in fits.iter().enumerate() {
             out.push(Coefficient {
-                feature: rel.feature_ids()[f].clone(),
+                feature: responses.feature_ids()[f].clone(),
                 term: term.clone(),
                 estimate: fit.estimate[j],
                 se: fit.se[j],

@@ -417,3 +417,153 @@ mod tests {
         assert_eq!(d.names, ["Intercept", "Group (1=HC,2=RA)[T.2]"]);
     }
 }
+
+/// A two-way interaction of formula terms (`a:b`, or the interaction part of `a*b`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Interaction {
+    /// The two terms as written (`time`, `C(visit)`).
+    pub left: String,
+    pub right: String,
+}
+
+/// Splits two-way interactions out of a formula: `a*b` becomes the main effects `a + b` plus
+/// the interaction `a:b`; `a:b` alone needs `a` and `b` among the main effects (a design
+/// without them is not what patsy or R would build). Returns the main-effects formula for
+/// [`parse_formula`] and the interactions for [`add_interactions`].
+pub fn split_interactions(formula: &str) -> Result<(String, Vec<Interaction>)> {
+    let formula = formula.trim();
+    let rhs = formula.split_once('~').map_or(formula, |(_, r)| r);
+    let mut main: Vec<String> = Vec::new();
+    let mut pairs = Vec::new();
+    for part in rhs.split('+').map(str::trim) {
+        let (sep, star) = if part.contains('*') {
+            ('*', true)
+        } else if part.contains(':') {
+            (':', false)
+        } else {
+            if !main.iter().any(|m| m == part) {
+                main.push(part.to_string());
+            }
+            continue;
+        };
+        let pieces: Vec<&str> = part.split(sep).map(str::trim).collect();
+        if pieces.len() != 2 || pieces.iter().any(|p| p.is_empty()) {
+            return Err(Error::Formula(format!(
+                "'{part}': only two-way interactions (a*b or a:b) are supported"
+            )));
+        }
+        if star {
+            for p in &pieces {
+                if !main.iter().any(|m| m == p) {
+                    main.push(p.to_string());
+                }
+            }
+        }
+        pairs.push(Interaction {
+            left: pieces[0].to_string(),
+            right: pieces[1].to_string(),
+        });
+    }
+    for pair in &pairs {
+        for side in [&pair.left, &pair.right] {
+            if !main.iter().any(|m| m == side) {
+                return Err(Error::Formula(format!(
+                    "'{}:{}' needs '{side}' as a main effect too (write {}*{})",
+                    pair.left, pair.right, pair.left, pair.right
+                )));
+            }
+        }
+    }
+    Ok((main.join(" + "), pairs))
+}
+
+/// Appends the product columns of each interaction to a main-effects design, named as patsy
+/// names them (`time:group[T.LGG]`): every column of the left term times every column of the
+/// right term.
+pub fn add_interactions(design: &mut Design, interactions: &[Interaction]) -> Result<()> {
+    let column_of = |written: &str| -> String {
+        let w = written.trim();
+        w.strip_prefix("C(")
+            .and_then(|r| r.strip_suffix(')'))
+            .unwrap_or(w)
+            .trim()
+            .to_string()
+    };
+    let (n, p) = (design.n, design.p);
+    let mut new_names = Vec::new();
+    let mut new_columns: Vec<Vec<f64>> = Vec::new();
+    for pair in interactions {
+        let columns = |term: &str| -> Vec<usize> {
+            let column = column_of(term);
+            let prefix = format!("{column}[T.");
+            (1..p)
+                .filter(|&j| design.names[j] == column || design.names[j].starts_with(&prefix))
+                .collect()
+        };
+        let (left, right) = (columns(&pair.left), columns(&pair.right));
+        if left.is_empty() || right.is_empty() {
+            return Err(Error::Formula(format!(
+                "interaction '{}:{}': no design column for one of its terms",
+                pair.left, pair.right
+            )));
+        }
+        for &a in &left {
+            for &b in &right {
+                new_names.push(format!("{}:{}", design.names[a], design.names[b]));
+                new_columns.push(
+                    (0..n)
+                        .map(|i| design.x[i * p + a] * design.x[i * p + b])
+                        .collect(),
+                );
+            }
+        }
+    }
+    let q = p + new_names.len();
+    let mut x = vec![0.0; n * q];
+    for i in 0..n {
+        x[i * q..i * q + p].copy_from_slice(&design.x[i * p..(i + 1) * p]);
+        for (k, col) in new_columns.iter().enumerate() {
+            x[i * q + p + k] = col[i];
+        }
+    }
+    design.names.extend(new_names);
+    design.x = x;
+    design.p = q;
+    Ok(())
+}
+
+#[cfg(test)]
+mod interaction_tests {
+    use super::*;
+    use gutjoint_table::Location;
+
+    #[test]
+    fn star_expands_and_columns_multiply() {
+        let (main, pairs) = split_interactions("time * group + age").expect("valid");
+        assert_eq!(main, "time + group + age");
+        assert_eq!(pairs.len(), 1);
+        assert!(split_interactions("time:group").is_err());
+        assert!(split_interactions("a*b*c").is_err());
+        let md = gutjoint_table::metadata::read_metadata(
+            "id\ttime\tgroup\na\t1\tLGG\nb\t2\tLGG\nc\t1\tPlacebo\nd\t2\tPlacebo\ne\t3\tPlacebo\n"
+                .as_bytes(),
+            &Location::named("md"),
+        )
+        .expect("md");
+        let ids: Vec<String> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let terms = parse_formula(&main.replace(" + age", "")).expect("terms");
+        let refs = BTreeMap::from([("group".to_string(), "Placebo".to_string())]);
+        let mut d = design(&md, &ids, &terms, &refs).expect("design");
+        add_interactions(&mut d, &pairs).expect("interaction");
+        assert_eq!(
+            d.names,
+            ["Intercept", "group[T.LGG]", "time", "time:group[T.LGG]"]
+        );
+        // Row b: LGG at time 2 → product 2; row d: Placebo → 0.
+        assert_eq!(&d.x[4..8], &[1.0, 1.0, 2.0, 2.0]);
+        assert_eq!(&d.x[12..16], &[1.0, 0.0, 2.0, 0.0]);
+    }
+}

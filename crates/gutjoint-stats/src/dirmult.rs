@@ -20,18 +20,19 @@ use gutjoint_ecology::rng::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 
-/// Gaussian and Gamma variates on the project's seeded generator.
-struct Stream(Rng);
+/// Gaussian and Gamma variates on the project's seeded generator (also drives the mixed-model
+/// error-rate simulations in [`crate::lmm`]).
+pub(crate) struct Stream(Rng);
 
 impl Stream {
-    fn new(seed: u64) -> Stream {
+    pub(crate) fn new(seed: u64) -> Stream {
         Stream(Rng::new(seed))
     }
     /// Uniform in (0, 1).
     fn uniform(&mut self) -> f64 {
         ((self.0.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
     }
-    fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         // Box–Muller; one of the pair is discarded for simplicity.
         let (u1, u2) = (self.uniform(), self.uniform());
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()

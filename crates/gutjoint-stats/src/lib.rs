@@ -26,6 +26,7 @@ pub mod error;
 pub mod fdr;
 pub mod features;
 pub mod group_tests;
+pub mod lmm;
 pub mod ols;
 pub mod optimize;
 pub mod qr;

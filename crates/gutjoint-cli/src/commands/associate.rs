@@ -3,7 +3,7 @@
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
-use gutjoint_stats::associate::associate;
+use gutjoint_stats::associate::associate_within;
 use gutjoint_stats::da::default_pseudocount;
 use gutjoint_stats::{Adjust, parse_covariates};
 use gutjoint_table::read_metadata_file;
@@ -50,6 +50,11 @@ pub struct Args {
     /// Features tested: taxa (the table's features), guilds (knowledge/guilds.tsv), or both.
     #[arg(long, default_value = "taxa")]
     pub features: String,
+    /// Repeated samples of the same subjects: the metadata column naming each sample's subject;
+    /// the host coefficient then comes from a linear mixed model with a random intercept per
+    /// subject (REML, Satterthwaite df) instead of OLS.
+    #[arg(long, value_name = "COL")]
+    pub subject: Option<String>,
     /// Multiple-testing adjustment within each host variable: bh, holm, bonferroni, none.
     #[arg(long, default_value = "bh")]
     pub p_adjust: String,
@@ -125,8 +130,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let pseudocount = args
         .pseudocount
         .unwrap_or_else(|| default_pseudocount(&table));
-    let rows = associate(&table, &md, &args.hosts, &covariates, pseudocount, adjust)
-        .with_context(|| args.metadata.display().to_string())?;
+    let rows = associate_within(
+        &table,
+        &md,
+        &args.hosts,
+        &covariates,
+        args.subject.as_deref(),
+        pseudocount,
+        adjust,
+    )
+    .with_context(|| args.metadata.display().to_string())?;
     if !quiet {
         let mut seen = std::collections::BTreeMap::new();
         for r in &rows {

@@ -5,6 +5,8 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_stats::ancombc;
 use gutjoint_stats::da::{Coefficient, Transform, default_pseudocount, linear_models};
+use gutjoint_stats::design::{add_interactions, split_interactions};
+use gutjoint_stats::lmm::{LmmResult, mixed_models};
 use gutjoint_stats::{Adjust, design, parse_formula};
 use gutjoint_table::{ValueKind, read_metadata_file};
 use std::collections::BTreeMap;
@@ -22,6 +24,11 @@ use std::path::PathBuf;
 ///                  errors, W = estimate/se, normal p; q by Holm unless --p-adjust. The table's
 ///                  values are used as they are (counts or proportions) plus the pseudocount
 ///                  (default 1 for counts, half the smallest nonzero value for proportions).
+///   lmm            linear mixed model for repeated measures (same subject sampled more than
+///                  once): the lm transform, a random intercept per --subject (and a random
+///                  slope for --random-slope), REML as R's lme4; p from Student's t with
+///                  Satterthwaite degrees of freedom as R's lmerTest. Adds df, the subject and
+///                  residual variances and the number of subjects. q by BH unless --p-adjust.
 ///   dirmult-ttest  ALDEx2-style Dirichlet-multinomial CLR Welch t-test of the first
 ///                  categorical term's --treatment level against its reference, as scikit-bio's
 ///                  dirmult_ttest; seeded; counts required, or --counts-scale for relative data.
@@ -32,6 +39,11 @@ use std::path::PathBuf;
 ///   gutjoint da examples/data/gespic/gespic_genus.tsv --metadata examples/data/gespic/gespic_metadata.tsv \
 ///       --formula "group + age + C(sex)" --reference group=healthy --method ancombc \
 ///       --min-prevalence 0.1 -o ancombc.tsv
+///   gutjoint da examples/data/longitudinal/peerj32/counts.tsv \
+///       --metadata examples/data/longitudinal/peerj32/metadata.tsv --formula "time * group" \
+///       --reference group=Placebo --method lmm --subject subject -o lmm.tsv
+///
+/// Formulas take two-way interactions: `time * group` is time + group + time:group.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -50,7 +62,7 @@ pub struct Args {
     /// warning) and added to the model as C(COL). lm and ancombc only.
     #[arg(long, value_name = "COL")]
     pub batch: Option<String>,
-    /// Method: lm, ancombc or dirmult-ttest.
+    /// Method: lm, lmm, ancombc or dirmult-ttest.
     #[arg(long, default_value = "lm")]
     pub method: String,
     /// Transform for lm: log10 or asin-sqrt.
@@ -82,6 +94,13 @@ pub struct Args {
     /// ancombc: EM stops when its parameters move by at most this (Euclidean norm).
     #[arg(long, default_value_t = 1e-5)]
     pub tol: f64,
+    /// lmm: the metadata column naming each sample's subject (patient); one random intercept
+    /// per subject.
+    #[arg(long, value_name = "COL")]
+    pub subject: Option<String>,
+    /// lmm: also a random slope per subject for this numeric column (usually time).
+    #[arg(long, value_name = "COL")]
+    pub random_slope: Option<String>,
     /// dirmult-ttest on relative abundances: multiply by this and round to pseudo-counts.
     #[arg(long, value_name = "N")]
     pub counts_scale: Option<f64>,
@@ -91,11 +110,20 @@ pub struct Args {
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let ancombc = match args.method.as_str() {
-        "lm" => false,
+        "lm" | "lmm" => false,
         "ancombc" | "ancom-bc" => true,
         "dirmult-ttest" => return run_dirmult(args, quiet),
-        other => bail!("unknown --method '{other}'; expected lm, ancombc or dirmult-ttest"),
+        other => bail!("unknown --method '{other}'; expected lm, lmm, ancombc or dirmult-ttest"),
     };
+    let mixed = args.method == "lmm";
+    if mixed && args.subject.is_none() {
+        bail!(
+            "--method lmm needs --subject COL (the metadata column naming each sample's subject)"
+        );
+    }
+    if !mixed && (args.subject.is_some() || args.random_slope.is_some()) {
+        bail!("--subject and --random-slope belong to --method lmm (repeated measures)");
+    }
     let default_adjust = if ancombc { "holm" } else { "bh" };
     let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or(default_adjust))
         .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
@@ -106,7 +134,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             .with_context(|| format!("--reference '{r}': expected COLUMN=LEVEL"))?;
         references.insert(c.trim().to_string(), l.trim().to_string());
     }
-    let mut terms = parse_formula(&args.formula)?;
+    let (main_formula, interactions) = split_interactions(&args.formula)?;
+    let mut terms = parse_formula(&main_formula)?;
     let table = output::timed("read", || args.input.read(quiet))?.table;
     let md = read_metadata_file(&args.metadata)?;
     if let Some(batch) = &args.batch {
@@ -126,8 +155,20 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             terms.push(t);
         }
     }
-    let d = design(&md, table.sample_ids(), &terms, &references)
+    // lmm: samples without a subject cannot enter the model; they are counted, not hidden.
+    let samples = match &args.subject {
+        Some(c) => {
+            let (kept, missing) = with_subject(&md, &args.metadata, c, table.sample_ids())?;
+            if !quiet && missing > 0 {
+                eprintln!("note: dropped {missing} samples with no '{c}' (subject) value");
+            }
+            kept
+        }
+        None => table.sample_ids().to_vec(),
+    };
+    let mut d = design(&md, &samples, &terms, &references)
         .with_context(|| args.metadata.display().to_string())?;
+    add_interactions(&mut d, &interactions)?;
     if !quiet && !d.dropped.is_empty() {
         let mut by: BTreeMap<&str, usize> = BTreeMap::new();
         for (_, c) in &d.dropped {
@@ -166,6 +207,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     } else {
         used.select_features(&features)
     };
+    let mut lmm: Option<LmmResult> = None;
     let coefficients: Vec<Coefficient> = if ancombc {
         let pseudocount = args
             .pseudocount
@@ -192,7 +234,31 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             "asin-sqrt" | "arcsine" => Transform::ArcsineSqrt,
             other => bail!("unknown --transform '{other}'; expected log10 or asin-sqrt"),
         };
-        output::timed("compute", || linear_models(&used, &d, transform, adjust))?
+        if mixed {
+            let result = output::timed("compute", || {
+                fit_mixed(&args, &md, &used, &d, transform, adjust)
+            })?;
+            if !quiet {
+                report_mixed(&result);
+            }
+            let coefficients = result
+                .coefficients
+                .iter()
+                .map(|c| Coefficient {
+                    feature: c.feature.clone(),
+                    term: c.term.clone(),
+                    estimate: c.estimate,
+                    se: c.se,
+                    statistic: c.statistic,
+                    p: c.p,
+                    q: c.q,
+                })
+                .collect();
+            lmm = Some(result);
+            coefficients
+        } else {
+            output::timed("compute", || linear_models(&used, &d, transform, adjust))?
+        }
     };
     // Per-level prevalence and mean of the first categorical term.
     let group_col = terms
@@ -227,6 +293,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         std::borrow::Cow::Borrowed(&used)
     };
     let mut text = String::from("feature\tlineage\tterm\testimate\tse\tstatistic\tp\tq");
+    if lmm.is_some() {
+        text.push_str("\tdf\tsubject_variance\tresidual_variance\tn_subjects\tsingular");
+    }
     for (l, _) in &levels {
         let _ = write!(text, "\tprevalence[{l}]\tmean[{l}]");
     }
@@ -251,7 +320,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .enumerate()
         .map(|(i, f)| (f.as_str(), i))
         .collect();
-    for c in &coefficients {
+    for (i, c) in coefficients.iter().enumerate() {
         let f = feature_index[c.feature.as_str()];
         let _ = write!(
             text,
@@ -265,6 +334,19 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             c.p,
             c.q
         );
+        if let Some(result) = &lmm {
+            // Coefficients run term by term over the same feature order as `features`.
+            let fit = &result.features[i % result.features.len()];
+            let _ = write!(
+                text,
+                "\t{}\t{}\t{}\t{}\t{}",
+                result.coefficients[i].df,
+                fit.subject_variance,
+                fit.residual_variance,
+                result.n_subjects,
+                fit.singular
+            );
+        }
         for (l, (_, members)) in levels.iter().enumerate() {
             let (present, sum) = by_level[f][l];
             let size = members.len() as f64;
@@ -275,6 +357,93 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     output::timed("write", || {
         output::write_or_print(args.output.as_deref(), &text)
     })
+}
+
+/// The table's samples that have a value in the subject column, and how many do not.
+fn with_subject(
+    md: &gutjoint_table::Metadata,
+    path: &std::path::Path,
+    column: &str,
+    samples: &[String],
+) -> Result<(Vec<String>, usize)> {
+    let col = crate::input::metadata_column(md, path, column)?;
+    let index = md.index();
+    let kept: Vec<String> = samples
+        .iter()
+        .filter(|id| index.get(id.as_str()).and_then(|&r| col.text(r)).is_some())
+        .cloned()
+        .collect();
+    let missing = samples.len() - kept.len();
+    Ok((kept, missing))
+}
+
+/// `--method lmm` on the analysed samples: subjects (and random slopes) in design-row order.
+fn fit_mixed(
+    args: &Args,
+    md: &gutjoint_table::Metadata,
+    table: &gutjoint_table::FeatureTable,
+    d: &gutjoint_stats::Design,
+    transform: Transform,
+    adjust: Adjust,
+) -> Result<LmmResult> {
+    let subject = args.subject.as_deref().context("--subject")?;
+    let index = md.index();
+    let col = crate::input::metadata_column(md, &args.metadata, subject)?;
+    let subjects: Vec<String> = d
+        .sample_ids
+        .iter()
+        .map(|id| col.text(index[id.as_str()]).unwrap_or_default())
+        .collect();
+    let slope_values: Option<(String, Vec<f64>)> = match &args.random_slope {
+        Some(c) => {
+            let column = crate::input::metadata_column(md, &args.metadata, c)?;
+            if !column.is_numeric() {
+                bail!("--random-slope '{c}' is not numeric");
+            }
+            let values = d
+                .sample_ids
+                .iter()
+                .map(|id| {
+                    column
+                        .text(index[id.as_str()])
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(f64::NAN)
+                })
+                .collect();
+            Some((c.clone(), values))
+        }
+        None => None,
+    };
+    let slope = slope_values
+        .as_ref()
+        .map(|(c, v)| (c.as_str(), v.as_slice()));
+    Ok(mixed_models(table, d, &subjects, slope, transform, adjust)?)
+}
+
+/// What the mixed models rest on, on the terminal.
+fn report_mixed(result: &LmmResult) {
+    let singular = result.features.iter().filter(|f| f.singular).count();
+    let failed: Vec<&str> = result
+        .features
+        .iter()
+        .filter(|f| f.failure.is_some())
+        .map(|f| f.feature.as_str())
+        .collect();
+    eprintln!(
+        "note: mixed models on {} samples from {} subjects ({} with a single sample); {} of {} features have a subject variance of zero (singular fit, as lme4 reports)",
+        result.n_samples,
+        result.n_subjects,
+        result.single_sample_subjects,
+        singular,
+        result.features.len()
+    );
+    if !failed.is_empty() {
+        eprintln!(
+            "note: {} features could not be fitted (constant after the transform) and have NA: {}",
+            failed.len(),
+            failed.join(", ")
+        );
+    }
 }
 
 /// ANCOM-BC's per-term bias on the terminal: what was subtracted, and whether EM converged.

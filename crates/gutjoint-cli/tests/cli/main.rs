@@ -13,5 +13,6 @@ mod ecology;
 mod formats;
 mod guilds;
 mod knowledge;
+mod longitudinal;
 mod report;
 mod stats;

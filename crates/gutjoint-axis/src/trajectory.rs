@@ -1,0 +1,397 @@
+/*!
+Trajectories over time: does a treated group's microbiome move differently from the control
+group's, and toward or away from health? Per sample: Shannon diversity and observed features
+(the ecology crate's kernels), GMHI (species tables), dysbiosis against a healthy reference
+(HMP2's median Bray–Curtis), and Bray–Curtis to the subject's own first sample and to the
+previous one. Then, per metric, a linear mixed model `metric ~ time * group + (1 | subject)`
+(REML, Satterthwaite degrees of freedom; `gutjoint_stats::lmm`): the `time:group` term answers
+"did the groups change differently"; for dysbiosis a negative time slope means moving toward the
+reference, for GMHI a positive one.
+
+Each subject's samples are ordered by time; duplicate (subject, time) pairs and non-finite times
+are refused, and subjects with a single sample are kept in the table but listed, since they say
+nothing about change within a subject.
+*/
+
+use crate::dysbiosis::DysbiosisResult;
+use crate::error::{Error, Result};
+use crate::gmhi::gmhi;
+use crate::profile::{KeyedProfiles, braycurtis_sparse};
+use gutjoint_ecology::alpha::{AlphaMetric, alpha_of};
+use gutjoint_stats::design::{Interaction, add_interactions, design, parse_formula};
+use gutjoint_stats::lmm::MixedModel;
+use gutjoint_table::{Column, FeatureTable, Metadata};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// One sample of a subject at a time, optionally in a group (treatment arm).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimedSample {
+    pub sample: String,
+    pub subject: String,
+    pub time: f64,
+    pub group: Option<String>,
+}
+
+/// The per-sample metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryPoint {
+    pub sample: String,
+    pub subject: String,
+    pub time: f64,
+    pub group: Option<String>,
+    pub shannon: f64,
+    pub observed_features: f64,
+    /// Present when the table has GMHI's marker species.
+    pub gmhi: Option<f64>,
+    /// Present when a reference was given.
+    pub dysbiosis: Option<f64>,
+    /// None for the subject's first sample.
+    pub braycurtis_to_first: Option<f64>,
+    pub braycurtis_to_previous: Option<f64>,
+}
+
+/// One fixed-effect term of a metric's mixed model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelTerm {
+    pub term: String,
+    pub estimate: f64,
+    pub se: f64,
+    pub df: f64,
+    pub p: f64,
+}
+
+/// `metric ~ time [* group] + (1 | subject)` for one metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricModel {
+    pub metric: String,
+    pub formula: String,
+    pub n_samples: usize,
+    pub n_subjects: usize,
+    pub subject_variance: f64,
+    pub residual_variance: f64,
+    pub singular: bool,
+    pub terms: Vec<ModelTerm>,
+}
+
+/// A metric that got no model, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkippedModel {
+    pub metric: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrajectoryResult {
+    pub points: Vec<TrajectoryPoint>,
+    pub models: Vec<MetricModel>,
+    pub skipped_models: Vec<SkippedModel>,
+    /// Subjects with one sample: in the table, not informative about change.
+    pub single_sample_subjects: Vec<String>,
+    /// The reference level of the group (the controls), if there is a group.
+    pub reference_group: Option<String>,
+}
+
+/// Refuses a non-finite time or two samples of one subject at the same time (shared by the
+/// trajectory and engraftment analyses). Items: (sample, subject, time).
+pub(crate) fn check_subject_times<'a>(
+    items: impl Iterator<Item = (&'a str, &'a str, f64)>,
+) -> Result<()> {
+    let mut seen: HashMap<(&str, u64), &str> = HashMap::new();
+    for (sample, subject, time) in items {
+        if !time.is_finite() {
+            return Err(Error::Invalid(format!(
+                "sample '{sample}' (subject '{subject}') has no numeric time"
+            )));
+        }
+        if let Some(other) = seen.insert((subject, time.to_bits()), sample) {
+            return Err(Error::Invalid(format!(
+                "subject '{subject}' has two samples at time {time} ('{other}' and '{sample}'); each (subject, time) pair must be unique"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks times and (subject, time) uniqueness; returns sample indices in the table.
+fn validate(table: &FeatureTable, samples: &[TimedSample]) -> Result<Vec<usize>> {
+    check_subject_times(
+        samples
+            .iter()
+            .map(|s| (s.sample.as_str(), s.subject.as_str(), s.time)),
+    )?;
+    let index = table.sample_index();
+    samples
+        .iter()
+        .map(|s| {
+            index
+                .get(s.sample.as_str())
+                .copied()
+                .ok_or_else(|| Error::Invalid(format!("sample '{}' is not in the table", s.sample)))
+        })
+        .collect()
+}
+
+/// Per-sample metrics and per-metric mixed models. `dysbiosis` holds scores of the table's
+/// samples against a reference (from [`crate::dysbiosis::dysbiosis`]); `reference_group` the
+/// control level of the group.
+pub fn trajectory(
+    table: &FeatureTable,
+    samples: &[TimedSample],
+    dysbiosis: Option<&DysbiosisResult>,
+    reference_group: Option<&str>,
+) -> Result<TrajectoryResult> {
+    let rows = validate(table, samples)?;
+    let profiles = KeyedProfiles::from_table(table, None)?;
+    let g = gmhi(table);
+    let gmhi_of: Option<HashMap<&str, f64>> = (g.mh_species_in_table + g.mn_species_in_table > 0)
+        .then(|| {
+            g.scores
+                .iter()
+                .map(|s| (s.sample_id.as_str(), s.gmhi))
+                .collect()
+        });
+    let dysbiosis_of: Option<HashMap<&str, f64>> = dysbiosis.map(|d| {
+        d.scores
+            .iter()
+            .map(|s| (s.sample_id.as_str(), s.dysbiosis))
+            .collect()
+    });
+    // Each subject's samples in time order.
+    let mut by_subject: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, s) in samples.iter().enumerate() {
+        by_subject.entry(s.subject.as_str()).or_default().push(i);
+    }
+    let mut first = vec![None; samples.len()];
+    let mut previous = vec![None; samples.len()];
+    let mut single = Vec::new();
+    for (subject, members) in by_subject.iter_mut() {
+        members.sort_by(|a, b| samples[*a].time.total_cmp(&samples[*b].time));
+        if members.len() == 1 {
+            single.push(subject.to_string());
+        }
+        let start = rows[members[0]];
+        for w in 1..members.len() {
+            let here = rows[members[w]];
+            first[members[w]] = Some(braycurtis_sparse(
+                &profiles.rows[here],
+                &profiles.rows[start],
+            ));
+            previous[members[w]] = Some(braycurtis_sparse(
+                &profiles.rows[here],
+                &profiles.rows[rows[members[w - 1]]],
+            ));
+        }
+    }
+    let points: Vec<TrajectoryPoint> = samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            // The alpha kernel takes a sample's nonzero values.
+            let (_, stored) = table.sample(rows[i]);
+            let values: Vec<f64> = stored.iter().copied().filter(|v| *v > 0.0).collect();
+            TrajectoryPoint {
+                sample: s.sample.clone(),
+                subject: s.subject.clone(),
+                time: s.time,
+                group: s.group.clone(),
+                shannon: alpha_of(AlphaMetric::Shannon, &values),
+                observed_features: alpha_of(AlphaMetric::ObservedFeatures, &values),
+                gmhi: gmhi_of
+                    .as_ref()
+                    .and_then(|m| m.get(s.sample.as_str()).copied()),
+                dysbiosis: dysbiosis_of
+                    .as_ref()
+                    .and_then(|m| m.get(s.sample.as_str()).copied()),
+                braycurtis_to_first: first[i],
+                braycurtis_to_previous: previous[i],
+            }
+        })
+        .collect();
+    // The models.
+    let grouped = samples.iter().any(|s| s.group.is_some());
+    let mut metrics: Vec<(&str, Vec<Option<f64>>)> = vec![
+        ("shannon", points.iter().map(|p| Some(p.shannon)).collect()),
+        (
+            "observed_features",
+            points.iter().map(|p| Some(p.observed_features)).collect(),
+        ),
+    ];
+    if gmhi_of.is_some() {
+        metrics.push(("gmhi", points.iter().map(|p| p.gmhi).collect()));
+    }
+    if dysbiosis_of.is_some() {
+        metrics.push(("dysbiosis", points.iter().map(|p| p.dysbiosis).collect()));
+    }
+    metrics.push((
+        "braycurtis_to_first",
+        points.iter().map(|p| p.braycurtis_to_first).collect(),
+    ));
+    let mut models = Vec::new();
+    let mut skipped = Vec::new();
+    let mut chosen_reference = None;
+    for (metric, values) in metrics {
+        match metric_model(samples, &values, grouped, reference_group) {
+            Ok((model, reference)) => {
+                chosen_reference = reference.or(chosen_reference);
+                models.push(MetricModel {
+                    metric: metric.to_string(),
+                    ..model
+                });
+            }
+            Err(e) => skipped.push(SkippedModel {
+                metric: metric.to_string(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+    Ok(TrajectoryResult {
+        points,
+        models,
+        skipped_models: skipped,
+        single_sample_subjects: single,
+        reference_group: chosen_reference,
+    })
+}
+
+/// Fits `metric ~ time [* group] + (1 | subject)` over the samples that have the metric.
+fn metric_model(
+    samples: &[TimedSample],
+    values: &[Option<f64>],
+    grouped: bool,
+    reference_group: Option<&str>,
+) -> Result<(MetricModel, Option<String>)> {
+    let kept: Vec<usize> = (0..samples.len())
+        .filter(|&i| values[i].is_some_and(f64::is_finite))
+        .collect();
+    let ids: Vec<String> = kept.iter().map(|&i| samples[i].sample.clone()).collect();
+    // An in-memory metadata so the design is built by the one design kernel.
+    let mut columns = vec![(
+        "time".to_string(),
+        Column::Numeric(kept.iter().map(|&i| Some(samples[i].time)).collect()),
+    )];
+    let formula = if grouped {
+        columns.push((
+            "group".to_string(),
+            Column::Categorical(kept.iter().map(|&i| samples[i].group.clone()).collect()),
+        ));
+        "time * group"
+    } else {
+        "time"
+    };
+    let md = Metadata {
+        id_header: "sample-id".into(),
+        ids: ids.clone(),
+        columns,
+    };
+    let mut references = BTreeMap::new();
+    if let (true, Some(r)) = (grouped, reference_group) {
+        references.insert("group".to_string(), r.to_string());
+    }
+    let terms = parse_formula(if grouped { "time + group" } else { "time" })
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let mut d =
+        design(&md, &ids, &terms, &references).map_err(|e| Error::Invalid(e.to_string()))?;
+    if grouped {
+        add_interactions(
+            &mut d,
+            &[Interaction {
+                left: "time".into(),
+                right: "group".into(),
+            }],
+        )
+        .map_err(|e| Error::Invalid(e.to_string()))?;
+    }
+    let row_of: HashMap<&str, usize> = kept
+        .iter()
+        .map(|&i| (samples[i].sample.as_str(), i))
+        .collect();
+    let subjects: Vec<String> = d
+        .sample_ids
+        .iter()
+        .map(|id| samples[row_of[id.as_str()]].subject.clone())
+        .collect();
+    let y: Vec<f64> = d
+        .sample_ids
+        .iter()
+        .map(|id| values[row_of[id.as_str()]].unwrap_or(f64::NAN))
+        .collect();
+    let model = MixedModel::new(&d, &subjects, None).map_err(|e| Error::Invalid(e.to_string()))?;
+    let fit = model.fit(&y).map_err(|e| Error::Invalid(e.to_string()))?;
+    let terms = d
+        .names
+        .iter()
+        .enumerate()
+        .map(|(j, term)| ModelTerm {
+            term: term.clone(),
+            estimate: fit.estimate[j],
+            se: fit.se[j],
+            df: fit.df[j],
+            p: fit.p[j],
+        })
+        .collect();
+    Ok((
+        MetricModel {
+            metric: String::new(),
+            formula: format!("{formula} + (1 | subject)"),
+            n_samples: model.n_samples(),
+            n_subjects: model.n_subjects(),
+            subject_variance: fit.subject_variance,
+            residual_variance: fit.residual_variance,
+            singular: fit.singular,
+            terms,
+        },
+        d.references.get("group").cloned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distances_to_first_and_previous_follow_time_order() {
+        // One subject sampled at times 2, 0, 1 (out of order on purpose), two features:
+        //   t0: (1, 0)  t1: (1, 1)  t2: (0, 1)
+        // BC(t1, t0) = |0.5−1| + |0.5−0| over 2 = 0.5; BC(t2, t0) = 1; BC(t2, t1) = 0.5.
+        let triplets = vec![(0, 1, 5.0), (1, 0, 5.0), (2, 0, 5.0), (2, 1, 5.0)];
+        let table = FeatureTable::from_triplets(
+            vec!["t2".into(), "t0".into(), "t1".into()],
+            vec!["a".into(), "b".into()],
+            triplets,
+            &gutjoint_table::Location::named("hand-made"),
+        )
+        .expect("table");
+        let s = |id: &str, t: f64| TimedSample {
+            sample: id.into(),
+            subject: "p".into(),
+            time: t,
+            group: None,
+        };
+        let result = trajectory(
+            &table,
+            &[s("t2", 2.0), s("t0", 0.0), s("t1", 1.0)],
+            None,
+            None,
+        )
+        .expect("trajectory");
+        let by: HashMap<&str, &TrajectoryPoint> = result
+            .points
+            .iter()
+            .map(|p| (p.sample.as_str(), p))
+            .collect();
+        assert_eq!(by["t0"].braycurtis_to_first, None);
+        assert_eq!(by["t1"].braycurtis_to_first, Some(0.5));
+        assert_eq!(by["t2"].braycurtis_to_first, Some(1.0));
+        assert_eq!(by["t2"].braycurtis_to_previous, Some(0.5));
+        // Shannon of (0.5, 0.5) = ln 2.
+        assert!((by["t1"].shannon - std::f64::consts::LN_2).abs() < 1e-15);
+        // One subject: the models cannot be fitted, and say why.
+        assert!(result.models.is_empty());
+        assert!(result.skipped_models[0].reason.contains("subject"));
+        let dup = trajectory(&table, &[s("t2", 1.0), s("t1", 1.0)], None, None)
+            .unwrap_err()
+            .to_string();
+        assert!(dup.contains("two samples at time 1"), "{dup}");
+    }
+}

@@ -1,0 +1,347 @@
+//! Interventions over time: `da --method lmm` against lme4/lmerTest on the probiotic trial
+//! (tests/data/golden/longitudinal, made by make_lmm_golden.{py,R}), `engraftment` against
+//! q2-fmt's own PEDS output, `trajectory`, and the bad inputs the issue names.
+
+use crate::common::*;
+use std::collections::{BTreeMap, HashMap};
+
+const PJ: &str = "examples/data/longitudinal/peerj32";
+const FMT: &str = "examples/data/longitudinal/q2fmt";
+
+fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .expect("header")
+        .split('\t')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(l.split('\t').map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {
+    row[key].parse().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn lmm_on_the_probiotic_trial_equals_lmertest() {
+    let out = ok([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--formula",
+        "time * group",
+        "--reference",
+        "group=Placebo",
+        "--method",
+        "lmm",
+        "--subject",
+        "subject",
+    ]);
+    let ours: HashMap<(String, String), BTreeMap<String, String>> = rows(&out)
+        .into_iter()
+        .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
+        .collect();
+    let golden =
+        std::fs::read_to_string(repo().join("tests/data/golden/longitudinal/peerj32_lmertest.tsv"))
+            .expect("golden");
+    let mut checked = 0;
+    for g in rows(&golden) {
+        let r = &ours[&(g["feature"].clone(), g["term"].clone())];
+        let what = format!("{} {}", g["feature"], g["term"]);
+        assert!(
+            close(num(r, "estimate"), num(&g, "estimate"), 1e-6),
+            "{what} estimate"
+        );
+        assert!(close(num(r, "se"), num(&g, "se"), 1e-4), "{what} se");
+        // Fits within 1e-6 of the boundary: df to 1e-3 (see lmm.rs's golden tests for why).
+        let near_boundary = num(&g, "subject_variance") < 1e-6 * num(&g, "residual_variance");
+        let df_tolerance = if near_boundary { 1e-3 } else { 1e-4 };
+        assert!(
+            close(num(r, "df"), num(&g, "df"), df_tolerance),
+            "{what} df"
+        );
+        assert!(close(num(r, "p"), num(&g, "p"), 1e-4), "{what} p");
+        assert_eq!(r["n_subjects"], "22");
+        checked += 1;
+    }
+    assert_eq!(checked, 130 * 4);
+    // q is BH within the term: the smallest p of the interaction times 130 / its rank ≥ q.
+    let inter: Vec<&BTreeMap<String, String>> = ours
+        .values()
+        .filter(|r| r["term"] == "time:group[T.LGG]")
+        .collect();
+    let min_p = inter
+        .iter()
+        .map(|r| num(r, "p"))
+        .fold(f64::INFINITY, f64::min);
+    let min_q = inter
+        .iter()
+        .map(|r| num(r, "q"))
+        .fold(f64::INFINITY, f64::min);
+    assert!(min_q >= min_p && min_q <= min_p * 130.0 + 1e-12);
+}
+
+#[test]
+fn lmm_refuses_what_it_cannot_estimate() {
+    // Subject = sample id: one sample per subject.
+    let r = run([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--formula",
+        "time",
+        "--method",
+        "lmm",
+        "--subject",
+        "sample_id",
+    ]);
+    // sample_id is the id column, not a metadata column: a clear error either way.
+    assert_ne!(r.status, 0);
+    let r = run([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--formula",
+        "time",
+        "--method",
+        "lmm",
+    ]);
+    assert_ne!(r.status, 0);
+    assert!(r.stderr.contains("--subject"), "{}", r.stderr);
+    // A formula whose terms are collinear: gender is constant within subject, subject-level
+    // collinearity is fine; `time:time`-style nonsense is refused by the parser.
+    let r = run([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--formula",
+        "time:group",
+        "--method",
+        "lmm",
+        "--subject",
+        "subject",
+    ]);
+    assert_ne!(r.status, 0);
+    assert!(r.stderr.contains("main effect"), "{}", r.stderr);
+}
+
+#[test]
+fn lmm_one_sample_per_subject_is_a_clear_error() {
+    let dir = temp_dir("lmm-single");
+    let md = std::fs::read_to_string(repo().join(PJ).join("metadata.tsv")).expect("metadata");
+    // Make every sample its own subject.
+    let mut text = String::new();
+    for (i, line) in md.lines().enumerate() {
+        let mut cells: Vec<String> = line.split('\t').map(str::to_string).collect();
+        if i > 0 {
+            cells[3] = cells[0].clone();
+        }
+        text.push_str(&cells.join("\t"));
+        text.push('\n');
+    }
+    let path = dir.join("md.tsv");
+    std::fs::write(&path, text).expect("write");
+    let r = run([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        path.to_str().expect("path"),
+        "--formula",
+        "time",
+        "--method",
+        "lmm",
+        "--subject",
+        "subject",
+    ]);
+    assert_ne!(r.status, 0);
+    assert!(r.stderr.contains("single sample"), "{}", r.stderr);
+}
+
+#[test]
+fn engraftment_peds_equals_q2_fmt() {
+    let out = ok([
+        "engraftment",
+        &format!("{FMT}/feature-table.biom"),
+        "--metadata",
+        &format!("{FMT}/metadata.tsv"),
+        "--subject",
+        "SubjectID",
+        "--time",
+        "time_point",
+        "--donor",
+        "Donor",
+        "--json",
+    ]);
+    let v = json(&out);
+    let samples = v["engraftment"]["samples"].as_array().expect("samples");
+    let by: HashMap<&str, &serde_json::Value> = samples
+        .iter()
+        .map(|s| (s["sample"].as_str().expect("id"), s))
+        .collect();
+    let expected =
+        std::fs::read_to_string(repo().join(FMT).join("expected_peds.ndjson")).expect("peds");
+    let mut n = 0;
+    for line in expected.lines().filter(|l| !l.trim().is_empty()) {
+        let e = json(line);
+        let s = by[e["id"].as_str().expect("id")];
+        assert_eq!(
+            s["transferred_donor_features"].as_u64(),
+            e["Transfered_Donor_Features"].as_u64()
+        );
+        assert_eq!(
+            s["total_donor_features"].as_u64(),
+            e["Total_Donor_Features"].as_u64()
+        );
+        assert_eq!(s["donor"], e["donor"]);
+        // q2-fmt's file stores the ratio rounded to 10 decimals.
+        let ours = s["peds"].as_f64().expect("peds");
+        assert!((ours - e["measure"].as_f64().expect("measure")).abs() < 5e-11);
+        assert_eq!(s["time"].as_f64(), e["group"].as_f64());
+        n += 1;
+    }
+    assert_eq!(n, 25);
+    // Baselines are each subject's time 1; fates exist after it.
+    let first = by["76575c97"];
+    assert_eq!(first["is_baseline"], true);
+    assert!(by["efb2f65b"]["fates"]["donor_only"].as_u64().is_some());
+}
+
+#[test]
+fn engraftment_bad_input_is_clear() {
+    let dir = temp_dir("fmt-bad");
+    let md = std::fs::read_to_string(repo().join(FMT).join("metadata.tsv")).expect("md");
+    let write = |name: &str, text: String| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    let args = |md: &std::path::Path| {
+        run([
+            "engraftment",
+            &format!("{FMT}/feature-table.biom"),
+            "--metadata",
+            md.to_str().expect("path"),
+            "--subject",
+            "SubjectID",
+            "--time",
+            "time_point",
+            "--donor",
+            "Donor",
+        ])
+    };
+    // A donor that is not a sample.
+    let r = args(&write("donor.tsv", md.replacen("a74441b7\n", "zzz\n", 1)));
+    assert_ne!(r.status, 0);
+    assert!(
+        r.stderr.contains("donor 'a74441b7'") || r.stderr.contains("not a sample"),
+        "{}",
+        r.stderr
+    );
+    // A duplicate (subject, time).
+    let r = args(&write(
+        "dup.tsv",
+        md.replacen("efb2f65b\ts1\t2", "efb2f65b\ts1\t1", 1),
+    ));
+    assert_ne!(r.status, 0);
+    assert!(r.stderr.contains("two samples at time 1"), "{}", r.stderr);
+    // A non-numeric time.
+    let r = args(&write(
+        "time.tsv",
+        md.replacen("efb2f65b\ts1\t2", "efb2f65b\ts1\tweek2", 1),
+    ));
+    assert_ne!(r.status, 0);
+    assert!(r.stderr.contains("expected a number"), "{}", r.stderr);
+}
+
+#[test]
+fn trajectory_on_the_probiotic_trial() {
+    let dir = temp_dir("trajectory");
+    let out = dir.join("t.tsv");
+    let r = run([
+        "trajectory",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--subject",
+        "subject",
+        "--time",
+        "time",
+        "--group",
+        "group",
+        "--control",
+        "Placebo",
+        "-o",
+        out.to_str().expect("path"),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("time:group[T.LGG]"), "{}", r.stderr);
+    let points = rows(&std::fs::read_to_string(&out).expect("out"));
+    assert_eq!(points.len(), 44);
+    // sample-1 is S1's first visit: no distance to itself; sample-2 is S1 at time 2.
+    let s1 = points
+        .iter()
+        .find(|p| p["sample-id"] == "sample-1")
+        .expect("s1");
+    assert_eq!(s1["braycurtis_to_first"], "NA");
+    let s2 = points
+        .iter()
+        .find(|p| p["sample-id"] == "sample-2")
+        .expect("s2");
+    assert_eq!(s2["braycurtis_to_first"], s2["braycurtis_to_previous"]);
+    // Shannon equals `gutjoint alpha` on the same sample.
+    let alpha = ok(["alpha", &format!("{PJ}/counts.tsv"), "--metric", "shannon"]);
+    let a = rows(&alpha);
+    let a2 = a
+        .iter()
+        .find(|r| r["sample-id"] == "sample-2")
+        .expect("alpha");
+    assert!(close(num(a2, "shannon"), num(s2, "shannon"), 1e-12));
+}
+
+#[test]
+fn associate_with_subjects_equals_lmertest() {
+    let out = ok([
+        "associate",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--with",
+        "time",
+        "--subject",
+        "subject",
+    ]);
+    let ours: HashMap<String, BTreeMap<String, String>> = rows(&out)
+        .into_iter()
+        .map(|r| (r["feature"].clone(), r))
+        .collect();
+    let golden = std::fs::read_to_string(
+        repo().join("tests/data/golden/longitudinal/peerj32_time_lmertest.tsv"),
+    )
+    .expect("golden");
+    let mut n = 0;
+    for g in rows(&golden) {
+        let r = &ours[&g["feature"]];
+        let what = &g["feature"];
+        assert!(
+            close(num(r, "estimate"), num(&g, "estimate"), 1e-6),
+            "{what} estimate"
+        );
+        assert!(close(num(r, "se"), num(&g, "se"), 1e-4), "{what} se");
+        assert!(close(num(r, "p"), num(&g, "p"), 1e-4), "{what} p");
+        n += 1;
+    }
+    assert_eq!(n, 130);
+}
