@@ -21,10 +21,13 @@ pub mod da;
 pub mod design;
 pub mod dirmult;
 pub mod distributions;
+pub mod elastic_net;
 pub mod error;
 pub mod fdr;
+pub mod metrics;
 pub mod ols;
 pub mod optimize;
+pub mod predict;
 pub mod qr;
 
 pub use design::{Design, Term, design, parse_formula};
