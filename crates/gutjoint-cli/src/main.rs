@@ -60,6 +60,7 @@ enum Command {
     Signatures(commands::axis::SignaturesArgs),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
+    Predict(commands::predict::Args),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +95,7 @@ fn main() -> ExitCode {
         Command::Signatures(args) => commands::axis::run_signatures(args, cli.quiet),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
+        Command::Predict(args) => commands::predict::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,5 +12,6 @@ mod ecology;
 mod formats;
 mod guilds;
 mod knowledge;
+mod predict;
 mod report;
 mod stats;
