@@ -257,13 +257,7 @@ pub fn fit(
     };
     if let Some(s) = start {
         w.copy_from_slice(&s.coefficients);
-        b = s.intercept
-            + design
-                .means
-                .iter()
-                .zip(&w)
-                .map(|(m, c)| m * c)
-                .sum::<f64>();
+        b = s.intercept + design.means.iter().zip(&w).map(|(m, c)| m * c).sum::<f64>();
     }
     let mut eta = vec![b; n];
     for (j, wj) in w.iter().enumerate() {
@@ -426,9 +420,11 @@ pub fn fit(
                 b += t * db;
                 value = trial_value;
                 accepted = true;
-                let step = dw.iter().map(|d| (t * d).abs()).fold((t * db).abs(), f64::max);
-                if change <= tolerance.tol * 1e-3 * value.abs().max(1e-12) && step < tolerance.tol
-                {
+                let step = dw
+                    .iter()
+                    .map(|d| (t * d).abs())
+                    .fold((t * db).abs(), f64::max);
+                if change <= tolerance.tol * 1e-3 * value.abs().max(1e-12) && step < tolerance.tol {
                     return Ok(finish(design, b, w));
                 }
                 break;
@@ -507,7 +503,19 @@ mod tests {
     /// [−l1, l1] where w = 0; the intercept's gradient is zero.
     fn check_kkt(x: &[f64], y: &[f64], n: usize, p: usize, family: Family, pen: Penalty) {
         let d = Design::new(x, n, p).unwrap();
-        let f = fit(&d, y, family, pen, None, None, Tolerance { tol: 1e-12, max_iterations: 100_000 }).unwrap();
+        let f = fit(
+            &d,
+            y,
+            family,
+            pen,
+            None,
+            None,
+            Tolerance {
+                tol: 1e-12,
+                max_iterations: 100_000,
+            },
+        )
+        .unwrap();
         let resid: Vec<f64> = (0..n)
             .map(|i| y[i] - f.predict(family, &x[i * p..(i + 1) * p]))
             .collect();
@@ -520,7 +528,10 @@ mod tests {
             if f.coefficients[j] == 0.0 {
                 assert!(g.abs() <= l1 + 1e-9, "{family:?} j={j} g={g}");
             } else {
-                assert!((g + l1 * f.coefficients[j].signum()).abs() < 1e-8, "{family:?} j={j} g={g}");
+                assert!(
+                    (g + l1 * f.coefficients[j].signum()).abs() < 1e-8,
+                    "{family:?} j={j} g={g}"
+                );
             }
         }
     }
@@ -530,9 +541,18 @@ mod tests {
         let (n, p) = (80, 12);
         let (x, yc, yb) = data(n, p, 5);
         for pen in [
-            Penalty { alpha: 0.05, l1_ratio: 0.5 },
-            Penalty { alpha: 0.01, l1_ratio: 1.0 },
-            Penalty { alpha: 0.2, l1_ratio: 0.0 },
+            Penalty {
+                alpha: 0.05,
+                l1_ratio: 0.5,
+            },
+            Penalty {
+                alpha: 0.01,
+                l1_ratio: 1.0,
+            },
+            Penalty {
+                alpha: 0.2,
+                l1_ratio: 0.0,
+            },
         ] {
             check_kkt(&x, &yc, n, p, Family::Gaussian, pen);
             check_kkt(&x, &yb, n, p, Family::Binomial, pen);
@@ -547,8 +567,19 @@ mod tests {
         for (y, fam) in [(&yc, Family::Gaussian), (&yb, Family::Binomial)] {
             let a = d.alpha_max(y, fam, 0.5, None).unwrap();
             let at = |alpha: f64| {
-                fit(&d, y, fam, Penalty { alpha, l1_ratio: 0.5 }, None, None, Tolerance::default())
-                    .unwrap()
+                fit(
+                    &d,
+                    y,
+                    fam,
+                    Penalty {
+                        alpha,
+                        l1_ratio: 0.5,
+                    },
+                    None,
+                    None,
+                    Tolerance::default(),
+                )
+                .unwrap()
             };
             assert!(at(a * 1.0001).coefficients.iter().all(|c| *c == 0.0));
             assert!(at(a * 0.95).coefficients.iter().any(|c| *c != 0.0));
@@ -561,7 +592,19 @@ mod tests {
         let (x, yc, _) = data(n, p, 2);
         let d = Design::new(&x, n, p).unwrap();
         let factors = [0.0, 1.0, 1.0, 1.0, 1.0, 0.0];
-        let f = fit(&d, &yc, Family::Gaussian, Penalty { alpha: 100.0, l1_ratio: 1.0 }, Some(&factors), None, Tolerance::default()).unwrap();
+        let f = fit(
+            &d,
+            &yc,
+            Family::Gaussian,
+            Penalty {
+                alpha: 100.0,
+                l1_ratio: 1.0,
+            },
+            Some(&factors),
+            None,
+            Tolerance::default(),
+        )
+        .unwrap();
         assert!(f.coefficients[0] != 0.0 && f.coefficients[5] != 0.0);
         assert!(f.coefficients[1..5].iter().all(|c| *c == 0.0));
         // α_max accounts for the unpenalised columns: just above it only they are nonzero.
@@ -572,8 +615,19 @@ mod tests {
             };
             let a = d.alpha_max(&y, fam, 0.5, Some(&factors)).unwrap();
             let at = |alpha: f64| {
-                fit(&d, &y, fam, Penalty { alpha, l1_ratio: 0.5 }, Some(&factors), None, Tolerance::default())
-                    .unwrap()
+                fit(
+                    &d,
+                    &y,
+                    fam,
+                    Penalty {
+                        alpha,
+                        l1_ratio: 0.5,
+                    },
+                    Some(&factors),
+                    None,
+                    Tolerance::default(),
+                )
+                .unwrap()
             };
             assert!(at(a * 1.0001).coefficients[1..5].iter().all(|c| *c == 0.0));
             assert!(at(a * 0.95).coefficients[1..5].iter().any(|c| *c != 0.0));
@@ -604,10 +658,16 @@ mod golden {
     #[test]
     fn coefficients_match_sklearn_on_the_same_folds() {
         let table = read("en_x.tsv");
-        let folds: Vec<usize> = read("en_folds.tsv").iter().map(|r| r[1].parse().unwrap()).collect();
+        let folds: Vec<usize> = read("en_folds.tsv")
+            .iter()
+            .map(|r| r[1].parse().unwrap())
+            .collect();
         let p = table[0].len() - 3;
         let n = table.len();
-        let x: Vec<f64> = table.iter().flat_map(|r| r[3..].iter().map(|v| v.parse::<f64>().unwrap())).collect();
+        let x: Vec<f64> = table
+            .iter()
+            .flat_map(|r| r[3..].iter().map(|v| v.parse::<f64>().unwrap()))
+            .collect();
         let label: Vec<f64> = table.iter().map(|r| r[1].parse().unwrap()).collect();
         let age: Vec<f64> = table.iter().map(|r| r[2].parse().unwrap()).collect();
         let expected = read("en_coef.tsv");
@@ -618,7 +678,12 @@ mod golden {
             let mut xs = Vec::new();
             for j in 0..p {
                 let m = train.iter().map(|&i| x[i * p + j]).sum::<f64>() / train.len() as f64;
-                let sd = (train.iter().map(|&i| (x[i * p + j] - m).powi(2)).sum::<f64>() / train.len() as f64).sqrt();
+                let sd = (train
+                    .iter()
+                    .map(|&i| (x[i * p + j] - m).powi(2))
+                    .sum::<f64>()
+                    / train.len() as f64)
+                    .sqrt();
                 xs.push((m, sd));
             }
             let xt: Vec<f64> = train
@@ -627,22 +692,62 @@ mod golden {
                 .map(|(i, j)| (x[i * p + j] - xs[j].0) / xs[j].1)
                 .collect();
             let design = Design::new(&xt, train.len(), p).unwrap();
-            for (model, family, y) in [("logistic", Family::Binomial, &label), ("gaussian", Family::Gaussian, &age)] {
-                let rows: Vec<&Vec<String>> = expected.iter().filter(|r| r[0] == k.to_string() && r[1] == model).collect();
-                let mut settings: Vec<(String, String)> = rows.iter().map(|r| (r[2].clone(), r[3].clone())).collect();
+            for (model, family, y) in [
+                ("logistic", Family::Binomial, &label),
+                ("gaussian", Family::Gaussian, &age),
+            ] {
+                let rows: Vec<&Vec<String>> = expected
+                    .iter()
+                    .filter(|r| r[0] == k.to_string() && r[1] == model)
+                    .collect();
+                let mut settings: Vec<(String, String)> =
+                    rows.iter().map(|r| (r[2].clone(), r[3].clone())).collect();
                 settings.dedup();
                 for (a, l) in settings {
-                    let pen = Penalty { alpha: a.parse().unwrap(), l1_ratio: l.parse().unwrap() };
+                    let pen = Penalty {
+                        alpha: a.parse().unwrap(),
+                        l1_ratio: l.parse().unwrap(),
+                    };
                     let yt: Vec<f64> = train.iter().map(|&i| y[i]).collect();
-                    let fit = fit(&design, &yt, family, pen, None, None, Tolerance { tol: 1e-12, max_iterations: 1_000_000 }).unwrap();
-                    let want: Vec<f64> = rows.iter().filter(|r| r[2] == a && r[3] == l).map(|r| r[5].parse().unwrap()).collect();
+                    let fit = fit(
+                        &design,
+                        &yt,
+                        family,
+                        pen,
+                        None,
+                        None,
+                        Tolerance {
+                            tol: 1e-12,
+                            max_iterations: 1_000_000,
+                        },
+                    )
+                    .unwrap();
+                    let want: Vec<f64> = rows
+                        .iter()
+                        .filter(|r| r[2] == a && r[3] == l)
+                        .map(|r| r[5].parse().unwrap())
+                        .collect();
                     assert_eq!(want.len(), p + 1);
-                    assert!((fit.intercept - want[0]).abs() < 1e-4, "{model} fold {k} {pen:?}: intercept {} vs {}", fit.intercept, want[0]);
+                    assert!(
+                        (fit.intercept - want[0]).abs() < 1e-4,
+                        "{model} fold {k} {pen:?}: intercept {} vs {}",
+                        fit.intercept,
+                        want[0]
+                    );
                     for j in 0..p {
                         let d = (fit.coefficients[j] - want[j + 1]).abs();
-                        assert!(d < 1e-4, "{model} fold {k} {pen:?} coefficient {j}: {} vs {}", fit.coefficients[j], want[j + 1]);
+                        assert!(
+                            d < 1e-4,
+                            "{model} fold {k} {pen:?} coefficient {j}: {} vs {}",
+                            fit.coefficients[j],
+                            want[j + 1]
+                        );
                         // Zeros must be zeros on both sides (same selection).
-                        assert_eq!(fit.coefficients[j] == 0.0, want[j + 1] == 0.0, "{model} fold {k} coefficient {j}");
+                        assert_eq!(
+                            fit.coefficients[j] == 0.0,
+                            want[j + 1] == 0.0,
+                            "{model} fold {k} coefficient {j}"
+                        );
                     }
                     checked += 1;
                 }

@@ -89,7 +89,10 @@ pub fn calibration(probabilities: &[f64], labels: &[bool]) -> Result<Calibration
             break;
         }
     }
-    Ok(Calibration { intercept: a, slope })
+    Ok(Calibration {
+        intercept: a,
+        slope,
+    })
 }
 
 /// One non-empty bin of the calibration curve.
@@ -102,7 +105,11 @@ pub struct CalibrationBin {
 
 /// `calibration_curve(y, p, n_bins, strategy="uniform")`: bin edges k/n_bins; a probability on
 /// an inner edge falls in the lower bin (NumPy's searchsorted, side "left").
-pub fn calibration_curve(probabilities: &[f64], labels: &[bool], bins: usize) -> Vec<CalibrationBin> {
+pub fn calibration_curve(
+    probabilities: &[f64],
+    labels: &[bool],
+    bins: usize,
+) -> Vec<CalibrationBin> {
     let step = 1.0 / bins as f64;
     let mut sum_p = vec![0.0; bins];
     let mut sum_y = vec![0.0; bins];
@@ -132,7 +139,11 @@ pub struct NetBenefit {
 }
 
 /// Net benefit of acting on `p ≥ t` at each threshold `t` (treating no one has net benefit 0).
-pub fn decision_curve(probabilities: &[f64], labels: &[bool], thresholds: &[f64]) -> Vec<NetBenefit> {
+pub fn decision_curve(
+    probabilities: &[f64],
+    labels: &[bool],
+    thresholds: &[f64],
+) -> Vec<NetBenefit> {
     let n = labels.len() as f64;
     let events = labels.iter().filter(|b| **b).count() as f64;
     thresholds
@@ -193,7 +204,8 @@ pub fn delong_paired(a: &[f64], b: &[f64], labels: &[bool]) -> Result<Difference
     };
     let (m, n) = (ca.v10.len() as f64, ca.v01.len() as f64);
     let var = |va: &[f64], vb: &[f64]| {
-        cov(va, ca.auc, va, ca.auc) + cov(vb, cb.auc, vb, cb.auc) - 2.0 * cov(va, ca.auc, vb, cb.auc)
+        cov(va, ca.auc, va, ca.auc) + cov(vb, cb.auc, vb, cb.auc)
+            - 2.0 * cov(va, ca.auc, vb, cb.auc)
     };
     let variance = var(&ca.v10, &cb.v10) / m + var(&ca.v01, &cb.v01) / n;
     let delta = cb.auc - ca.auc;
@@ -223,9 +235,18 @@ pub struct Regression {
 pub fn regression(predicted: &[f64], observed: &[f64]) -> Regression {
     let n = observed.len() as f64;
     let mean = observed.iter().sum::<f64>() / n;
-    let ss_res: f64 = predicted.iter().zip(observed).map(|(p, y)| (y - p).powi(2)).sum();
+    let ss_res: f64 = predicted
+        .iter()
+        .zip(observed)
+        .map(|(p, y)| (y - p).powi(2))
+        .sum();
     let ss_tot: f64 = observed.iter().map(|y| (y - mean).powi(2)).sum();
-    let mae = predicted.iter().zip(observed).map(|(p, y)| (y - p).abs()).sum::<f64>() / n;
+    let mae = predicted
+        .iter()
+        .zip(observed)
+        .map(|(p, y)| (y - p).abs())
+        .sum::<f64>()
+        / n;
     Regression {
         // sklearn's r2_score: 1 for a perfect fit of a constant outcome, 0 otherwise then.
         r2: if ss_tot > 0.0 {
@@ -293,7 +314,9 @@ pub fn r2_paired_bootstrap(
     seed: u64,
 ) -> Result<Difference> {
     if replicates == 0 {
-        return Err(Error::Invalid("a paired bootstrap needs at least one replicate".into()));
+        return Err(Error::Invalid(
+            "a paired bootstrap needs at least one replicate".into(),
+        ));
     }
     let mut rng = Rng::new(seed);
     let n = observed.len();
@@ -404,7 +427,10 @@ mod golden {
     }
 
     fn close(a: f64, b: f64, rel: f64, what: &str) {
-        assert!((a - b).abs() <= rel * b.abs().max(1e-300), "{what}: {a} vs {b}");
+        assert!(
+            (a - b).abs() <= rel * b.abs().max(1e-300),
+            "{what}: {a} vs {b}"
+        );
     }
 
     #[test]
@@ -419,13 +445,28 @@ mod golden {
         close(brier(&p, &y), expected["brier"], 1e-12, "brier");
         let c = calibration(&p, &y).unwrap();
         close(c.slope, expected["calibration_slope"], 1e-9, "slope");
-        close(c.intercept, expected["calibration_intercept"], 1e-9, "intercept");
+        close(
+            c.intercept,
+            expected["calibration_intercept"],
+            1e-9,
+            "intercept",
+        );
         let curve = calibration_curve(&p, &y, 10);
         let bins = expected.keys().filter(|k| k.ends_with("_observed")).count();
         assert_eq!(curve.len(), bins);
         for (k, b) in curve.iter().enumerate() {
-            close(b.mean_predicted, expected[&format!("curve_{k}_mean_predicted")], 1e-12, "curve p");
-            close(b.observed, expected[&format!("curve_{k}_observed")], 1e-12, "curve y");
+            close(
+                b.mean_predicted,
+                expected[&format!("curve_{k}_mean_predicted")],
+                1e-12,
+                "curve p",
+            );
+            close(
+                b.observed,
+                expected[&format!("curve_{k}_observed")],
+                1e-12,
+                "curve y",
+            );
         }
     }
 }

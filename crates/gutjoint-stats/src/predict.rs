@@ -39,8 +39,8 @@ use crate::classify::{self, Dataset, Model, roc_auc, stratified_folds};
 use crate::elastic_net::{self, ElasticNetFit, Family, Penalty, Tolerance};
 use crate::error::{Error, Result};
 use crate::metrics::{
-    CalibrationBin, Difference, NetBenefit, brier, calibration, calibration_curve,
-    decision_curve, delong_paired, r2_paired_bootstrap, regression, regression_bootstrap,
+    CalibrationBin, Difference, NetBenefit, brier, calibration, calibration_curve, decision_curve,
+    delong_paired, r2_paired_bootstrap, regression, regression_bootstrap,
 };
 use gutjoint_ecology::rng::Rng;
 use gutjoint_table::{FeatureTable, ValueKind};
@@ -526,7 +526,10 @@ impl Preprocessing {
             let need = min_prevalence * rows.len() as f64;
             let mut smallest = f64::INFINITY;
             for f in 0..p {
-                let present = rows.iter().filter(|&&r| data.relative[r * p + f] > 0.0).count();
+                let present = rows
+                    .iter()
+                    .filter(|&&r| data.relative[r * p + f] > 0.0)
+                    .count();
                 if present > 0 && present as f64 >= need {
                     taxon_index.push(f);
                     for &r in rows {
@@ -568,7 +571,11 @@ impl Preprocessing {
                 / m;
             let sd = var.sqrt();
             pre.means.push(mean);
-            pre.scales.push(if sd > 1e-12 * mean.abs().max(1.0) { sd } else { 1.0 });
+            pre.scales.push(if sd > 1e-12 * mean.abs().max(1.0) {
+                sd
+            } else {
+                1.0
+            });
         }
         Ok(pre)
     }
@@ -658,9 +665,11 @@ fn assign_folds(
         return (folds, names, Scheme::LeaveOneGroupOut);
     }
     match outcome {
-        Outcome::Binary { labels, .. } => {
-            (stratified_folds(labels, k, seed), Vec::new(), Scheme::StratifiedKFold)
-        }
+        Outcome::Binary { labels, .. } => (
+            stratified_folds(labels, k, seed),
+            Vec::new(),
+            Scheme::StratifiedKFold,
+        ),
         Outcome::Continuous { values } => {
             let mut order: Vec<usize> = (0..values.len()).collect();
             Rng::new(seed).shuffle(&mut order);
@@ -707,7 +716,11 @@ fn alpha_grid(
     let k = config.n_alphas.max(1);
     Ok((0..k)
         .map(|i| {
-            let t = if k == 1 { 0.0 } else { i as f64 / (k - 1) as f64 };
+            let t = if k == 1 {
+                0.0
+            } else {
+                i as f64 / (k - 1) as f64
+            };
             top * config.alpha_min_ratio.powf(t)
         })
         .collect())
@@ -745,7 +758,9 @@ fn fit_elastic_net(
     let factors = pre.factors();
     let penalised = factors.iter().any(|f| *f > 0.0);
     let chosen = if penalised {
-        Some(tune(data, outcome, groups, block, train, config, seed, &design, &y, &factors)?)
+        Some(tune(
+            data, outcome, groups, block, train, config, seed, &design, &y, &factors,
+        )?)
     } else {
         None
     };
@@ -828,7 +843,12 @@ fn tune(
     let grid: Vec<(f64, Vec<f64>)> = config
         .l1_ratios
         .iter()
-        .map(|&l1| Ok((l1, alpha_grid(config, family, outer_design, outer_y, l1, outer_factors)?)))
+        .map(|&l1| {
+            Ok((
+                l1,
+                alpha_grid(config, family, outer_design, outer_y, l1, outer_factors)?,
+            ))
+        })
         .collect::<Result<_>>()?;
     let mut total: Vec<Vec<f64>> = grid.iter().map(|(_, a)| vec![0.0; a.len()]).collect();
     for f in 0..k {
@@ -864,7 +884,13 @@ fn tune(
                 total[g][a] += inner_test
                     .iter()
                     .enumerate()
-                    .map(|(i, &r)| loss(family, fit.predict(family, &xt[i * w..(i + 1) * w]), y_all[r]))
+                    .map(|(i, &r)| {
+                        loss(
+                            family,
+                            fit.predict(family, &xt[i * w..(i + 1) * w]),
+                            y_all[r],
+                        )
+                    })
                     .sum::<f64>();
             }
         }
@@ -875,7 +901,9 @@ fn tune(
             let v = total[g][a];
             let better = match best {
                 None => true,
-                Some((bv, bp)) => v < bv - 1e-12 * bv.abs() || (v <= bv + 1e-12 * bv.abs() && *alpha > bp.alpha),
+                Some((bv, bp)) => {
+                    v < bv - 1e-12 * bv.abs() || (v <= bv + 1e-12 * bv.abs() && *alpha > bp.alpha)
+                }
             };
             if better {
                 best = Some((
@@ -912,7 +940,11 @@ fn fit_fold(
                 fit_elastic_net(data, outcome, groups, block, train, test, config, seed)?;
             let nc = pre.clinical.len();
             for (j, w) in fit.coefficients.iter().enumerate() {
-                let global = if j < nc { j } else { c + pre.taxon_index[j - nc] };
+                let global = if j < nc {
+                    j
+                } else {
+                    c + pre.taxon_index[j - nc]
+                };
                 weights[global] = *w;
             }
             Ok(FoldFit {
@@ -950,7 +982,11 @@ fn fit_fold(
                 )?;
                 let nc = pre.clinical.len();
                 for (j, w) in fitted.importances.iter().enumerate() {
-                    let global = if j < nc { j } else { c + pre.taxon_index[j - nc] };
+                    let global = if j < nc {
+                        j
+                    } else {
+                        c + pre.taxon_index[j - nc]
+                    };
                     weights[global] = *w;
                 }
                 fitted.probabilities
@@ -1110,7 +1146,11 @@ pub fn predict(input: &PredictInput<'_>, config: &PredictConfig) -> Result<Predi
             "{limiting} {} for {combined_candidates} candidate features ({epv:.2} per feature, \
              fewer than 10): penalisation keeps the fit possible, but estimates are unstable and \
              an external validation cohort is needed before any claim",
-            if events.is_some() { "events (smaller class)" } else { "samples" }
+            if events.is_some() {
+                "events (smaller class)"
+            } else {
+                "samples"
+            }
         ));
     }
     let combined_vs_clinical = match outcome {
@@ -1132,7 +1172,8 @@ pub fn predict(input: &PredictInput<'_>, config: &PredictConfig) -> Result<Predi
                 let mut order: Vec<usize> = (0..data.n).collect();
                 rng.shuffle(&mut order);
                 let permuted = outcome.subset(&order);
-                let (pf, _, _) = assign_folds(&permuted, input.groups, config.outer_folds, config.seed);
+                let (pf, _, _) =
+                    assign_folds(&permuted, input.groups, config.outer_folds, config.seed);
                 let (p, _) = cross_validate_block(
                     &data,
                     &permuted,
@@ -1179,7 +1220,9 @@ pub fn predict(input: &PredictInput<'_>, config: &PredictConfig) -> Result<Predi
     let missing_clinical: Vec<MissingClinical> = (0..c)
         .map(|j| MissingClinical {
             column: data.clinical_names[j].clone(),
-            missing: (0..data.n).filter(|&i| data.clinical[i * c + j].is_nan()).count(),
+            missing: (0..data.n)
+                .filter(|&i| data.clinical[i * c + j].is_nan())
+                .count(),
         })
         .filter(|m| m.missing > 0)
         .collect();
@@ -1243,7 +1286,10 @@ fn validate(input: &PredictInput<'_>, config: &PredictConfig) -> Result<()> {
     }
     if config.l1_ratios.is_empty()
         || config.l1_ratios.iter().any(|r| !(0.0..=1.0).contains(r))
-        || config.alphas.as_ref().is_some_and(|a| a.is_empty() || a.iter().any(|v| v.is_nan() || *v <= 0.0))
+        || config
+            .alphas
+            .as_ref()
+            .is_some_and(|a| a.is_empty() || a.iter().any(|v| v.is_nan() || *v <= 0.0))
     {
         return Err(Error::Invalid(
             "the grid needs L1 ratios in [0, 1] and positive α values".into(),
@@ -1416,8 +1462,16 @@ pub fn fit_final(
              {:+.3} (95% CI {:.3} to {:.3}, DeLong p = {:.3})",
             report.validation.scheme,
             report.validation.outer_folds,
-            m.auc, m.auc_ci[0], m.auc_ci[1], m.brier, m.calibration_slope, c.auc, d.delta,
-            d.ci[0], d.ci[1], d.p
+            m.auc,
+            m.auc_ci[0],
+            m.auc_ci[1],
+            m.brier,
+            m.calibration_slope,
+            c.auc,
+            d.delta,
+            d.ci[0],
+            d.ci[1],
+            d.p
         ),
         (Metrics::Continuous(m), Metrics::Continuous(c)) => format!(
             "nested cross-validation ({:?}, {} outer folds): combined R² {:.3} (95% CI {:.3} to \
@@ -1425,7 +1479,15 @@ pub fn fit_final(
              to {:.3}, paired bootstrap p = {:.3})",
             report.validation.scheme,
             report.validation.outer_folds,
-            m.r2, m.r2_ci[0], m.r2_ci[1], m.rmse, c.r2, d.delta, d.ci[0], d.ci[1], d.p
+            m.r2,
+            m.r2_ci[0],
+            m.r2_ci[1],
+            m.rmse,
+            c.r2,
+            d.delta,
+            d.ci[0],
+            d.ci[1],
+            d.p
         ),
         _ => String::new(),
     };
@@ -1602,7 +1664,11 @@ pub fn score(
         }
         let values = pre.taxa.iter().map(|t| {
             index.get(t.as_str()).map_or(0.0, |&f| {
-                if total > 0.0 { rel.get(s, f) / total } else { 0.0 }
+                if total > 0.0 {
+                    rel.get(s, f) / total
+                } else {
+                    0.0
+                }
             })
         });
         clr_into(values, pre.pseudocount, &mut row[nc..]);
@@ -1673,8 +1739,14 @@ mod tests {
         Simulated {
             table,
             clinical: vec![
-                ClinicalColumn { name: "x1".into(), values: x1 },
-                ClinicalColumn { name: "x2".into(), values: x2 },
+                ClinicalColumn {
+                    name: "x1".into(),
+                    values: x1,
+                },
+                ClinicalColumn {
+                    name: "x2".into(),
+                    values: x2,
+                },
             ],
             outcome: Outcome::Binary {
                 labels,
@@ -1719,13 +1791,25 @@ mod tests {
     #[test]
     fn planted_signal_is_found_where_planted() {
         let taxon = run(&simulate(200, 0.0, 2.0, 1), &quick(1));
-        assert!(taxon.combined_vs_clinical.p < 0.01, "{:?}", taxon.combined_vs_clinical);
+        assert!(
+            taxon.combined_vs_clinical.p < 0.01,
+            "{:?}",
+            taxon.combined_vs_clinical
+        );
         assert!(auc(&taxon.microbiome) > 0.7);
         let both = run(&simulate(200, 1.5, 2.0, 2), &quick(2));
-        assert!(both.combined_vs_clinical.p < 0.01, "{:?}", both.combined_vs_clinical);
+        assert!(
+            both.combined_vs_clinical.p < 0.01,
+            "{:?}",
+            both.combined_vs_clinical
+        );
         assert!(auc(&both.clinical) > 0.65 && auc(&both.combined) > auc(&both.clinical));
         let clinic = run(&simulate(200, 1.5, 0.0, 3), &quick(3));
-        assert!(clinic.combined_vs_clinical.p >= 0.05, "{:?}", clinic.combined_vs_clinical);
+        assert!(
+            clinic.combined_vs_clinical.p >= 0.05,
+            "{:?}",
+            clinic.combined_vs_clinical
+        );
         assert!(auc(&clinic.clinical) > 0.7);
         // The planted taxon is the most stable microbiome feature of the combined model.
         let top = taxon
@@ -1739,10 +1823,15 @@ mod tests {
     #[test]
     fn no_added_value_is_claimed_under_the_null() {
         let significant = (0..20)
-            .map(|seed| run(&simulate(120, 1.0, 0.0, 100 + seed), &quick(seed)).combined_vs_clinical)
+            .map(|seed| {
+                run(&simulate(120, 1.0, 0.0, 100 + seed), &quick(seed)).combined_vs_clinical
+            })
             .collect::<Vec<_>>();
         let hits = significant.iter().filter(|d| d.p < 0.05).count();
-        assert!(hits <= 1, "{hits} of 20 null seeds had p < 0.05: {significant:?}");
+        assert!(
+            hits <= 1,
+            "{hits} of 20 null seeds had p < 0.05: {significant:?}"
+        );
     }
 
     #[test]
@@ -1782,9 +1871,16 @@ mod tests {
         let r = run(&s, &quick(7));
         assert_eq!(
             r.missing_clinical,
-            vec![MissingClinical { column: "x1".into(), missing: 15 }]
+            vec![MissingClinical {
+                column: "x1".into(),
+                missing: 15
+            }]
         );
-        assert!(r.warnings.iter().any(|w| w.contains("imputed by the training folds' median")));
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("imputed by the training folds' median"))
+        );
         assert!(auc(&r.clinical) > 0.6);
     }
 
@@ -1806,7 +1902,9 @@ mod tests {
         .unwrap();
         assert_eq!(r.validation.scheme, Scheme::LeaveOneGroupOut);
         assert_eq!(r.validation.groups, vec!["centre0", "centre1", "centre2"]);
-        assert!(r.predictions.iter().all(|p| format!("centre{}", p.fold) == groups[p.sample[1..].parse::<usize>().unwrap()]));
+        assert!(r.predictions.iter().all(
+            |p| format!("centre{}", p.fold) == groups[p.sample[1..].parse::<usize>().unwrap()]
+        ));
     }
 
     #[test]
@@ -1835,7 +1933,14 @@ mod tests {
         let data = Prepared::new(&input).unwrap();
         let all: Vec<usize> = (0..100).collect();
         let (_, fit, _, own) = fit_elastic_net(
-            &data, &s.outcome, None, Block::Combined, &all, &all, &config, fold_seed(13, 999),
+            &data,
+            &s.outcome,
+            None,
+            Block::Combined,
+            &all,
+            &all,
+            &config,
+            fold_seed(13, 999),
         )
         .unwrap();
         assert_eq!(fit.coefficients, model.coefficients);
@@ -1847,7 +1952,12 @@ mod tests {
         let e = score(&back, &few, &s.clinical).unwrap_err();
         assert!(e.to_string().contains("feature space does not fit"), "{e}");
         // A model needing clinical columns refuses without them.
-        assert!(score(&back, &s.table, &[]).unwrap_err().to_string().contains("clinical column"));
+        assert!(
+            score(&back, &s.table, &[])
+                .unwrap_err()
+                .to_string()
+                .contains("clinical column")
+        );
     }
 }
 
@@ -1861,7 +1971,8 @@ mod leakage {
     use gutjoint_table::{ReadOptions, read_metadata_file, read_table};
 
     fn gespic() -> (FeatureTable, Vec<Option<f64>>) {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/gespic");
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/gespic");
         let table = read_table(&root.join("gespic_genus.tsv"), ReadOptions::default())
             .unwrap()
             .table;
@@ -1871,7 +1982,12 @@ mod leakage {
         let ages = table
             .sample_ids()
             .iter()
-            .map(|id| index.get(id.as_str()).and_then(|&r| age.text(r)).and_then(|t| t.parse().ok()))
+            .map(|id| {
+                index
+                    .get(id.as_str())
+                    .and_then(|&r| age.text(r))
+                    .and_then(|t| t.parse().ok())
+            })
             .collect();
         (table, ages)
     }
@@ -1885,7 +2001,10 @@ mod leakage {
         let mut t: Vec<(f64, usize)> = (0..p)
             .map(|f| {
                 let stats = |class: bool| {
-                    let v: Vec<f64> = (0..labels.len()).filter(|&i| labels[i] == class).map(|i| x[i * p + f]).collect();
+                    let v: Vec<f64> = (0..labels.len())
+                        .filter(|&i| labels[i] == class)
+                        .map(|i| x[i * p + f])
+                        .collect();
                     let m = v.iter().sum::<f64>() / v.len() as f64;
                     let var = v.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64;
                     (m, var / v.len() as f64)
@@ -1902,11 +2021,17 @@ mod leakage {
     fn shuffled_labels_stay_near_chance_unless_selection_leaks() {
         let (table, ages) = gespic();
         // 120 samples with a known age; a third "respond", labels shuffled by a seeded draw.
-        let rows: Vec<usize> = (0..table.n_samples()).filter(|&s| ages[s].is_some()).take(120).collect();
+        let rows: Vec<usize> = (0..table.n_samples())
+            .filter(|&s| ages[s].is_some())
+            .take(120)
+            .collect();
         let table = table.select_samples(&rows);
         let mut labels: Vec<bool> = (0..rows.len()).map(|i| i % 3 == 0).collect();
         Rng::new(2024).shuffle(&mut labels);
-        let outcome = Outcome::Binary { labels: labels.clone(), positive: "responder".into() };
+        let outcome = Outcome::Binary {
+            labels: labels.clone(),
+            positive: "responder".into(),
+        };
         let clinical = vec![ClinicalColumn {
             name: "age".into(),
             values: rows.iter().map(|&s| ages[s]).collect(),
@@ -1919,21 +2044,43 @@ mod leakage {
             ..PredictConfig::default()
         };
         let honest = predict(
-            &PredictInput { table: &table, clinical: &clinical, outcome: &outcome, groups: None },
+            &PredictInput {
+                table: &table,
+                clinical: &clinical,
+                outcome: &outcome,
+                groups: None,
+            },
             &config,
         )
         .unwrap();
         for m in [&honest.clinical, &honest.microbiome, &honest.combined] {
-            let Metrics::Binary(b) = &m.metrics else { panic!() };
-            assert!((0.40..=0.60).contains(&b.auc), "{:?}: AUC {}", m.block, b.auc);
+            let Metrics::Binary(b) = &m.metrics else {
+                panic!()
+            };
+            assert!(
+                (0.40..=0.60).contains(&b.auc),
+                "{:?}: AUC {}",
+                m.block,
+                b.auc
+            );
         }
         let leaked = table.select_features(&leaky_selection(&table, &labels, 10));
         let leaky = predict(
-            &PredictInput { table: &leaked, clinical: &clinical, outcome: &outcome, groups: None },
-            &PredictConfig { min_prevalence: 0.0, ..config },
+            &PredictInput {
+                table: &leaked,
+                clinical: &clinical,
+                outcome: &outcome,
+                groups: None,
+            },
+            &PredictConfig {
+                min_prevalence: 0.0,
+                ..config
+            },
         )
         .unwrap();
-        let Metrics::Binary(b) = &leaky.microbiome.metrics else { panic!() };
+        let Metrics::Binary(b) = &leaky.microbiome.metrics else {
+            panic!()
+        };
         assert!(b.auc > 0.60, "leaky AUC {}", b.auc);
     }
 }

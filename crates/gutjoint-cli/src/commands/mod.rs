@@ -13,7 +13,7 @@ pub mod guilds;
 pub mod inspect;
 pub mod kb;
 pub mod pcoa;
-pub mod predict;
 pub mod permanova;
+pub mod predict;
 pub mod replicate;
 pub mod validate;

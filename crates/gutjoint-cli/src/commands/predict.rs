@@ -188,7 +188,10 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
         .filter(|&s| index.contains_key(ids[s].as_str()))
         .collect();
     if in_md.is_empty() {
-        bail!("{mdname}: none of the table's {} sample ids appear", ids.len());
+        bail!(
+            "{mdname}: none of the table's {} sample ids appear",
+            ids.len()
+        );
     }
     let mut values = values_for(&md, column, &ids);
     // Samples without a group are left out too (they cannot be held out with their group).
@@ -209,7 +212,11 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
     if !quiet && dropped > 0 {
         eprintln!(
             "note: {dropped} samples without metadata, outcome{} left out",
-            if args.groups.is_some() { " or group" } else { "" }
+            if args.groups.is_some() {
+                " or group"
+            } else {
+                ""
+            }
         );
     }
     let table = table.select_samples(&kept);
@@ -300,7 +307,9 @@ fn summary(r: &PredictionReport) -> String {
             gutjoint_stats::predict::OutcomeKind::Continuous => "continuous",
         },
         r.n,
-        r.events.map(|e| format!(" ({e} positive)")).unwrap_or_default(),
+        r.events
+            .map(|e| format!(" ({e} positive)"))
+            .unwrap_or_default(),
         r.validation.scheme,
         r.validation.outer_folds
     );
@@ -361,7 +370,8 @@ fn summary(r: &PredictionReport) -> String {
 fn write_tables(r: &PredictionReport, dir: &Path) -> Result<()> {
     let mut json = serde_json::to_string_pretty(r)?;
     json.push('\n');
-    let mut predictions = String::from("sample-id\tfold\tobserved\tclinical\tmicrobiome\tcombined\n");
+    let mut predictions =
+        String::from("sample-id\tfold\tobserved\tclinical\tmicrobiome\tcombined\n");
     for p in &r.predictions {
         let _ = writeln!(
             predictions,
@@ -448,8 +458,13 @@ fn score_table(args: &Args, path: &Path, quiet: bool) -> Result<()> {
             }
         }
     }
-    let scores = score(&model, &table, &clinical)
-        .with_context(|| format!("{}: cannot score with {}", args.input.table[0].display(), path.display()))?;
+    let scores = score(&model, &table, &clinical).with_context(|| {
+        format!(
+            "{}: cannot score with {}",
+            args.input.table[0].display(),
+            path.display()
+        )
+    })?;
     let mut tsv = String::from("sample-id\tscore\timputed\n");
     for s in &scores.scores {
         let _ = writeln!(tsv, "{}\t{}\t{}", s.sample, s.score, s.imputed.join(","));
