@@ -145,7 +145,7 @@ impl Design {
         factors: Option<&[f64]>,
     ) -> Result<f64> {
         let rho = l1_ratio.max(1e-3);
-        let free = factors.is_some_and(|f| f.iter().any(|v| *v == 0.0));
+        let free = factors.is_some_and(|f| f.contains(&0.0));
         let fitted: Vec<f64> = if free {
             // An α so large that the L1 term holds every penalised coefficient at zero.
             let base = fit(

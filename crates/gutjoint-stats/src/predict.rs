@@ -1295,14 +1295,14 @@ fn validate(input: &PredictInput<'_>, config: &PredictConfig) -> Result<()> {
             "the grid needs L1 ratios in [0, 1] and positive α values".into(),
         ));
     }
-    if let Some(g) = input.groups {
-        if g.len() != input.outcome.len() {
-            return Err(Error::Invalid(format!(
-                "{} groups for {} samples",
-                g.len(),
-                input.outcome.len()
-            )));
-        }
+    if let Some(g) = input.groups
+        && g.len() != input.outcome.len()
+    {
+        return Err(Error::Invalid(format!(
+            "{} groups for {} samples",
+            g.len(),
+            input.outcome.len()
+        )));
     }
     match input.outcome {
         Outcome::Binary { labels, positive } => {

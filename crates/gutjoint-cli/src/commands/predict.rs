@@ -471,13 +471,11 @@ fn score_table(args: &Args, path: &Path, quiet: bool) -> Result<()> {
     }
     // The research-use statement goes with every score, even with --quiet.
     eprintln!("{RESEARCH_USE}");
-    if !quiet {
-        if !scores.absent_taxa.is_empty() {
-            eprintln!(
-                "note: {} of the model's reference taxa are absent from the table and scored as zero",
-                scores.absent_taxa.len()
-            );
-        }
+    if !quiet && !scores.absent_taxa.is_empty() {
+        eprintln!(
+            "note: {} of the model's reference taxa are absent from the table and scored as zero",
+            scores.absent_taxa.len()
+        );
     }
     if let Some(out) = &args.output {
         output::write_file(out, tsv.as_bytes())?;

@@ -14,7 +14,7 @@ fn out_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
-fn quick<'a>(extra: &[&'a str]) -> Vec<String> {
+fn quick(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = [
         "predict",
         TABLE,
