@@ -133,6 +133,19 @@ impl Design {
         &self.columns[j * self.n..(j + 1) * self.n]
     }
 
+    /// `offset + X_c·w` for every row, on the centred columns (zeros in `w` skipped).
+    fn centred_predictor(&self, offset: f64, w: &[f64]) -> Vec<f64> {
+        let mut eta = vec![offset; self.n];
+        for (j, wj) in w.iter().enumerate() {
+            if *wj != 0.0 {
+                eta.iter_mut()
+                    .zip(self.column(j))
+                    .for_each(|(e, x)| *e += wj * x);
+            }
+        }
+        eta
+    }
+
     /// The smallest α at which every penalised coefficient is zero: the largest gradient of the
     /// loss at the fit of the unpenalised columns alone (the intercept, and any columns with
     /// penalty factor 0). For `l1_ratio` below 0.001 the mixing is taken as 0.001, as glmnet
@@ -160,16 +173,17 @@ impl Design {
                 None,
                 Tolerance::default(),
             )?;
-            (0..self.n)
-                .map(|i| {
-                    let eta = base.intercept
-                        + (0..self.p)
-                            .map(|j| (self.column(j)[i] + self.means[j]) * base.coefficients[j])
-                            .sum::<f64>();
-                    match family {
-                        Family::Gaussian => eta,
-                        Family::Binomial => sigmoid(eta),
-                    }
+            let shift: f64 = self
+                .means
+                .iter()
+                .zip(&base.coefficients)
+                .map(|(m, c)| m * c)
+                .sum();
+            self.centred_predictor(base.intercept + shift, &base.coefficients)
+                .into_iter()
+                .map(|eta| match family {
+                    Family::Gaussian => eta,
+                    Family::Binomial => sigmoid(eta),
                 })
                 .collect()
         } else {
@@ -259,14 +273,7 @@ pub fn fit(
         w.copy_from_slice(&s.coefficients);
         b = s.intercept + design.means.iter().zip(&w).map(|(m, c)| m * c).sum::<f64>();
     }
-    let mut eta = vec![b; n];
-    for (j, wj) in w.iter().enumerate() {
-        if *wj != 0.0 {
-            eta.iter_mut()
-                .zip(design.column(j))
-                .for_each(|(e, x)| *e += wj * x);
-        }
-    }
+    let mut eta = design.centred_predictor(b, &w);
     let penalty_value = |w: &[f64]| -> f64 {
         w.iter()
             .enumerate()
@@ -394,14 +401,7 @@ pub fn fit(
             }
         }
         // Step along (db, dw): exact for the Gaussian model, backtracked for the logistic one.
-        let mut xd = vec![db; n];
-        for (j, d) in dw.iter().enumerate() {
-            if *d != 0.0 {
-                xd.iter_mut()
-                    .zip(design.column(j))
-                    .for_each(|(v, x)| *v += d * x);
-            }
-        }
+        let xd = design.centred_predictor(db, &dw);
         if family == Family::Gaussian {
             w.iter_mut().zip(&dw).for_each(|(a, d)| *a += d);
             b += db;
@@ -643,17 +643,7 @@ mod tests {
 mod golden {
     use super::*;
 
-    fn read(name: &str) -> Vec<Vec<String>> {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../tests/data/golden/predict")
-            .join(name);
-        std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-            .lines()
-            .skip(1)
-            .map(|l| l.split('\t').map(str::to_string).collect())
-            .collect()
-    }
+    use crate::metrics::golden::read;
 
     #[test]
     fn coefficients_match_sklearn_on_the_same_folds() {

@@ -411,10 +411,11 @@ mod tests {
 /// tests/data/golden/predict/make_predict_golden.py (out-of-fold probabilities of an elastic-net
 /// logistic model on GESPIC genera).
 #[cfg(test)]
-mod golden {
+pub(crate) mod golden {
     use super::*;
 
-    fn read(name: &str) -> Vec<Vec<String>> {
+    /// Rows (header skipped) of a fixture in tests/data/golden/predict.
+    pub(crate) fn read(name: &str) -> Vec<Vec<String>> {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../tests/data/golden/predict")
             .join(name);
