@@ -1805,6 +1805,15 @@ mod tests {
         );
         assert!(auc(&both.clinical) > 0.65 && auc(&both.combined) > auc(&both.clinical));
         let clinic = run(&simulate(200, 1.5, 0.0, 3), &quick(3));
+        for (name, r) in [("taxon", &taxon), ("both", &both), ("clinical", &clinic)] {
+            eprintln!(
+                "planted {name}: clinical AUC {:.3}, combined {:.3}, delta {:+.3}, p {:.2e}",
+                auc(&r.clinical),
+                auc(&r.combined),
+                r.combined_vs_clinical.delta,
+                r.combined_vs_clinical.p
+            );
+        }
         assert!(
             clinic.combined_vs_clinical.p >= 0.05,
             "{:?}",
@@ -1828,6 +1837,7 @@ mod tests {
             })
             .collect::<Vec<_>>();
         let hits = significant.iter().filter(|d| d.p < 0.05).count();
+        eprintln!("null seeds with p < 0.05: {hits} of 20");
         assert!(
             hits <= 1,
             "{hits} of 20 null seeds had p < 0.05: {significant:?}"
@@ -2057,6 +2067,7 @@ mod leakage {
             let Metrics::Binary(b) = &m.metrics else {
                 panic!()
             };
+            eprintln!("honest {:?} AUC {:.3}", m.block, b.auc);
             assert!(
                 (0.40..=0.60).contains(&b.auc),
                 "{:?}: AUC {}",
@@ -2081,6 +2092,7 @@ mod leakage {
         let Metrics::Binary(b) = &leaky.microbiome.metrics else {
             panic!()
         };
+        eprintln!("leaky microbiome AUC {:.3}", b.auc);
         assert!(b.auc > 0.60, "leaky AUC {}", b.auc);
     }
 }
