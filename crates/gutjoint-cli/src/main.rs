@@ -63,6 +63,7 @@ enum Command {
     Confounders(commands::confounders::Args),
     Engraftment(commands::engraftment::Args),
     Trajectory(commands::trajectory::Args),
+    Predict(commands::predict::Args),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +101,7 @@ fn main() -> ExitCode {
         Command::Confounders(args) => commands::confounders::run(args, cli.quiet),
         Command::Engraftment(args) => commands::engraftment::run(args, cli.quiet),
         Command::Trajectory(args) => commands::trajectory::run(args, cli.quiet),
+        Command::Predict(args) => commands::predict::run(args, cli.quiet),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -424,7 +424,7 @@ fn initial_parameters(beta: &[f64]) -> (f64, f64, f64, f64, f64) {
 
 /// The `q` quantile of sorted values by linear interpolation (NumPy's default method,
 /// including its choice of interpolating from the upper neighbour when the weight is ≥ ½).
-fn quantile(sorted: &[f64], q: f64) -> f64 {
+pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
     let n = sorted.len();
     let position = (n - 1) as f64 * q;
     let below = position.floor();

@@ -411,6 +411,36 @@ pub struct Auc {
 }
 
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<Auc> {
+    let c = delong_components(scores, labels)?;
+    let (auc, m, n) = (c.auc, c.v10.len(), c.v01.len());
+    let var = |v: &[f64]| -> f64 {
+        if v.len() < 2 {
+            return 0.0;
+        }
+        v.iter().map(|x| (x - auc).powi(2)).sum::<f64>() / (v.len() - 1) as f64
+    };
+    let se = (var(&c.v10) / m as f64 + var(&c.v01) / n as f64).sqrt();
+    // 97.5th percentile of the standard normal.
+    let z = 1.959_963_984_540_054;
+    Ok(Auc {
+        auc,
+        se,
+        ci: [(auc - z * se).max(0.0), (auc + z * se).min(1.0)],
+    })
+}
+
+/// DeLong's structural components of an AUC: `v10[i]`, the share of negatives each positive
+/// outscores (ties ½), and `v01[j]`, the share of positives that outscore each negative, in the
+/// order the classes appear in `labels`. Their (co)variances give the AUC's variance and, for
+/// two scores of the same samples, the paired test of DeLong et al. (1988).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DelongComponents {
+    pub auc: f64,
+    pub v10: Vec<f64>,
+    pub v01: Vec<f64>,
+}
+
+pub fn delong_components(scores: &[f64], labels: &[bool]) -> Result<DelongComponents> {
     let pos: Vec<f64> = scores
         .iter()
         .zip(labels)
@@ -438,20 +468,7 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Result<Auc> {
         .map(|j| 1.0 - (r_all[m + j] - r_neg[j]) / m as f64)
         .collect();
     let auc = v10.iter().sum::<f64>() / m as f64;
-    let var = |v: &[f64]| -> f64 {
-        if v.len() < 2 {
-            return 0.0;
-        }
-        v.iter().map(|x| (x - auc).powi(2)).sum::<f64>() / (v.len() - 1) as f64
-    };
-    let se = (var(&v10) / m as f64 + var(&v01) / n as f64).sqrt();
-    // 97.5th percentile of the standard normal.
-    let z = 1.959_963_984_540_054;
-    Ok(Auc {
-        auc,
-        se,
-        ci: [(auc - z * se).max(0.0), (auc + z * se).min(1.0)],
-    })
+    Ok(DelongComponents { auc, v10, v01 })
 }
 
 /// Stratified assignment of samples to `k` folds: each class shuffled with the seed and dealt

@@ -22,13 +22,16 @@ pub mod da;
 pub mod design;
 pub mod dirmult;
 pub mod distributions;
+pub mod elastic_net;
 pub mod error;
 pub mod fdr;
 pub mod features;
 pub mod group_tests;
 pub mod lmm;
+pub mod metrics;
 pub mod ols;
 pub mod optimize;
+pub mod predict;
 pub mod qr;
 
 pub use design::{Design, Term, design, parse_covariates, parse_formula, quote_column};

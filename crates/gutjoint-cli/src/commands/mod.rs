@@ -17,6 +17,7 @@ pub mod inspect;
 pub mod kb;
 pub mod pcoa;
 pub mod permanova;
+pub mod predict;
 pub mod replicate;
 pub mod trajectory;
 pub mod validate;

@@ -14,5 +14,6 @@ mod formats;
 mod guilds;
 mod knowledge;
 mod longitudinal;
+mod predict;
 mod report;
 mod stats;
