@@ -19,3 +19,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium is not installed (needs root: apt-get install chromium); the report-rendering test will be skipped" >&2
   fi
 fi
+# The Python package (crates/gutjoint-py): maturin builds the wheel; its tests compare with
+# scikit-bio 0.7.4, statsmodels and biom-format, kept in a venv of their own (scripts/test-python.sh).
+PY_PEERS="${GUTJOINT_PY_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/gutjoint/py-peers}"
+if ! "$PY_PEERS/bin/python" -c "import maturin, skbio, statsmodels, biom, pytest; assert skbio.__version__ == '0.7.4'" >/dev/null 2>&1; then
+  python3 -m venv "$PY_PEERS"
+  "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check \
+    "maturin>=1.5,<2" "scikit-bio==0.7.4" statsmodels biom-format h5py pytest
+fi

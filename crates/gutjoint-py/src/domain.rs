@@ -226,7 +226,9 @@ fn analysed(table: &FeatureTable, sample_ids: &[String], min_prevalence: f64) ->
     let used = table.select_samples(&keep);
     let present = used.feature_prevalence();
     let features: Vec<usize> = (0..used.n_features())
-        .filter(|&f| present[f] > 0 && present[f] as f64 >= min_prevalence * used.n_samples() as f64)
+        .filter(|&f| {
+            present[f] > 0 && present[f] as f64 >= min_prevalence * used.n_samples() as f64
+        })
         .collect();
     used.select_features(&features)
 }
@@ -246,14 +248,22 @@ fn drugs(
 ) -> PyResult<String> {
     use gutjoint_axis::pharmaco::{CarriageIndex, DrugInputs, reference_bands, score_drugs};
     let kb = KnowledgeBase::embedded().map_err(value_error)?;
-    let dir = knowledge.unwrap_or_else(default_knowledge_dir);
-    let data = KnowledgeBase::load_pharmaco_dir(&dir).map_err(|e| {
-        pyo3::exceptions::PyOSError::new_err(format!(
-            "cannot read the AGORA2/Maier tables in {} ({e}); pass knowledge=DIR",
-            dir.display()
-        ))
-    })?;
-    if !table.inner.ranks_present().contains(&gutjoint_table::Rank::Species) {
+    let data = match knowledge {
+        Some(dir) => std::sync::Arc::new(KnowledgeBase::load_pharmaco_dir(&dir).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err(format!(
+                "cannot read the AGORA2/Maier tables in {}: {e}",
+                dir.display()
+            ))
+        })?),
+        None => crate::pipeline::assets()?
+            .pharmaco()
+            .map_err(crate::pipeline_error)?,
+    };
+    if !table
+        .inner
+        .ranks_present()
+        .contains(&gutjoint_table::Rank::Species)
+    {
         return Err(PyValueError::new_err(
             "drug–microbe capacity needs species-level profiles (MetaPhlAn species or a table with species lineages); this table names no species",
         ));
@@ -321,16 +331,9 @@ fn drugs(
             measured: None,
         })
     });
-    json(&serde_json::json!({ "calls": calls, "unknown": unknown.into_values().collect::<Vec<_>>() }))
-}
-
-/// Where the run-time knowledge tables are: `$GUTJOINT_KNOWLEDGE`, else the source tree's.
-fn default_knowledge_dir() -> std::path::PathBuf {
-    std::env::var_os("GUTJOINT_KNOWLEDGE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge")
-        })
+    json(
+        &serde_json::json!({ "calls": calls, "unknown": unknown.into_values().collect::<Vec<_>>() }),
+    )
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

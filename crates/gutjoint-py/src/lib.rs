@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 mod domain;
+mod pipeline;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -44,6 +45,15 @@ fn table_error(e: gutjoint_table::Error) -> PyErr {
             _ => PyOSError::new_err(e.to_string()),
         },
         _ => PyValueError::new_err(e.to_string()),
+    }
+}
+
+/// A pipeline error: file errors as the reader's, the rest `ValueError`.
+pub(crate) fn pipeline_error(e: gutjoint_pipeline::PipelineError) -> PyErr {
+    match e {
+        gutjoint_pipeline::PipelineError::Table(t) => table_error(t),
+        gutjoint_pipeline::PipelineError::Io { .. } => PyOSError::new_err(e.to_string()),
+        other => PyValueError::new_err(other.to_string()),
     }
 }
 
@@ -275,54 +285,16 @@ impl PyTable {
         rank: Option<&str>,
         taxonomy: Option<PathBuf>,
     ) -> PyResult<PyTable> {
-        let format = match format {
-            Some(f) => Some(gutjoint_table::Format::parse(f).ok_or_else(|| {
-                PyValueError::new_err(format!(
-                    "unknown format '{f}', expected one of {}",
-                    gutjoint_table::Format::NAMES
-                ))
-            })?),
-            None => None,
-        };
-        let rank = parse_rank(rank)?;
-        let options = gutjoint_table::ReadOptions {
-            format,
+        let input = gutjoint_pipeline::TableInput {
+            table: paths,
+            format: format.map(str::to_string),
             samples_as_rows,
-            metaphlan_rank: rank.unwrap_or(Rank::Species),
+            rank: rank.map(str::to_string),
+            taxonomy,
         };
-        let read = py.detach(|| -> PyResult<gutjoint_table::ReadTable> {
-            let mut read = match paths.as_slice() {
-                [] => return Err(PyValueError::new_err("no table path given")),
-                [one] => gutjoint_table::read_table(one, options),
-                many => gutjoint_table::read::read_profiles(many, options.metaphlan_rank),
-            }
-            .map_err(table_error)?;
-            if let Some(path) = &taxonomy {
-                let file = std::fs::File::open(path)
-                    .map_err(|e| table_error(gutjoint_table::Error::io(path, e)))?;
-                let lineages = gutjoint_table::taxonomy::read_taxonomy(
-                    std::io::BufReader::new(file),
-                    &Location::file(path),
-                )
-                .map_err(table_error)?;
-                let (table, missing) = gutjoint_table::taxonomy::attach(read.table, &lineages)
-                    .map_err(table_error)?;
-                if missing > 0 {
-                    read.notes.push(format!(
-                        "{missing} features have no entry in {} and were left unassigned",
-                        path.display()
-                    ));
-                }
-                read.table = table;
-            }
-            if let Some(rank) = rank
-                && read.format != gutjoint_table::Format::Metaphlan
-                && read.table.ranks_present().contains(&rank)
-            {
-                read.table = read.table.collapse(rank).map_err(table_error)?;
-            }
-            Ok(read)
-        })?;
+        let read = py
+            .detach(|| gutjoint_pipeline::read_input_table(&input))
+            .map_err(pipeline_error)?;
         Ok(PyTable {
             inner: read.table,
             format: Some(read.format.name().to_string()),
@@ -413,7 +385,12 @@ impl PyTable {
 }
 
 /// A row-major `rows × cols` NumPy array that owns `cells` (no copy).
-fn matrix(py: Python<'_>, cells: Vec<f64>, rows: usize, cols: usize) -> PyResult<Bound<'_, PyArray2<f64>>> {
+fn matrix(
+    py: Python<'_>,
+    cells: Vec<f64>,
+    rows: usize,
+    cols: usize,
+) -> PyResult<Bound<'_, PyArray2<f64>>> {
     let array = Array2::from_shape_vec((rows, cols), cells).map_err(value_error)?;
     Ok(PyArray2::from_owned_array(py, array))
 }
@@ -444,8 +421,8 @@ impl PyTree {
     #[staticmethod]
     #[pyo3(signature = (text, origin="newick"))]
     fn from_newick(text: &str, origin: &str) -> PyResult<PyTree> {
-        let inner =
-            gutjoint_table::newick::parse_newick(text, &Location::named(origin)).map_err(table_error)?;
+        let inner = gutjoint_table::newick::parse_newick(text, &Location::named(origin))
+            .map_err(table_error)?;
         Ok(PyTree { inner })
     }
     /// Reads a Newick file (gzip undone).
@@ -539,7 +516,10 @@ fn beta<'py>(
     })
 }
 
-fn distance_matrix(ids: Vec<String>, condensed: PyReadonlyArray1<'_, f64>) -> PyResult<DistanceMatrix> {
+fn distance_matrix(
+    ids: Vec<String>,
+    condensed: PyReadonlyArray1<'_, f64>,
+) -> PyResult<DistanceMatrix> {
     let values = condensed.as_array().iter().copied().collect();
     DistanceMatrix::from_condensed(ids, values).map_err(value_error)
 }
@@ -652,5 +632,6 @@ fn _gutjoint(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(permutation_test, m)?)?;
     m.add_function(wrap_pyfunction!(version, m)?)?;
     domain::register(m)?;
+    pipeline::register(m)?;
     Ok(())
 }

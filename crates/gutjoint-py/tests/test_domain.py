@@ -101,9 +101,11 @@ def test_da_lm_matches_statsmodels(gespic):
     terms = set(res["term"])
     assert {"Intercept", "group[T.axSpA]", "age"} <= terms
     design = res.attrs["design"]
-    used = [s for s in design["sample_ids"]]
-    rel = df.loc[used].div(df.loc[used].sum(axis=1), axis=0)
-    rel = rel.loc[:, (rel > 0).any()]
+    used = list(design["sample_ids"])
+    sub = df.loc[used]
+    sub = sub.loc[:, (sub > 0).any()]
+    # counts are modelled as proportions; a relative table (GESPIC's) as it is
+    rel = sub.div(sub.sum(axis=1), axis=0) if (sub.to_numpy() % 1 == 0).all() else sub
     pseudo = rel.to_numpy()[rel.to_numpy() > 0].min() / 2
     frame = md.loc[used, ["group", "age", "sex"]].copy()
     for feature in list(rel.columns)[:8]:
@@ -120,7 +122,9 @@ def test_da_ancombc_matches_skbio(gespic):
     from skbio.stats.composition import ancombc
 
     df, md = _gespic_subset(gespic)
-    meta = md.loc[df.index, ["group", "age"]]
+    meta = md.loc[df.index, ["group", "age"]].dropna()
+    df = df.loc[meta.index]
+    df = df.loc[:, (df > 0).any()]
     res = gutjoint.da(df, meta, "group + age", {"group": "healthy"}, method="ancombc",
                       pseudocount=1)
     theirs = ancombc(df + 1, meta, "C(group, Treatment('healthy')) + age").result
@@ -167,3 +171,62 @@ def test_drug_capacity_is_abundance_times_agora2_carriage(data):
     meds = pd.Series({"P1": "methotrexate; none"})
     both = gutjoint.drugs(df, medications=meds, knowledge=data.parent.parent / "knowledge")
     assert set(both["drug"]) == {"methotrexate"}
+
+
+def test_classify_auc_is_sklearns_on_its_probabilities(gespic):
+    from sklearn.metrics import roc_auc_score
+
+    df, md = gespic
+    res = gutjoint.classify(df, md["group"], "axSpA", "healthy", repeats=1, seed=1)
+    pred = res["predictions"]
+    assert set(md.loc[pred.index, "group"]) == {"axSpA", "healthy"}
+    assert res["auc"] == pytest.approx(roc_auc_score(pred["label"], pred["probability"]),
+                                       rel=1e-12)
+    again = gutjoint.classify(df, md["group"], "axSpA", "healthy", repeats=1, seed=1)
+    np.testing.assert_array_equal(again["predictions"]["probability"], pred["probability"])
+    # a label that separates the samples perfectly is found
+    rng = np.random.default_rng(5)
+    x = rng.geometric(0.2, size=(60, 12)).astype(float)
+    y = np.array([True] * 30 + [False] * 30)
+    x[y, 0] *= 40
+    toy = pd.DataFrame(x, index=[f"S{i}" for i in range(60)], columns=[f"f{j}" for j in range(12)])
+    sep = gutjoint.classify(toy, pd.Series(np.where(y, "case", "control"), index=toy.index),
+                            "case", model="rf", trees=50, repeats=1)
+    assert sep["auc"] > 0.95
+    with pytest.raises(ValueError, match="unknown model"):
+        gutjoint.classify(toy, list(y), True, model="svm")
+
+
+def test_analyze_and_write_report(tmp_path, data):
+    config = {"table": data / "gmhi" / "validation_abundance.csv",
+              "metadata": data.parent / "demo" / "gmhi_arthritis_metadata.tsv",
+              "group": "group", "permutations": 99, "seed": 1, "classifier": "none"}
+    steps = []
+    res = gutjoint.write_report(config, tmp_path / "out",
+                                progress=lambda step, done, total: steps.append(step))
+    assert (tmp_path / "out" / "report.html").stat().st_size > 10_000
+    import json
+    assert json.loads((tmp_path / "out" / "results.json").read_text()) == res
+    assert steps[0] == "reading the table" and len(set(steps)) >= 5
+    again = gutjoint.analyze(config)
+    assert again == res  # same inputs and seed, same results
+    with pytest.raises(ValueError, match="unknown field|unknown variant|nonsense"):
+        gutjoint.analyze(config, nonsense=1)
+    with pytest.raises(FileNotFoundError):
+        gutjoint.analyze({"table": tmp_path / "missing.tsv"})
+
+    def stop(step, done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        gutjoint.analyze(config, progress=stop)
+
+
+def test_built_in_reference_by_name(gmhi_validation):
+    df, _ = gmhi_validation
+    names = gutjoint.built_in_references()
+    assert "gmhi-healthy" in names.index
+    d = gutjoint.dysbiosis(df.iloc[:5], "gmhi-healthy")
+    assert d.attrs["reference"] == "gmhi-healthy" and len(d) == 5
+    with pytest.raises(ValueError, match="gmhi-healthy"):
+        gutjoint.dysbiosis(df.iloc[:5], "no-such-reference")

@@ -65,8 +65,10 @@ def test_read_metaphlan_and_biom_formats(tmp_path, gmhi_validation):
         f.write(t.to_json("test"))
     for name in ("t.biom", "t.json"):
         back = gutjoint.read_table(tmp_path / name)
-        np.testing.assert_allclose(back.loc[sub.index, sub.columns].to_numpy(), sub.to_numpy(),
-                                   rtol=0, atol=0)
+        # the peer: what biom-format itself reads from the file it wrote
+        peer = biom.load_table(str(tmp_path / name)).to_dataframe(dense=True).T
+        np.testing.assert_array_equal(back.loc[sub.index, sub.columns].to_numpy(),
+                                      peer.loc[sub.index, sub.columns].to_numpy())
     as_b = gutjoint.read_table(tmp_path / "t.biom", as_biom=True)
     assert isinstance(as_b, biom.Table) and as_b.shape == t.shape
 
@@ -197,7 +199,8 @@ def test_permanova_p_value_agrees_within_monte_carlo_error(gespic):
 
     df, md = gespic
     dm = gutjoint.beta_diversity(df, "braycurtis")
-    group = md["sex"].loc[list(dm.ids)].astype(str)
+    group = md["sex"].loc[list(dm.ids)].dropna().astype(str)
+    dm = dm.filter(group.index)
     ours = gutjoint.permanova(dm, group, permutations=999, seed=3)
     theirs = sk_permanova(dm, group.to_numpy(), permutations=999, seed=3)
     assert ours["test statistic"] == pytest.approx(theirs["test statistic"], rel=1e-9)

@@ -54,6 +54,10 @@ __all__ = [
     "signatures",
     "da",
     "drugs",
+    "classify",
+    "analyze",
+    "write_report",
+    "built_in_references",
 ]
 
 Progress = Optional[Callable[[int, int], Any]]
@@ -514,6 +518,9 @@ def _reference(reference: Any) -> Reference:
         return reference
     if isinstance(reference, (str, os.PathLike)) and os.path.isfile(os.fspath(reference)):
         return Reference.load(reference)
+    if isinstance(reference, str):
+        # a built-in reference (gutjoint.built_in_references()), or an error naming them
+        return Reference(_gutjoint.reference_named(reference))
     if isinstance(reference, (pd.DataFrame,)) or _is_table_like(reference):
         return build_reference(reference)
     raise ValueError(
@@ -540,7 +547,8 @@ def dysbiosis(
     Parameters
     ----------
     table : any accepted table
-    reference : Reference, path to a reference JSON, or a table of healthy samples
+    reference : Reference, built-in name, path to a reference JSON, or a table of healthy samples
+        Built-in: ``gmhi-healthy`` (MetaPhlAn2 species), ``gespic-healthy`` (16S genera).
     population : str, optional
         Reference population to compare with (default: all pooled).
     top : int
@@ -752,3 +760,152 @@ def drugs(
     df = pd.DataFrame(result["calls"])
     df.attrs["unknown"] = result["unknown"]
     return df
+
+
+def built_in_references() -> pd.DataFrame:
+    """The healthy references built into gutjoint (name, rank, description)."""
+    return pd.DataFrame(_gutjoint.built_in_references(),
+                        columns=["name", "rank", "description"]).set_index("name")
+
+
+def classify(
+    table: Any,
+    labels: Union[pd.Series, Sequence[Any]],
+    positive: Any,
+    negative: Union[None, Any, Sequence[Any]] = None,
+    *,
+    model: str = "l1-logistic",
+    trees: int = 500,
+    c: float = 1.0,
+    folds: int = 5,
+    repeats: int = 5,
+    seed: int = 0,
+    min_prevalence: float = 0.1,
+    pseudocount: Optional[float] = None,
+) -> Dict[str, Any]:
+    """Cross-validated classifier of ``positive`` against ``negative`` samples from CLR
+    features (features present in at least ``min_prevalence`` of the samples), as
+    ``gutjoint classify``: stratified folds, repeated with seeds ``seed``, ``seed + 1``, …
+
+    Parameters
+    ----------
+    table : any accepted table
+    labels : Series (index = sample ids) or sequence in table order
+    positive : the positive class value
+    negative : value or list of values, optional
+        The negative class (default: every other labelled sample).
+    model : str
+        ``l1-logistic`` (L1-penalised logistic regression, inverse strength ``c``) or ``rf``
+        (random forest of ``trees`` trees, seeded).
+
+    Returns
+    -------
+    dict
+        ``auc`` (of the repeat-averaged out-of-fold probabilities) with ``auc_ci`` (DeLong),
+        ``repeat_auc``, ``predictions`` (DataFrame: label, probability), ``importances``
+        (Series by feature) and ``selected`` (share of fits using each feature).
+
+    Examples
+    --------
+    >>> res = gutjoint.classify(genus, md["group"], "axSpA", "healthy", seed=1)  # doctest: +SKIP
+    >>> res["auc"], res["auc_ci"]                                              # doctest: +SKIP
+    """
+    native = _to_table(table)
+    ids = native.sample_ids
+    if isinstance(labels, pd.Series):
+        series = labels.copy()
+        series.index = series.index.map(str)
+        values = [series.get(i) for i in ids]
+    else:
+        values = list(labels)
+    negatives = None
+    if negative is not None:
+        negatives = {str(v) for v in (negative if isinstance(negative, (list, tuple, set))
+                                      else [negative])}
+    coded: List[Optional[bool]] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            coded.append(None)
+        elif str(v) == str(positive):
+            coded.append(True)
+        elif negatives is None or str(v) in negatives:
+            coded.append(False)
+        else:
+            coded.append(None)
+    result = json.loads(_gutjoint.classify(native, coded, model, trees, c, folds, repeats, seed,
+                                           min_prevalence, pseudocount))
+    cv = result["cross_validation"]
+    features = result["features"]
+    return {
+        "model": result["model"],
+        "auc": cv["auc"]["auc"],
+        "auc_ci": tuple(cv["auc"]["ci"]) if cv["auc"].get("ci") is not None else None,
+        "repeat_auc": cv["repeat_auc"],
+        "predictions": pd.DataFrame(
+            {"label": result["labels"], "probability": cv["probabilities"]},
+            index=pd.Index(result["sample_ids"], name="sample-id")),
+        "importances": pd.Series(cv["importances"], index=features, name="importance"),
+        "selected": pd.Series(cv["selected"], index=features, name="selected"),
+        "pseudocount": result["pseudocount"],
+    }
+
+
+def _config_json(config: Any, **overrides: Any) -> str:
+    if isinstance(config, (str, os.PathLike)) and not isinstance(config, str):
+        config = {"table": [os.fspath(config)]}
+    elif isinstance(config, str):
+        config = {"table": [config]}
+    config = dict(config)
+    config.update({k: v for k, v in overrides.items() if v is not None})
+    table = config.get("table")
+    if isinstance(table, (str, os.PathLike)):
+        config["table"] = [os.fspath(table)]
+    elif table is not None:
+        config["table"] = [os.fspath(t) for t in table]
+    for key in ("metadata", "tree", "taxonomy"):
+        if config.get(key) is not None:
+            config[key] = os.fspath(config[key])
+    return json.dumps(config)
+
+
+def analyze(config: Any, *, progress: Optional[Callable[[str, int, int], Any]] = None,
+            **settings: Any) -> Dict[str, Any]:
+    """Run the whole gutjoint analysis, as ``gutjoint analyze``, and return its results.
+
+    Parameters
+    ----------
+    config : dict or path
+        The analysis configuration: ``table`` (path or list of paths) and optionally
+        ``metadata``, ``group``, ``metric``, ``tree``, ``permutations``, ``seed``,
+        ``reference``, ``population``, ``drugs``, ``medication_column``, ``host_variables``,
+        ``covariates``, ``da_method`` (``lm``/``ancombc``), ``classifier``, ``sample``,
+        ``title`` — the fields of the engine's ``AnalysisConfig`` (unknown keys are an error).
+        A path alone means ``{"table": [path]}``.
+    progress : callable, optional
+        ``progress(step, done, total)`` as each step starts; an exception it raises cancels
+        the run and is re-raised.
+    **settings
+        Further configuration fields (override ``config``).
+
+    Returns
+    -------
+    dict
+        The results, as ``results.json`` holds them.
+
+    Examples
+    --------
+    >>> res = gutjoint.analyze({"table": "examples/data/gmhi/validation_abundance.csv",
+    ...                         "metadata": "examples/demo/gmhi_arthritis_metadata.tsv",
+    ...                         "group": "group", "drugs": ["sulfasalazine"]})  # doctest: +SKIP
+    """
+    return json.loads(_gutjoint.analyze(_config_json(config, **settings), None, progress))
+
+
+def write_report(config: Any, out_dir: PathLike, *,
+                 progress: Optional[Callable[[str, int, int], Any]] = None,
+                 **settings: Any) -> Dict[str, Any]:
+    """Run the analysis (as :func:`analyze`) and write ``results.json``, the offline
+    ``report.html`` and ``tables/*.tsv`` into ``out_dir`` (each file written whole or not at
+    all). Returns the results."""
+    return json.loads(_gutjoint.analyze(_config_json(config, **settings), os.fspath(out_dir),
+                                        progress))

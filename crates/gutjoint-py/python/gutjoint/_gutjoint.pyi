@@ -142,3 +142,22 @@ def drugs(
     reference: Optional[str] = None,
     knowledge: Optional[Union[str, PathLike[str]]] = None,
 ) -> str: ...
+def reference_named(spec: str) -> str: ...
+def built_in_references() -> List[Tuple[str, str, str]]: ...
+def analyze(
+    config: str,
+    out_dir: Optional[Union[str, PathLike[str]]] = None,
+    progress: Optional[Callable[[str, int, int], object]] = None,
+) -> str: ...
+def classify(
+    table: Table,
+    labels: Sequence[Optional[bool]],
+    model: str = "l1-logistic",
+    trees: int = 500,
+    c: float = 1.0,
+    folds: int = 5,
+    repeats: int = 5,
+    seed: int = 0,
+    min_prevalence: float = 0.1,
+    pseudocount: Optional[float] = None,
+) -> str: ...
