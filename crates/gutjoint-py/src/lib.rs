@@ -474,10 +474,11 @@ fn beta_metric(metric: &str, alpha: f64, pseudocount: f64) -> PyResult<BetaMetri
     BetaMetric::parse(metric, alpha, pseudocount).map_err(value_error)
 }
 
-/// Beta diversity: the `n × n` square matrix (row-major, owned by NumPy without a copy), or the
-/// condensed upper triangle when `condensed`.
+/// Beta diversity: the condensed upper triangle (row-major, i < j), owned by NumPy without a
+/// copy. The Python side lets scikit-bio expand it (SciPy's `squareform`, into memory NumPy
+/// allocates with huge pages) unless the condensed form is asked for.
 #[pyfunction]
-#[pyo3(signature = (table, metric, tree=None, drop_missing=false, alpha=1.0, pseudocount=1.0, condensed=false, progress=None))]
+#[pyo3(signature = (table, metric, tree=None, drop_missing=false, alpha=1.0, pseudocount=1.0, progress=None))]
 #[allow(clippy::too_many_arguments)]
 fn beta<'py>(
     py: Python<'py>,
@@ -487,14 +488,12 @@ fn beta<'py>(
     drop_missing: bool,
     alpha: f64,
     pseudocount: f64,
-    condensed: bool,
     progress: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyAny>> {
+) -> PyResult<Bound<'py, PyArray1<f64>>> {
     let metric = beta_metric(metric, alpha, pseudocount)?;
     let t = &table.inner;
     let tree = tree.map(|t| &t.inner);
-    let n = t.n_samples();
-    let cells = run(py, progress, move || -> Result<Vec<f64>, String> {
+    let condensed = run(py, progress, move || -> Result<Vec<f64>, String> {
         let phylo = match (metric.is_phylogenetic(), tree) {
             (true, Some(tree)) => {
                 Some(PhyloTable::new(t, tree, drop_missing).map_err(|e| e.to_string())?)
@@ -502,18 +501,10 @@ fn beta<'py>(
             _ => None,
         };
         let dm = gutjoint_ecology::beta(t, metric, phylo.as_ref()).map_err(|e| e.to_string())?;
-        Ok(if condensed {
-            dm.condensed().to_vec()
-        } else {
-            dm.to_square()
-        })
+        Ok(dm.into_parts().1)
     })?
     .map_err(PyValueError::new_err)?;
-    Ok(if condensed {
-        PyArray1::from_vec(py, cells).into_any()
-    } else {
-        matrix(py, cells, n, n)?.into_any()
-    })
+    Ok(PyArray1::from_vec(py, condensed))
 }
 
 fn distance_matrix(

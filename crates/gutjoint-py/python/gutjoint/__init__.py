@@ -251,8 +251,9 @@ def beta_diversity(
 
     native = _to_table(table, ids, taxa)
     values = _gutjoint.beta(native, metric, _to_tree(tree), drop_missing, alpha, pseudocount,
-                            condensed, progress)
-    # The engine's matrix is symmetric and hollow by construction: no re-validation.
+                            progress)
+    # The engine's matrix is symmetric and hollow by construction: no re-validation. From the
+    # condensed vector scikit-bio builds the square form itself (SciPy's squareform).
     return DistanceMatrix(values, native.sample_ids, validate=False, condensed=condensed)
 
 

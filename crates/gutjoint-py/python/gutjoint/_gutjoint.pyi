@@ -79,7 +79,6 @@ def beta(
     drop_missing: bool = False,
     alpha: float = 1.0,
     pseudocount: float = 1.0,
-    condensed: bool = False,
     progress: _Progress = None,
 ) -> npt.NDArray[np.float64]: ...
 def pcoa(
