@@ -2,7 +2,7 @@
 # The Python package's tests (crates/gutjoint-py): build the wheel with maturin, install it into
 # a fresh virtual environment with nothing but its declared dependencies and import it there,
 # then run pytest in a second fresh environment that also sees the peers (scikit-bio 0.7.4,
-# statsmodels, biom-format) from the venv scripts/setup.sh made. Prints how long the wheel took.
+# statsmodels, scikit-learn, biom-format) from the venv scripts/setup.sh made. Prints how long the wheel took.
 # Without that venv the tests are skipped with a note (an error when GUTJOINT_REQUIRE_PYTHON=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -341,6 +341,7 @@ impl PyTable {
         self.notes.clone()
     }
     /// The sample-major CSR arrays `(indptr, indices, data)`.
+    #[allow(clippy::type_complexity)]
     fn csr<'py>(
         &self,
         py: Python<'py>,

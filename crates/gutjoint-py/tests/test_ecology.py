@@ -148,6 +148,10 @@ def test_numpy_array_input_and_condensed_output(enterotype):
     dense = gutjoint.beta_diversity(df.to_numpy(), "braycurtis", ids=ids)
     fortran = gutjoint.beta_diversity(np.asfortranarray(df.to_numpy()), "braycurtis", ids=ids)
     cond = gutjoint.beta_diversity(df, "braycurtis", condensed=True)
+    import scipy.sparse as sp
+
+    sparse = gutjoint.beta_diversity(sp.csr_matrix(df.to_numpy()), "braycurtis", ids=ids)
+    np.testing.assert_array_equal(dense.data, sparse.data)
     np.testing.assert_array_equal(dense.data, fortran.data)
     np.testing.assert_array_equal(dense.condensed_form(), cond.condensed_form())
     assert dense.ids == tuple(ids)

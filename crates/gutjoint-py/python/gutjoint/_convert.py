@@ -60,7 +60,6 @@ def to_table(table: Any, ids: Any = None, taxa: Any = None) -> "_gutjoint.Table"
         return _gutjoint.Table.from_dense(values, sample_ids, feature_ids, lineages, "DataFrame")
     if _is_biom(table):
         matrix = table.matrix_data.tocsc()  # features × samples, CSC = sample-major
-        matrix.sort_indices()
         sample_ids = [str(s) for s in table.ids(axis="sample")]
         feature_ids = [str(f) for f in table.ids(axis="observation")]
         lineages = None
@@ -70,30 +69,13 @@ def to_table(table: Any, ids: Any = None, taxa: Any = None) -> "_gutjoint.Table"
                 {f: (m or {}).get("taxonomy") for f, m in zip(feature_ids, metadata)},
                 feature_ids,
             )
-        return _gutjoint.Table.from_csr(
-            np.asarray(matrix.indptr, dtype=np.int64),
-            np.asarray(matrix.indices, dtype=np.int64),
-            np.asarray(matrix.data, dtype=np.float64),
-            sample_ids,
-            feature_ids,
-            lineages,
-            "biom.Table",
-        )
+        return _from_sample_major(matrix, sample_ids, feature_ids, lineages, "biom.Table")
     if hasattr(table, "tocsr") and hasattr(table, "indptr"):
         matrix = table.tocsr()
-        matrix.sort_indices()
         n, d = matrix.shape
         sample_ids = _ids(range(n) if ids is None else ids, n, "sample")
         feature_ids = _ids(range(d) if taxa is None else taxa, d, "feature")
-        return _gutjoint.Table.from_csr(
-            np.asarray(matrix.indptr, dtype=np.int64),
-            np.asarray(matrix.indices, dtype=np.int64),
-            np.asarray(matrix.data, dtype=np.float64),
-            sample_ids,
-            feature_ids,
-            None,
-            "sparse matrix",
-        )
+        return _from_sample_major(matrix, sample_ids, feature_ids, None, "sparse matrix")
     values = np.asarray(table, dtype=np.float64)
     if values.ndim == 1:
         values = values[np.newaxis, :]
@@ -103,6 +85,17 @@ def to_table(table: Any, ids: Any = None, taxa: Any = None) -> "_gutjoint.Table"
     sample_ids = _ids(range(n) if ids is None else ids, n, "sample")
     feature_ids = _ids(range(d) if taxa is None else taxa, d, "feature")
     return _gutjoint.Table.from_dense(values, sample_ids, feature_ids, None, "array")
+
+
+def _from_sample_major(matrix: Any, sample_ids: list, feature_ids: list,
+                       lineages: Optional[list], origin: str) -> "_gutjoint.Table":
+    """The engine's table from a SciPy matrix whose compressed axis is the samples."""
+    matrix.sort_indices()
+    return _gutjoint.Table.from_csr(
+        np.asarray(matrix.indptr, dtype=np.int64),
+        np.asarray(matrix.indices, dtype=np.int64),
+        np.asarray(matrix.data, dtype=np.float64),
+        sample_ids, feature_ids, lineages, origin)
 
 
 def _is_biom(obj: Any) -> bool:
