@@ -19,3 +19,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium is not installed (needs root: apt-get install chromium); the report-rendering test will be skipped" >&2
   fi
 fi
+# The Python package (crates/gutjoint-py): maturin builds the wheel; its tests compare with
+# scikit-bio 0.7.4, statsmodels and biom-format, kept in a venv of their own (scripts/test-python.sh).
+PY_PEERS="${GUTJOINT_PY_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/gutjoint/py-peers}"
+if ! "$PY_PEERS/bin/python" -c "import maturin, skbio, statsmodels, sklearn, biom, pytest; assert skbio.__version__ == '0.7.4'" >/dev/null 2>&1; then
+  if ! python3 -m venv --clear "$PY_PEERS" >/dev/null 2>&1 \
+      && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq  # Debian's python3 needs python3-venv for `python3 -m venv`
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+    python3 -m venv --clear "$PY_PEERS"
+  fi
+  "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check \
+    "maturin>=1.5,<2" "scikit-bio==0.7.4" statsmodels scikit-learn biom-format h5py pytest
+fi

@@ -7,3 +7,4 @@ bash scripts/setup.sh
 cargo fmt --all -- --check
 cargo clippy --all-targets --quiet -- -D warnings
 cargo test --all-targets
+bash scripts/test-python.sh

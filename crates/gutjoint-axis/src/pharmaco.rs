@@ -394,6 +394,43 @@ pub fn band(values: &[f64]) -> Option<Band> {
     })
 }
 
+/// The healthy reference's capacity band for every AGORA2 enzyme column the knowledge base's
+/// drug–microbe rows use, from one population of a species-level reference (empty when the
+/// reference is not species-level: calls are then n/a). What every face scores drugs against.
+pub fn reference_bands(
+    kb: &KnowledgeBase,
+    index: &CarriageIndex,
+    reference: &crate::reference::Reference,
+    population: Option<&str>,
+) -> crate::Result<BTreeMap<String, Band>> {
+    let mut bands = BTreeMap::new();
+    if reference.rank() != Some(gutjoint_table::Rank::Species) {
+        return Ok(bands);
+    }
+    let pop = reference.population(population)?;
+    let profiles = KeyedProfiles {
+        rank: Some(gutjoint_table::Rank::Species),
+        sample_ids: pop.sample_ids.clone(),
+        keys: pop.keys.clone(),
+        rows: pop.profiles.clone(),
+    };
+    let columns: std::collections::BTreeSet<&String> = kb
+        .drug_microbe()
+        .iter()
+        .filter_map(|m| m.agora2_column.as_ref())
+        .collect();
+    for column in columns {
+        let caps: Vec<f64> = enzyme_capacity(kb, index, &profiles, column)
+            .iter()
+            .map(|c| c.capacity)
+            .collect();
+        if let Some(b) = band(&caps) {
+            bands.insert(column.clone(), b);
+        }
+    }
+    Ok(bands)
+}
+
 fn cite(m: &DrugMicrobe) -> String {
     m.citation
         .with_identifier()

@@ -116,43 +116,42 @@ pub fn beta_condensed_f32(table: &FeatureTable, metric: BetaMetric) -> Result<Ve
     }
 }
 
-/// Σ min(x, y) over the nonzeros of `sparse`, looking them up in `dense`.
-#[inline]
-fn shared_min(dense: &[f64], idx: &[u32], vals: &[f64]) -> f64 {
-    let mut s = 0.0;
-    for (f, v) in idx.iter().zip(vals) {
-        s += dense[*f as usize].min(*v);
-    }
-    s
-}
-
+/// Bray–Curtis over an inverted index: for sample `i`, each of its nonzero features adds
+/// `min(x_if, x_jf)` to an accumulator for every later sample `j` that also has the feature
+/// (found in the feature-major copy), so a pair costs only the features it shares. With 95%
+/// zeros that is ~20× fewer operations than looking every nonzero of `j` up in a dense row of
+/// `i`. The shared sum of a pair adds the same nonzero terms in the same (feature) order as a
+/// direct Σ min(x, y), so the distances are the same bits.
 fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
     let n = table.n_samples();
     let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
+    let (feature_ptr, feature_samples, feature_values) = table.to_feature_major();
     let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
     crate::progress::start(condensed.len() as u64);
     crate::pairwise::condensed_rows(&mut condensed, n)
         .into_par_iter()
         .for_each_init(
-            || vec![0.0; table.n_features()],
-            |dense, (i, row)| {
+            || vec![0.0; n],
+            |shared, (i, row)| {
                 let (ii, iv) = table.sample(i);
-                for (f, v) in ii.iter().zip(iv) {
-                    dense[*f as usize] = *v;
+                for (f, x) in ii.iter().zip(iv) {
+                    let range = feature_ptr[*f as usize]..feature_ptr[*f as usize + 1];
+                    let samples = &feature_samples[range.clone()];
+                    let values = &feature_values[range];
+                    let later = samples.partition_point(|&s| s as usize <= i);
+                    for (s, y) in samples[later..].iter().zip(&values[later..]) {
+                        shared[*s as usize] += x.min(*y);
+                    }
                 }
                 for (k, slot) in row.iter_mut().enumerate() {
                     let j = i + 1 + k;
-                    let (ji, jv) = table.sample(j);
-                    let shared = shared_min(dense, ji, jv);
                     let sum = totals[i] + totals[j];
                     *slot = T::from_f64(if sum > 0.0 {
-                        (sum - 2.0 * shared) / sum
+                        (sum - 2.0 * shared[j]) / sum
                     } else {
                         0.0
                     });
-                }
-                for f in ii {
-                    dense[*f as usize] = 0.0;
+                    shared[j] = 0.0;
                 }
                 crate::progress::advance(row.len() as u64);
             },

@@ -59,6 +59,11 @@ impl DistanceMatrix {
     pub fn condensed(&self) -> &[f64] {
         &self.condensed
     }
+    /// The ids and the condensed upper triangle, without a copy (for a caller that hands the
+    /// values on, such as NumPy).
+    pub fn into_parts(self) -> (Vec<String>, Vec<f64>) {
+        (self.ids, self.condensed)
+    }
 
     /// The distance between items `i` and `j`.
     #[inline]
