@@ -250,6 +250,8 @@ def beta_diversity(
     from skbio import DistanceMatrix
 
     native = _to_table(table, ids, taxa)
+    if native.shape[0] == 0:
+        raise ValueError("the table has no samples")
     values = _gutjoint.beta(native, metric, _to_tree(tree), drop_missing, alpha, pseudocount,
                             progress)
     # The engine's matrix is symmetric and hollow by construction: no re-validation. From the
