@@ -122,40 +122,6 @@ pub struct BuildArgs {
     pub output: PathBuf,
 }
 
-struct BuiltIn {
-    name: &'static str,
-    table: &'static str,
-    metadata: &'static str,
-    where_: (&'static str, &'static str),
-    population: Option<&'static str>,
-    label: &'static str,
-    rank: Rank,
-    description: &'static str,
-}
-
-const BUILT_IN: [BuiltIn; 2] = [
-    BuiltIn {
-        name: "gmhi-healthy",
-        table: "data/gmhi/validation_abundance.csv",
-        metadata: "data/gmhi/validation_metadata.csv",
-        where_: ("Phenotype", "Healthy"),
-        population: Some("Phenotype_all"),
-        label: "",
-        rank: Rank::Species,
-        description: "118 healthy stool metagenomes (MetaPhlAn2 species) from the GMHI validation set (Gupta et al. 2020, Nat Commun 11:4635), one population per source study (Healthy_P, N-1:Healthy, N-8:Healthy); countries are not recorded in the bundled metadata",
-    },
-    BuiltIn {
-        name: "gespic-healthy",
-        table: "data/gespic/gespic_genus.tsv",
-        metadata: "data/gespic/gespic_metadata.tsv",
-        where_: ("group", "healthy"),
-        population: None,
-        label: "Germany (Berlin)",
-        rank: Rank::Genus,
-        description: "62 healthy controls of the German Spondyloarthritis Inception Cohort (16S rRNA, DADA2 genus bins; Essex et al. 2022, medRxiv doi:10.1101/2022.05.13.22275044)",
-    },
-];
-
 #[allow(clippy::too_many_arguments)]
 fn build(
     table_path: &[PathBuf],
@@ -233,7 +199,7 @@ pub fn run_reference(args: ReferenceArgs, quiet: bool) -> Result<()> {
     match args.command {
         ReferenceCommand::List => {
             let mut text = String::from("name\trank\tdescription\n");
-            for b in &BUILT_IN {
+            for b in &gutjoint_pipeline::BUILT_IN_REFERENCES {
                 let _ = writeln!(text, "{}\t{}\t{}", b.name, b.rank, b.description);
             }
             text.push_str("# A reference is only as good as its match to the sample's population: prefer one built from healthy people of the same country and protocol (gutjoint reference build).\n");
@@ -269,57 +235,10 @@ pub fn run_reference(args: ReferenceArgs, quiet: bool) -> Result<()> {
     }
 }
 
-/// Loads a reference file, or builds a built-in one by name.
-pub fn load_reference(spec: &str, quiet: bool) -> Result<Reference> {
-    if let Some(b) = BUILT_IN.iter().find(|b| b.name == spec) {
-        let dir = examples();
-        let table = dir.join(b.table);
-        let input = TableArgs {
-            table: vec![table.clone()],
-            format: None,
-            samples_as_rows: false,
-            rank: Some(b.rank.name().into()),
-            taxonomy: None,
-        };
-        return build(
-            &[table],
-            &input,
-            &dir.join(b.metadata),
-            b.where_,
-            b.population,
-            b.label,
-            b.name,
-            b.description,
-            true,
-        )
-        .inspect_err(|_| {
-            if !quiet {
-                eprintln!(
-                    "note: the built-in reference '{spec}' is built from {}",
-                    dir.display()
-                );
-            }
-        });
-    }
-    let path = Path::new(spec);
-    if !path.is_file() {
-        bail!(
-            "'{spec}' is neither a reference file nor a built-in reference ({})",
-            BUILT_IN
-                .iter()
-                .map(|b| b.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let reference: Reference = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a gutjoint reference file (JSON)", path.display()))?;
-    reference
-        .check()
-        .with_context(|| path.display().to_string())?;
-    Ok(reference)
+/// Loads a reference file, or a built-in one by name (precomputed, built into gutjoint).
+pub fn load_reference(spec: &str, _quiet: bool) -> Result<Reference> {
+    let reference = super::analyze::assets()?.reference(spec)?;
+    Ok(std::sync::Arc::unwrap_or_clone(reference))
 }
 
 /// Dysbiosis per sample: median Bray–Curtis distance to a healthy reference population (HMP2's
