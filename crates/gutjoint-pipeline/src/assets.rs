@@ -288,7 +288,7 @@ pub fn parse_reference(bytes: &[u8], origin: &str) -> Result<Reference, Pipeline
             what: format!("{origin}: not a gutjoint reference file"),
             source,
         })?;
-    reference.check().map_err(|e| PipelineError::Asset {
+    reference.validate().map_err(|e| PipelineError::Asset {
         name: origin.into(),
         message: e.to_string(),
     })?;
@@ -449,6 +449,21 @@ mod tests {
                 json.trim_end()
             );
         }
+    }
+
+    #[test]
+    fn a_malformed_reference_is_refused_not_a_panic() {
+        let assets = Assets::embedded().expect("embedded assets load");
+        let mut r = (*assets.reference("gespic-healthy").expect("built in")).clone();
+        r.populations[0].clr_sd.pop();
+        let bytes = serde_json::to_vec(&r).expect("serialises");
+        let e = parse_reference(&bytes, "bad.json").expect_err("one SD short");
+        assert!(e.to_string().contains("CLR SDs"), "{e}");
+        let mut r = (*assets.reference("gespic-healthy").expect("built in")).clone();
+        r.populations[0].profiles[0].push((u32::MAX, 0.1));
+        let bytes = serde_json::to_vec(&r).expect("serialises");
+        let e = parse_reference(&bytes, "bad.json").expect_err("index out of range");
+        assert!(e.to_string().contains("refers to taxon"), "{e}");
     }
 
     #[test]
