@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use gutjoint_axis::enterotype::{assign, centroids};
 use gutjoint_axis::gmhi::gmhi;
-use gutjoint_axis::reference::{Reference, build_reference};
+use gutjoint_axis::reference::Reference;
 use gutjoint_axis::{KeyedProfiles, dominance};
 use gutjoint_table::{Rank, read_metadata_file, read_table};
 use std::fmt::Write as _;
@@ -136,44 +136,6 @@ fn build(
 ) -> Result<Reference> {
     let table = input.read(quiet)?.table;
     let md = read_metadata_file(metadata)?;
-    let (col, value) = where_;
-    let filter = crate::input::metadata_column(&md, metadata, col)?;
-    let pop_col = match population {
-        Some(p) => Some(
-            md.column(p)
-                .with_context(|| format!("{}: no column '{p}'", metadata.display()))?,
-        ),
-        None => None,
-    };
-    let index = md.index();
-    let (mut keep, mut labels) = (Vec::new(), Vec::new());
-    for (s, id) in table.sample_ids().iter().enumerate() {
-        if let Some(&row) = index.get(id.as_str())
-            && filter.text(row).as_deref() == Some(value)
-        {
-            let l = match pop_col {
-                Some(c) => match c.text(row) {
-                    Some(l) => l,
-                    None => continue,
-                },
-                None => label.to_string(),
-            };
-            keep.push(s);
-            labels.push(l);
-        }
-    }
-    if keep.is_empty() {
-        bail!(
-            "no sample of the table has {col}={value} in {}",
-            metadata.display()
-        );
-    }
-    let healthy = table.select_samples(&keep);
-    let rank = match &input.rank {
-        Some(r) => Rank::parse(r),
-        None => healthy.ranks_present().last().copied(),
-    };
-    let profiles = KeyedProfiles::from_table(&healthy, rank)?;
     let source = format!(
         "{} with {} ({}={})",
         table_path
@@ -182,16 +144,20 @@ fn build(
             .collect::<Vec<_>>()
             .join(", "),
         metadata.display(),
-        col,
-        value
+        where_.0,
+        where_.1
     );
-    Ok(build_reference(
+    Ok(gutjoint_pipeline::healthy_reference(
+        &table,
+        &md,
+        metadata,
+        where_,
+        population,
+        label,
+        input.rank.as_deref().and_then(Rank::parse),
         name,
         description,
         &source,
-        &output::generated_by(),
-        &profiles,
-        &labels,
     )?)
 }
 
