@@ -40,7 +40,15 @@ const FILES: &[(&str, &str)] = &[
 ];
 
 /// Embedded only with the `agora2` feature: GPL-3-derived data (knowledge/PHARMACO.md §6).
-const GPL_FILES: &[(&str, &str)] = &[("knowledge/enzyme_carriage.tsv", "enzyme_carriage.tsv")];
+/// `known_drug_metabolizers.tsv` comes from the same GPL-3 repository; it is what the drug
+/// calls' measured validity (sensitivity of each carriage column) is computed from.
+const GPL_FILES: &[(&str, &str)] = &[
+    ("knowledge/enzyme_carriage.tsv", "enzyme_carriage.tsv"),
+    (
+        "knowledge/known_drug_metabolizers.tsv",
+        "known_drug_metabolizers.tsv",
+    ),
+];
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));

@@ -39,6 +39,11 @@ const EMBEDDED: &[(&str, &[u8])] = &[
     ),
     #[cfg(feature = "agora2")]
     ("knowledge/enzyme_carriage.tsv", gz!("enzyme_carriage.tsv")),
+    #[cfg(feature = "agora2")]
+    (
+        "knowledge/known_drug_metabolizers.tsv",
+        gz!("known_drug_metabolizers.tsv"),
+    ),
     (
         "references/gmhi-healthy.reference.json",
         gz!("gmhi-healthy.reference.json"),
@@ -237,18 +242,22 @@ impl Assets {
                 let load = || -> Result<PharmacoData, PipelineError> {
                     let carriage = self.text("knowledge/enzyme_carriage.tsv")?;
                     let maier = self.text("knowledge/maier2018_inhibition.tsv")?;
+                    // The in-vitro truth the calls' validity is measured against: without
+                    // it a call from an uninformative enzyme column would look graded.
+                    let known = self.text("knowledge/known_drug_metabolizers.tsv")?;
                     Ok(PharmacoData::parse(
                         &carriage,
                         "knowledge/enzyme_carriage.tsv",
                         &maier,
                         "knowledge/maier2018_inhibition.tsv",
-                    )?)
+                    )?
+                    .with_known_metabolizers(&known, "knowledge/known_drug_metabolizers.tsv")?)
                 };
                 load().map(Arc::new).map_err(|e| e.to_string())
             })
             .clone()
             .map_err(|message| PipelineError::Asset {
-                name: "knowledge/enzyme_carriage.tsv and knowledge/maier2018_inhibition.tsv".into(),
+                name: "knowledge/enzyme_carriage.tsv, knowledge/maier2018_inhibition.tsv and knowledge/known_drug_metabolizers.tsv".into(),
                 message,
             })
     }
