@@ -19,3 +19,12 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "note: chromium is not installed (needs root: apt-get install chromium); the report-rendering test will be skipped" >&2
   fi
 fi
+# PostgreSQL for the shared-queue tests of `gutjoint serve` (.ci/run starts a throwaway cluster).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "note: PostgreSQL is not installed (needs root: apt-get install postgresql); the PostgreSQL job-store tests will be skipped" >&2
+  fi
+fi
