@@ -3,9 +3,9 @@ Reading the user's inputs with the options every command shares (`--format`,
 `--samples-as-rows`, `--rank`, `--taxonomy`), and telling the user what the reader set aside.
 */
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use gutjoint_table::{Column, Format, Metadata, Rank, ReadOptions, ReadTable, read_table};
+use gutjoint_table::{Column, Metadata, ReadTable};
 use std::path::{Path, PathBuf};
 
 /// Column `name` of the metadata read from `path`, or an error that names the file and lists
@@ -45,64 +45,13 @@ pub struct TableArgs {
 impl TableArgs {
     /// Reads the table, attaches taxonomy, applies `--rank`, and prints reader notes to stderr.
     pub fn read(&self, quiet: bool) -> Result<ReadTable> {
-        let format = match &self.format {
-            Some(f) => Some(Format::parse(f).with_context(|| {
-                format!("unknown --format '{f}', expected one of {}", Format::NAMES)
-            })?),
-            None => None,
-        };
-        let rank = match &self.rank {
-            Some(r) => Some(Rank::parse(r).with_context(|| format!("unknown --rank '{r}', expected domain, phylum, class, order, family, genus, species or strain"))?),
-            None => None,
-        };
-        let options = ReadOptions {
-            format,
+        let read = gutjoint_pipeline::read_input_table(&gutjoint_pipeline::TableInput {
+            table: self.table.clone(),
+            format: self.format.clone(),
             samples_as_rows: self.samples_as_rows,
-            metaphlan_rank: rank.unwrap_or(Rank::Species),
-        };
-        let mut read = if self.table.len() == 1 {
-            read_table(&self.table[0], options)?
-        } else {
-            gutjoint_table::read::read_profiles(&self.table, options.metaphlan_rank)?
-        };
-        if let Some(path) = &self.taxonomy {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("{}: cannot open the taxonomy file", path.display()))?;
-            let taxonomy = gutjoint_table::taxonomy::read_taxonomy(
-                std::io::BufReader::new(file),
-                &gutjoint_table::Location::file(path),
-            )?;
-            let (table, missing) = gutjoint_table::taxonomy::attach(read.table, &taxonomy)?;
-            if missing == table.n_features() {
-                bail!(
-                    "{}: none of the table's {} feature ids appear in the taxonomy file",
-                    path.display(),
-                    missing
-                );
-            }
-            if missing > 0 {
-                read.notes.push(format!(
-                    "{missing} features have no entry in {} and were left unassigned",
-                    path.display()
-                ));
-            }
-            read.table = table;
-        }
-        if let Some(rank) = rank
-            && read.format != Format::Metaphlan
-            && read.table.ranks_present().contains(&rank)
-            && read
-                .table
-                .lineages()
-                .is_some_and(|l| l.iter().any(|l| l.deepest_rank() != Some(rank)))
-        {
-            let before = read.table.n_features();
-            read.table = read.table.collapse(rank)?;
-            read.notes.push(format!(
-                "collapsed {before} features to {} at {rank} level",
-                read.table.n_features()
-            ));
-        }
+            rank: self.rank.clone(),
+            taxonomy: self.taxonomy.clone(),
+        })?;
         if !quiet {
             for note in &read.notes {
                 eprintln!("note: {note}");

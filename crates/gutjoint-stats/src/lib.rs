@@ -23,6 +23,7 @@ pub mod dirmult;
 pub mod distributions;
 pub mod error;
 pub mod fdr;
+pub mod features;
 pub mod ols;
 pub mod optimize;
 pub mod qr;

@@ -3,9 +3,8 @@
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Context, Result, bail};
-use gutjoint_ecology::beta::clr_dense;
-use gutjoint_stats::classify::{Dataset, Model, cross_validate, fit_predict, roc_auc};
-use gutjoint_table::{FeatureTable, ValueKind, read_metadata_file};
+use gutjoint_stats::classify::{Model, cross_validate, fit_predict, roc_auc};
+use gutjoint_table::read_metadata_file;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -206,8 +205,13 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             args.positive
         );
     }
-    let (data, features, pseudocount) =
-        clr_dataset(&table, &rows, labels, args.min_prevalence, args.pseudocount)?;
+    let (data, features, pseudocount) = gutjoint_stats::features::clr_dataset(
+        &table,
+        &rows,
+        labels,
+        args.min_prevalence,
+        args.pseudocount,
+    )?;
     let ids: Vec<&str> = rows
         .iter()
         .map(|&s| table.sample_ids()[s].as_str())
@@ -335,7 +339,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let _ = writeln!(
                 text,
                 "{}\t{}\t{}\t{}",
-                features[j].0, features[j].1, importances[j], selected[j]
+                features[j].id, features[j].lineage, importances[j], selected[j]
             );
         }
         output::write_file(path, text.as_bytes())?;
@@ -356,57 +360,6 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             summary.features
         ))
     }
-}
-
-/// Feature id and lineage.
-pub(crate) type FeatureName = (String, String);
-
-/// Dense CLR features of `rows`, after dropping features below the prevalence threshold.
-pub(crate) fn clr_dataset(
-    table: &FeatureTable,
-    rows: &[usize],
-    labels: Vec<bool>,
-    min_prevalence: f64,
-    pseudocount: Option<f64>,
-) -> Result<(Dataset, Vec<FeatureName>, f64)> {
-    let used = table.select_samples(rows);
-    let used = if used.kind() == ValueKind::Counts {
-        used.to_relative()
-    } else {
-        used
-    };
-    let present = used.feature_prevalence();
-    let keep: Vec<usize> = (0..used.n_features())
-        .filter(|&f| present[f] > 0 && present[f] as f64 >= min_prevalence * rows.len() as f64)
-        .collect();
-    if keep.len() < 2 {
-        bail!(
-            "{} features pass --min-prevalence {}; a classifier needs at least 2",
-            keep.len(),
-            min_prevalence
-        );
-    }
-    let used = used.select_features(&keep);
-    let pseudocount = match pseudocount {
-        Some(p) if p > 0.0 => p,
-        Some(p) => bail!("--pseudocount must be positive, got {p}"),
-        None => gutjoint_stats::da::default_pseudocount(&used),
-    };
-    let p = used.n_features();
-    let x = clr_dense(&used, pseudocount)?;
-    let features = (0..p)
-        .map(|f| (used.feature_ids()[f].clone(), used.lineage(f).to_string()))
-        .collect();
-    Ok((
-        Dataset {
-            n: rows.len(),
-            p,
-            x,
-            y: labels,
-        },
-        features,
-        pseudocount,
-    ))
 }
 
 /// A fold assignment TSV (`sample-id`, `fold`), every used sample present, read with the
