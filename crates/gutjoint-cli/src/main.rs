@@ -60,6 +60,8 @@ enum Command {
     Signatures(commands::axis::SignaturesArgs),
     Analyze(commands::analyze::Args),
     Demo(commands::analyze::DemoArgs),
+    Serve(commands::serve::ServeArgs),
+    Keys(commands::serve::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +96,8 @@ fn main() -> ExitCode {
         Command::Signatures(args) => commands::axis::run_signatures(args, cli.quiet),
         Command::Analyze(args) => commands::analyze::run(args, cli.quiet),
         Command::Demo(args) => commands::analyze::run_demo(args, cli.quiet),
+        Command::Serve(args) => commands::serve::run_serve(args),
+        Command::Keys(args) => commands::serve::run_keys(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -27,6 +27,7 @@ pub mod files;
 pub mod ids;
 pub mod keys;
 pub mod page;
+pub mod pipeline;
 pub mod runner;
 pub mod store;
 pub mod worker;

@@ -38,7 +38,16 @@ mod tests {
             assert!(!PAGE.contains(external), "the page refers to {external}");
         }
         // Every input has a label pointing at it.
-        for id in ["key", "table", "metadata", "tree", "group", "drugs", "seed"] {
+        for id in [
+            "key",
+            "table",
+            "metadata",
+            "tree",
+            "group",
+            "drugs",
+            "seed",
+            "permutations",
+        ] {
             assert!(PAGE.contains(&format!("id=\"{id}\"")), "no control {id}");
             assert!(PAGE.contains(&format!("for=\"{id}\"")), "no label for {id}");
         }

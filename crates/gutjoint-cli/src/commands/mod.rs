@@ -15,4 +15,5 @@ pub mod kb;
 pub mod pcoa;
 pub mod permanova;
 pub mod replicate;
+pub mod serve;
 pub mod validate;

@@ -13,4 +13,5 @@ mod formats;
 mod guilds;
 mod knowledge;
 mod report;
+mod serve;
 mod stats;

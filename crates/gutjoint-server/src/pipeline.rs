@@ -28,7 +28,10 @@ impl PipelineAnalysis {
 }
 
 /// The submitted settings as the pipeline's config, paths from the server.
-fn config_for(value: &serde_json::Value, inputs: Option<&JobInputs>) -> Result<AnalysisConfig, String> {
+fn config_for(
+    value: &serde_json::Value,
+    inputs: Option<&JobInputs>,
+) -> Result<AnalysisConfig, String> {
     if let Some(object) = value.as_object() {
         for field in PATH_FIELDS {
             if object.contains_key(field) {
@@ -116,7 +119,8 @@ mod tests {
             let e = config_for(&v, None).expect_err("refused");
             assert!(e.contains(&format!("`{field}` cannot be set")), "{e}");
         }
-        let e = config_for(&serde_json::json!({"reference": "../x.tsv"}), None).expect_err("refused");
+        let e =
+            config_for(&serde_json::json!({"reference": "../x.tsv"}), None).expect_err("refused");
         assert!(e.contains("built-in reference names"), "{e}");
         let e = config_for(&serde_json::json!({"permutation": 9}), None).expect_err("refused");
         assert!(e.contains("unknown field `permutation`"), "{e}");
