@@ -1,8 +1,8 @@
 //! Load benchmark of `gutjoint serve` on loopback (bounded; not a test): starts the given
-//! `gutjoint` binary on an ephemeral 127.0.0.1 port with a fresh data directory, then
-//!   1. submits JOBS small jobs at once (one connection each) and waits until all are done,
-//!   2. sends STATUS status requests over CONN keep-alive connections,
-//! and prints throughput, p50/p99 latency, failures, lost jobs and the server's peak memory.
+//! `gutjoint` binary on an ephemeral 127.0.0.1 port with a fresh data directory, submits JOBS
+//! small jobs at once (one connection each) and waits until all are done, then sends STATUS
+//! status requests over CONN keep-alive connections, and prints throughput, p50/p99 latency,
+//! failures, lost jobs and the server's peak memory.
 //!
 //!   cargo run --release -p gutjoint-server --example serve_load -- target/release/gutjoint \
 //!       [--jobs 200] [--status 20000] [--connections 64] [--workers 2]

@@ -166,6 +166,51 @@ pub fn request(
     Client::new(addr).send(method, path, headers, body)
 }
 
+/// A request carrying `Authorization: Bearer key`.
+pub fn authorized(addr: SocketAddr, method: &str, path: &str, key: &str) -> io::Result<Response> {
+    let auth = format!("Bearer {key}");
+    request(addr, method, path, &[("Authorization", &auth)], b"")
+}
+
+/// `POST /api/v1/jobs` with `key` and the multipart `parts`.
+pub fn submit_job(addr: SocketAddr, key: &str, parts: &[Part<'_>]) -> io::Result<Response> {
+    let (content_type, body) = multipart(parts);
+    let auth = format!("Bearer {key}");
+    request(
+        addr,
+        "POST",
+        "/api/v1/jobs",
+        &[("Authorization", &auth), ("Content-Type", &content_type)],
+        &body,
+    )
+}
+
+/// Polls job `id` until its status is one of `until`; the job's JSON, or why not.
+pub fn wait_for_status(
+    addr: SocketAddr,
+    id: &str,
+    key: &str,
+    until: &[&str],
+    limit: Duration,
+) -> Result<serde_json::Value, String> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let r = authorized(addr, "GET", &format!("/api/v1/jobs/{id}"), key)
+            .map_err(|e| e.to_string())?;
+        if r.status != 200 {
+            return Err(format!("status {}: {}", r.status, r.text()));
+        }
+        let job = r.json();
+        if until.contains(&job["status"].as_str().unwrap_or("")) {
+            return Ok(job);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(format!("job did not reach {until:?}: {job}"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 fn read_response(reader: &mut BufReader<TcpStream>) -> io::Result<Response> {
     let mut line = String::new();
     if reader.read_line(&mut line)? == 0 {

@@ -3,7 +3,7 @@
 //! log and file permissions. The analysis here is a stand-in that writes a small report (the
 //! real pipeline is driven end to end by the CLI tests), so these run in well under a second.
 
-use crate::client::{Client, Part, Response, multipart};
+use crate::client::{Client, Part, Response};
 use crate::runner::{Analysis, JobInputs, JobObserver, TableShape};
 use crate::{Limits, ServeOptions};
 use std::net::SocketAddr;
@@ -135,42 +135,20 @@ impl TestServer {
     }
 
     fn get(&self, path: &str, key: &str) -> Response {
-        let auth = format!("Bearer {key}");
-        crate::client::request(self.addr, "GET", path, &[("Authorization", &auth)], b"")
-            .expect("request")
+        crate::client::authorized(self.addr, "GET", path, key).expect("request")
     }
 
     fn delete(&self, path: &str, key: &str) -> Response {
-        let auth = format!("Bearer {key}");
-        crate::client::request(self.addr, "DELETE", path, &[("Authorization", &auth)], b"")
-            .expect("request")
+        crate::client::authorized(self.addr, "DELETE", path, key).expect("request")
     }
 
     fn submit(&self, key: &str, parts: &[Part<'_>]) -> Response {
-        let (content_type, body) = multipart(parts);
-        let auth = format!("Bearer {key}");
-        crate::client::request(
-            self.addr,
-            "POST",
-            "/api/v1/jobs",
-            &[("Authorization", &auth), ("Content-Type", &content_type)],
-            &body,
-        )
-        .expect("request")
+        crate::client::submit_job(self.addr, key, parts).expect("request")
     }
 
     fn wait(&self, id: &str, key: &str, until: &[&str]) -> serde_json::Value {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let r = self.get(&format!("/api/v1/jobs/{id}"), key);
-            assert_eq!(r.status, 200, "{}", r.text());
-            let job = r.json();
-            if until.contains(&job["status"].as_str().unwrap_or("")) {
-                return job;
-            }
-            assert!(Instant::now() < deadline, "job stuck: {job}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::client::wait_for_status(self.addr, id, key, until, Duration::from_secs(20))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn stop(mut self) -> PathBuf {

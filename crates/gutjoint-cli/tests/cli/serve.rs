@@ -4,7 +4,7 @@
 //! two servers (when CI provides a server), and the upload page in headless Chromium.
 
 use crate::common::{bin, repo, temp_dir};
-use gutjoint_server::client::{Part, Response, multipart, request};
+use gutjoint_server::client::{Part, Response};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -48,38 +48,16 @@ impl Server {
     }
 
     pub fn get(&self, path: &str, key: &str) -> Response {
-        let auth = format!("Bearer {key}");
-        request(self.addr, "GET", path, &[("Authorization", &auth)], b"").expect("request")
+        gutjoint_server::client::authorized(self.addr, "GET", path, key).expect("request")
     }
 
     pub fn submit(&self, key: &str, parts: &[Part<'_>]) -> Response {
-        let (content_type, body) = multipart(parts);
-        let auth = format!("Bearer {key}");
-        request(
-            self.addr,
-            "POST",
-            "/api/v1/jobs",
-            &[("Authorization", &auth), ("Content-Type", &content_type)],
-            &body,
-        )
-        .expect("request")
+        gutjoint_server::client::submit_job(self.addr, key, parts).expect("request")
     }
 
     pub fn wait(&self, id: &str, key: &str, until: &[&str], limit: Duration) -> serde_json::Value {
-        let deadline = Instant::now() + limit;
-        loop {
-            let r = self.get(&format!("/api/v1/jobs/{id}"), key);
-            assert_eq!(r.status, 200, "{}", r.text());
-            let job = r.json();
-            if until.contains(&job["status"].as_str().unwrap_or("")) {
-                return job;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "job did not reach {until:?}: {job}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        gutjoint_server::client::wait_for_status(self.addr, id, key, until, limit)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn signal(&self, name: &str) {
