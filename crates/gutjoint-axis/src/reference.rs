@@ -97,6 +97,64 @@ impl Reference {
     }
 }
 
+impl Reference {
+    /// Checks the header and every dimension a reader indexes by, so a malformed or
+    /// hand-edited file is refused with a message instead of panicking later: per population,
+    /// one profile and one leave-one-out score per sample, one CLR mean and SD per key, and
+    /// profile entries pointing at existing keys.
+    pub fn validate(&self) -> Result<()> {
+        self.check()?;
+        if self.populations.is_empty() {
+            return Err(Error::Invalid(format!(
+                "reference '{}' has no population",
+                self.name
+            )));
+        }
+        for p in &self.populations {
+            let n = p.sample_ids.len();
+            let k = p.keys.len();
+            let bad = |what: String| {
+                Err(Error::Invalid(format!(
+                    "reference '{}', population '{}': {what}",
+                    self.name, p.label
+                )))
+            };
+            if p.profiles.len() != n || p.loo_scores.len() != n {
+                return bad(format!(
+                    "{n} samples but {} profiles and {} leave-one-out scores",
+                    p.profiles.len(),
+                    p.loo_scores.len()
+                ));
+            }
+            if !p.loo_aitchison.is_empty() && p.loo_aitchison.len() != n {
+                return bad(format!(
+                    "{n} samples but {} Aitchison leave-one-out scores",
+                    p.loo_aitchison.len()
+                ));
+            }
+            if p.clr_mean.len() != k || p.clr_sd.len() != k {
+                return bad(format!(
+                    "{k} taxa but {} CLR means and {} CLR SDs",
+                    p.clr_mean.len(),
+                    p.clr_sd.len()
+                ));
+            }
+            if let Some((s, &(key, _))) = p
+                .profiles
+                .iter()
+                .enumerate()
+                .find_map(|(s, row)| row.iter().find(|e| e.0 as usize >= k).map(|e| (s, e)))
+            {
+                return bad(format!(
+                    "sample '{}' refers to taxon {key} of {k}",
+                    p.sample_ids[s]
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Median of a slice (mean of the middle two for an even count); NaN when empty.
 pub fn median(values: &mut [f64]) -> f64 {
     if values.is_empty() {

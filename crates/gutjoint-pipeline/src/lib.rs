@@ -32,7 +32,10 @@ mod observer;
 mod outputs;
 mod run;
 
-pub use assets::{Assets, BUILT_IN_REFERENCES, BuiltInReference};
+pub use assets::{
+    Assets, BUILT_IN_REFERENCES, BuiltInReference, healthy_reference, parse_reference,
+    read_reference_file,
+};
 pub use config::{AnalysisConfig, ClassifierModel, DaMethod};
 pub use error::PipelineError;
 pub use input::{TableInput, read_input_table};

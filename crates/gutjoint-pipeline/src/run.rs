@@ -1158,3 +1158,72 @@ fn classifiers(
         comparisons,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observer::NoopObserver;
+    use std::path::PathBuf;
+
+    fn gespic(seed: u64) -> AnalysisConfig {
+        let data = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/data/gespic");
+        AnalysisConfig {
+            table: vec![data.join("gespic_genus.tsv")],
+            metadata: Some(data.join("gespic_metadata.tsv")),
+            group: Some("group".into()),
+            permutations: 19,
+            seed,
+            classifier: ClassifierModel::None,
+            ..AnalysisConfig::default()
+        }
+    }
+
+    fn bytes(a: &Analysis) -> String {
+        let mut all = crate::outputs::results_json(a).expect("serialises");
+        for t in &a.tables {
+            all.push_str(&t.text);
+        }
+        all
+    }
+
+    /// Two analyses on two threads of one process share no state: each gives the bytes it
+    /// gives alone (progress, notes and caches are per run or read-only).
+    #[test]
+    fn concurrent_runs_give_the_bytes_of_runs_alone() {
+        let assets = Assets::embedded().expect("embedded assets");
+        let alone =
+            [1, 2].map(|seed| bytes(&run(&gespic(seed), &assets, &NoopObserver).expect("runs")));
+        assert_ne!(alone[0], alone[1], "seeds 1 and 2 permute differently");
+        let together = std::thread::scope(|scope| {
+            let handles = [1, 2].map(|seed| {
+                let assets = &assets;
+                scope
+                    .spawn(move || bytes(&run(&gespic(seed), assets, &NoopObserver).expect("runs")))
+            });
+            handles.map(|h| h.join().expect("no panic"))
+        });
+        assert_eq!(together, alone);
+    }
+
+    /// An observer that cancels stops the run between steps with a typed error.
+    #[test]
+    fn a_cancelled_run_stops_between_steps() {
+        struct CancelAfterAlpha(std::sync::atomic::AtomicBool);
+        impl Observer for CancelAfterAlpha {
+            fn progress(&self, step: &str, _done: u64, _total: u64) {
+                if step == "alpha diversity" {
+                    self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            fn is_cancelled(&self) -> bool {
+                self.0.load(std::sync::atomic::Ordering::Relaxed)
+            }
+        }
+        let assets = Assets::embedded().expect("embedded assets");
+        let observer = CancelAfterAlpha(std::sync::atomic::AtomicBool::new(false));
+        assert!(matches!(
+            run(&gespic(1), &assets, &observer),
+            Err(PipelineError::Cancelled)
+        ));
+    }
+}

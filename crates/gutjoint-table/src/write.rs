@@ -103,10 +103,14 @@ where
     let name = path
         .file_name()
         .ok_or_else(|| Error::invalid(&Location::file(path), "the output path names no file"))?;
+    // Unique per process and per call: two threads (two analyses in one service) writing
+    // the same path must not share a temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{}.{}.tmp",
+        ".{}.{}.{}.tmp",
         name.to_string_lossy(),
-        std::process::id()
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     let result = (|| {
         let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&tmp)?);
@@ -122,4 +126,33 @@ where
         return Err(Error::io(path, e));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Before the per-call counter the temporary name was `.same.txt.<pid>.tmp`: threads of one
+    /// process wrote into one file and could rename each other's half-written bytes into place.
+    #[test]
+    fn threads_writing_one_path_never_share_a_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("gutjoint-atomic-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("same.txt");
+        std::thread::scope(|scope| {
+            for t in 0..8u8 {
+                let path = &path;
+                scope.spawn(move || {
+                    for _ in 0..20 {
+                        super::write_atomic(path, &[t; 4096]).expect("writes");
+                    }
+                });
+            }
+        });
+        // Whole: one thread's 4096 identical bytes, never a mix or a truncated file.
+        let bytes = std::fs::read(&path).expect("reads");
+        assert_eq!(bytes.len(), 4096);
+        assert!(bytes.iter().all(|b| *b == bytes[0]));
+        let leftovers = std::fs::read_dir(&dir).expect("lists").count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -1,7 +1,7 @@
 //! `gutjoint analyze` and `gutjoint demo`: the main job, one report from one command.
 
 use crate::input::TableArgs;
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use gutjoint_pipeline::{
     AnalysisConfig, Assets, ClassifierModel, DaMethod, Observer, write_outputs,
 };
@@ -84,7 +84,8 @@ pub struct DemoArgs {
     /// Output folder.
     #[arg(short, long, default_value = "gutjoint-demo")]
     pub output: PathBuf,
-    /// Folder holding the bundled data (default: the repository's examples/).
+    /// Folder laid out as the repository's examples/ to read the demo data from (default: the
+    /// copies built into gutjoint, written to OUT_DIR/inputs/).
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Permutations for PERMANOVA/PERMDISP.
@@ -96,16 +97,23 @@ pub struct DemoArgs {
 }
 
 pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
-    let data = args
-        .data
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples"));
-    let table = data.join("data/gmhi/validation_abundance.csv");
-    if !table.is_file() {
-        bail!(
-            "{}: the bundled demo data is missing; pass --data with the repository's examples/ folder",
-            table.display()
-        );
-    }
+    let assets = assets()?;
+    // The bundled data: from --data (the repository's examples/ layout), else the copies
+    // built into the binary, written beside the report so the run can be repeated by hand.
+    let file = |data: &str, embedded: &str, out: &Path| -> Result<PathBuf> {
+        if let Some(dir) = &args.data {
+            let path = dir.join(data);
+            if !path.is_file() {
+                bail!("{}: no such file in the --data folder", path.display());
+            }
+            return Ok(path);
+        }
+        let name = Path::new(embedded).file_name().unwrap_or_default();
+        let path = out.join("inputs").join(name);
+        crate::output::write_file(&path, &assets.file(embedded)?)?;
+        Ok(path)
+    };
+    let gespic_out = args.output.join("gespic");
     let common = |table: PathBuf, metadata: PathBuf, title: &str| AnalysisConfig {
         table: vec![table],
         metadata: Some(metadata),
@@ -121,8 +129,16 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             .map(String::from)
             .to_vec(),
         ..common(
-            table,
-            data.join("demo/gmhi_arthritis_metadata.tsv"),
+            file(
+                "data/gmhi/validation_abundance.csv",
+                "demo/gmhi/validation_abundance.csv",
+                &args.output,
+            )?,
+            file(
+                "demo/gmhi_arthritis_metadata.tsv",
+                "demo/gmhi/gmhi_arthritis_metadata.tsv",
+                &args.output,
+            )?,
             "gutjoint demo — gut microbiome in ankylosing spondylitis, rheumatoid arthritis and health (GMHI validation profiles)",
         )
     };
@@ -131,14 +147,31 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
         host_variables: ["BASDAI", "ASDAS", "CRP"].map(String::from).to_vec(),
         covariates: Some("age + C(sex)".into()),
         ..common(
-            data.join("data/gespic/gespic_genus.tsv"),
-            data.join("data/gespic/gespic_metadata.tsv"),
+            file(
+                "data/gespic/gespic_genus.tsv",
+                "demo/gespic/gespic_genus.tsv",
+                &gespic_out,
+            )?,
+            file(
+                "data/gespic/gespic_metadata.tsv",
+                "demo/gespic/gespic_metadata.tsv",
+                &gespic_out,
+            )?,
             "gutjoint demo — German Spondyloarthritis Inception Cohort (GESPIC, 16S genus level)",
         )
     };
-    let assets = Assets::embedded()?;
     run_config(&gmhi, &assets, &args.output, quiet)?;
-    run_config(&gespic, &assets, &args.output.join("gespic"), quiet)
+    run_config(&gespic, &assets, &gespic_out, quiet)
+}
+
+/// The assets: the folder named by GUTJOINT_ASSETS when set (its files replace the built-in
+/// ones), else the copies built into the binary.
+pub fn assets() -> Result<Assets> {
+    Ok(match std::env::var_os("GUTJOINT_ASSETS") {
+        Some(dir) if !dir.is_empty() => Assets::from_dir(Path::new(&dir))
+            .with_context(|| "GUTJOINT_ASSETS names an unusable assets folder".to_string())?,
+        _ => Assets::embedded()?,
+    })
 }
 
 /// Shows the steps of a run on stderr (`[gutjoint] step`), unless `--quiet`.
@@ -199,12 +232,22 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let config = config_of(&args)?;
-    run_config(&config, &Assets::embedded()?, &args.output, quiet)
+    run_config(&config, &assets()?, &args.output, quiet)
 }
 
 /// Runs the pipeline and writes its outputs, printing the notes unless `quiet`.
 fn run_config(config: &AnalysisConfig, assets: &Assets, out: &Path, quiet: bool) -> Result<()> {
-    let analysis = gutjoint_pipeline::run(config, assets, &CliObserver { quiet })?;
+    let mut analysis = gutjoint_pipeline::run(config, assets, &CliObserver { quiet })?;
+    // Inputs inside the output folder (the demo's) are named relative to it, so the report
+    // reads the same wherever it was written.
+    let relative = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
+    analysis.results.inputs.table = config
+        .table
+        .iter()
+        .map(|p| relative(p))
+        .collect::<Vec<_>>()
+        .join(", ");
+    analysis.results.inputs.metadata = config.metadata.as_deref().map(relative);
     if !quiet {
         for note in &analysis.results.notes {
             eprintln!("note: {note}");

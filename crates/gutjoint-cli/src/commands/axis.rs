@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use gutjoint_axis::enterotype::{assign, centroids};
 use gutjoint_axis::gmhi::gmhi;
-use gutjoint_axis::reference::{Reference, build_reference};
+use gutjoint_axis::reference::Reference;
 use gutjoint_axis::{KeyedProfiles, dominance};
 use gutjoint_table::{Rank, read_metadata_file, read_table};
 use std::fmt::Write as _;
@@ -122,40 +122,6 @@ pub struct BuildArgs {
     pub output: PathBuf,
 }
 
-struct BuiltIn {
-    name: &'static str,
-    table: &'static str,
-    metadata: &'static str,
-    where_: (&'static str, &'static str),
-    population: Option<&'static str>,
-    label: &'static str,
-    rank: Rank,
-    description: &'static str,
-}
-
-const BUILT_IN: [BuiltIn; 2] = [
-    BuiltIn {
-        name: "gmhi-healthy",
-        table: "data/gmhi/validation_abundance.csv",
-        metadata: "data/gmhi/validation_metadata.csv",
-        where_: ("Phenotype", "Healthy"),
-        population: Some("Phenotype_all"),
-        label: "",
-        rank: Rank::Species,
-        description: "118 healthy stool metagenomes (MetaPhlAn2 species) from the GMHI validation set (Gupta et al. 2020, Nat Commun 11:4635), one population per source study (Healthy_P, N-1:Healthy, N-8:Healthy); countries are not recorded in the bundled metadata",
-    },
-    BuiltIn {
-        name: "gespic-healthy",
-        table: "data/gespic/gespic_genus.tsv",
-        metadata: "data/gespic/gespic_metadata.tsv",
-        where_: ("group", "healthy"),
-        population: None,
-        label: "Germany (Berlin)",
-        rank: Rank::Genus,
-        description: "62 healthy controls of the German Spondyloarthritis Inception Cohort (16S rRNA, DADA2 genus bins; Essex et al. 2022, medRxiv doi:10.1101/2022.05.13.22275044)",
-    },
-];
-
 #[allow(clippy::too_many_arguments)]
 fn build(
     table_path: &[PathBuf],
@@ -170,44 +136,6 @@ fn build(
 ) -> Result<Reference> {
     let table = input.read(quiet)?.table;
     let md = read_metadata_file(metadata)?;
-    let (col, value) = where_;
-    let filter = crate::input::metadata_column(&md, metadata, col)?;
-    let pop_col = match population {
-        Some(p) => Some(
-            md.column(p)
-                .with_context(|| format!("{}: no column '{p}'", metadata.display()))?,
-        ),
-        None => None,
-    };
-    let index = md.index();
-    let (mut keep, mut labels) = (Vec::new(), Vec::new());
-    for (s, id) in table.sample_ids().iter().enumerate() {
-        if let Some(&row) = index.get(id.as_str())
-            && filter.text(row).as_deref() == Some(value)
-        {
-            let l = match pop_col {
-                Some(c) => match c.text(row) {
-                    Some(l) => l,
-                    None => continue,
-                },
-                None => label.to_string(),
-            };
-            keep.push(s);
-            labels.push(l);
-        }
-    }
-    if keep.is_empty() {
-        bail!(
-            "no sample of the table has {col}={value} in {}",
-            metadata.display()
-        );
-    }
-    let healthy = table.select_samples(&keep);
-    let rank = match &input.rank {
-        Some(r) => Rank::parse(r),
-        None => healthy.ranks_present().last().copied(),
-    };
-    let profiles = KeyedProfiles::from_table(&healthy, rank)?;
     let source = format!(
         "{} with {} ({}={})",
         table_path
@@ -216,16 +144,20 @@ fn build(
             .collect::<Vec<_>>()
             .join(", "),
         metadata.display(),
-        col,
-        value
+        where_.0,
+        where_.1
     );
-    Ok(build_reference(
+    Ok(gutjoint_pipeline::healthy_reference(
+        &table,
+        &md,
+        metadata,
+        where_,
+        population,
+        label,
+        input.rank.as_deref().and_then(Rank::parse),
         name,
         description,
         &source,
-        &output::generated_by(),
-        &profiles,
-        &labels,
     )?)
 }
 
@@ -233,7 +165,7 @@ pub fn run_reference(args: ReferenceArgs, quiet: bool) -> Result<()> {
     match args.command {
         ReferenceCommand::List => {
             let mut text = String::from("name\trank\tdescription\n");
-            for b in &BUILT_IN {
+            for b in &gutjoint_pipeline::BUILT_IN_REFERENCES {
                 let _ = writeln!(text, "{}\t{}\t{}", b.name, b.rank, b.description);
             }
             text.push_str("# A reference is only as good as its match to the sample's population: prefer one built from healthy people of the same country and protocol (gutjoint reference build).\n");
@@ -269,57 +201,10 @@ pub fn run_reference(args: ReferenceArgs, quiet: bool) -> Result<()> {
     }
 }
 
-/// Loads a reference file, or builds a built-in one by name.
-pub fn load_reference(spec: &str, quiet: bool) -> Result<Reference> {
-    if let Some(b) = BUILT_IN.iter().find(|b| b.name == spec) {
-        let dir = examples();
-        let table = dir.join(b.table);
-        let input = TableArgs {
-            table: vec![table.clone()],
-            format: None,
-            samples_as_rows: false,
-            rank: Some(b.rank.name().into()),
-            taxonomy: None,
-        };
-        return build(
-            &[table],
-            &input,
-            &dir.join(b.metadata),
-            b.where_,
-            b.population,
-            b.label,
-            b.name,
-            b.description,
-            true,
-        )
-        .inspect_err(|_| {
-            if !quiet {
-                eprintln!(
-                    "note: the built-in reference '{spec}' is built from {}",
-                    dir.display()
-                );
-            }
-        });
-    }
-    let path = Path::new(spec);
-    if !path.is_file() {
-        bail!(
-            "'{spec}' is neither a reference file nor a built-in reference ({})",
-            BUILT_IN
-                .iter()
-                .map(|b| b.name)
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?;
-    let reference: Reference = serde_json::from_str(&text)
-        .with_context(|| format!("{}: not a gutjoint reference file (JSON)", path.display()))?;
-    reference
-        .check()
-        .with_context(|| path.display().to_string())?;
-    Ok(reference)
+/// Loads a reference file, or a built-in one by name (precomputed, built into gutjoint).
+pub fn load_reference(spec: &str, _quiet: bool) -> Result<Reference> {
+    let reference = super::analyze::assets()?.reference(spec)?;
+    Ok(std::sync::Arc::unwrap_or_clone(reference))
 }
 
 /// Dysbiosis per sample: median Bray–Curtis distance to a healthy reference population (HMP2's

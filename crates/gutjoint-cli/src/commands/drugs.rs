@@ -13,23 +13,23 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Where the run-time knowledge tables (AGORA2 carriage, Maier 2018) live.
-fn knowledge_dir(arg: &Option<PathBuf>) -> PathBuf {
-    arg.clone()
-        .or_else(|| std::env::var_os("GUTJOINT_KNOWLEDGE").map(PathBuf::from))
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../knowledge"))
-}
-
-fn load(arg: &Option<PathBuf>) -> Result<(KnowledgeBase, PharmacoData)> {
-    let kb = KnowledgeBase::embedded()?;
-    let dir = knowledge_dir(arg);
-    let data = KnowledgeBase::load_pharmaco_dir(&dir).with_context(|| {
-        format!(
-            "cannot read the AGORA2/Maier tables in {} (use --knowledge DIR)",
-            dir.display()
-        )
-    })?;
-    Ok((kb, data))
+/// The knowledge base and the run-time tables (AGORA2 carriage, Maier 2018): from --knowledge
+/// or GUTJOINT_KNOWLEDGE when given, else from the assets (built in, or GUTJOINT_ASSETS).
+fn load(arg: &Option<PathBuf>) -> Result<(KnowledgeBase, std::sync::Arc<PharmacoData>)> {
+    let dir = arg
+        .clone()
+        .or_else(|| std::env::var_os("GUTJOINT_KNOWLEDGE").map(PathBuf::from));
+    if let Some(dir) = dir {
+        let data = KnowledgeBase::load_pharmaco_dir(&dir).with_context(|| {
+            format!(
+                "cannot read the AGORA2/Maier tables in {} (use --knowledge DIR)",
+                dir.display()
+            )
+        })?;
+        return Ok((KnowledgeBase::embedded()?, std::sync::Arc::new(data)));
+    }
+    let assets = super::analyze::assets()?;
+    Ok((assets.knowledge().clone(), assets.pharmaco()?))
 }
 
 fn species_profiles(input: &TableArgs, quiet: bool) -> Result<KeyedProfiles> {
@@ -83,7 +83,7 @@ pub struct Args {
     /// Healthy reference for the calls (default: the built-in gmhi-healthy).
     #[arg(long, value_name = "REF", default_value = "gmhi-healthy")]
     pub reference: String,
-    /// Folder with enzyme_carriage.tsv and maier2018_inhibition.tsv (default: the repository's knowledge/).
+    /// Folder with enzyme_carriage.tsv and maier2018_inhibition.tsv (default: the tables built into gutjoint).
     #[arg(long, value_name = "DIR")]
     pub knowledge: Option<PathBuf>,
     #[arg(short, long, value_name = "OUT.tsv")]
