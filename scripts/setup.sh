@@ -32,3 +32,12 @@ if ! "$PY_PEERS/bin/python" -c "import maturin, skbio, statsmodels, sklearn, bio
   "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check \
     "maturin>=1.5,<2" "scikit-bio==0.7.4" statsmodels scikit-learn biom-format h5py pytest
 fi
+# PostgreSQL for the shared-queue tests of `gutjoint serve` (.ci/run starts a throwaway cluster).
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "note: PostgreSQL is not installed (needs root: apt-get install postgresql); the PostgreSQL job-store tests will be skipped" >&2
+  fi
+fi

@@ -64,6 +64,8 @@ enum Command {
     Engraftment(commands::engraftment::Args),
     Trajectory(commands::trajectory::Args),
     Predict(commands::predict::Args),
+    Serve(commands::serve::ServeArgs),
+    Keys(commands::serve::KeysArgs),
 }
 
 fn main() -> ExitCode {
@@ -102,6 +104,8 @@ fn main() -> ExitCode {
         Command::Engraftment(args) => commands::engraftment::run(args, cli.quiet),
         Command::Trajectory(args) => commands::trajectory::run(args, cli.quiet),
         Command::Predict(args) => commands::predict::run(args, cli.quiet),
+        Command::Serve(args) => commands::serve::run_serve(args),
+        Command::Keys(args) => commands::serve::run_keys(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,4 +20,5 @@ pub mod permanova;
 pub mod predict;
 pub mod replicate;
 pub mod trajectory;
+pub mod serve;
 pub mod validate;

@@ -16,4 +16,5 @@ mod knowledge;
 mod longitudinal;
 mod predict;
 mod report;
+mod serve;
 mod stats;
