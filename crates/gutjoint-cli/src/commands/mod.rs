@@ -19,6 +19,6 @@ pub mod pcoa;
 pub mod permanova;
 pub mod predict;
 pub mod replicate;
-pub mod trajectory;
 pub mod serve;
+pub mod trajectory;
 pub mod validate;
