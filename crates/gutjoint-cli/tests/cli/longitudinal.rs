@@ -9,22 +9,7 @@ const PJ: &str = "examples/data/longitudinal/peerj32";
 const FMT: &str = "examples/data/longitudinal/q2fmt";
 
 fn rows(text: &str) -> Vec<BTreeMap<String, String>> {
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .expect("header")
-        .split('\t')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split('\t').map(str::to_string))
-                .collect()
-        })
-        .collect()
+    tsv_rows(text)
 }
 
 fn num(row: &BTreeMap<String, String>, key: &str) -> f64 {

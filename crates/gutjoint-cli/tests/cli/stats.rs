@@ -7,22 +7,7 @@ const G: &str = "tests/data/golden/stats";
 
 fn tsv(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut lines = text.lines().filter(|l| !l.starts_with("# "));
-    let header: Vec<String> = lines
-        .next()
-        .expect("header")
-        .split('\t')
-        .map(str::to_string)
-        .collect();
-    lines
-        .map(|l| {
-            header
-                .iter()
-                .cloned()
-                .zip(l.split('\t').map(str::to_string))
-                .collect()
-        })
-        .collect()
+    tsv_rows(&text)
 }
 
 fn num(row: &std::collections::BTreeMap<String, String>, key: &str) -> f64 {
