@@ -29,6 +29,16 @@ const FILES: &[(&str, &str)] = &[
         "examples/data/gespic/gespic_metadata.tsv",
         "demo_gespic_metadata.tsv",
     ),
+    // Arumugam et al. 2011 genus profiles with their published enterotype labels: the
+    // enterotype centroids (`gutjoint enterotype`, engraftment's baseline community type).
+    (
+        "examples/data/phyloseq/enterotype.genus.tsv",
+        "enterotype_genus.tsv",
+    ),
+    (
+        "examples/data/phyloseq/enterotype.metadata.tsv",
+        "enterotype_metadata.tsv",
+    ),
     (
         "crates/gutjoint-pipeline/assets/references/gmhi-healthy.reference.json",
         "gmhi-healthy.reference.json",

@@ -45,6 +45,14 @@ const EMBEDDED: &[(&str, &[u8])] = &[
         gz!("known_drug_metabolizers.tsv"),
     ),
     (
+        "enterotype/enterotype.genus.tsv",
+        gz!("enterotype_genus.tsv"),
+    ),
+    (
+        "enterotype/enterotype.metadata.tsv",
+        gz!("enterotype_metadata.tsv"),
+    ),
+    (
         "references/gmhi-healthy.reference.json",
         gz!("gmhi-healthy.reference.json"),
     ),

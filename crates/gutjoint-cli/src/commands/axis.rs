@@ -9,13 +9,11 @@ use gutjoint_axis::enterotype::{assign, centroids};
 use gutjoint_axis::gmhi::gmhi;
 use gutjoint_axis::reference::Reference;
 use gutjoint_axis::{KeyedProfiles, dominance};
-use gutjoint_table::{Rank, read_metadata_file, read_table};
+use gutjoint_table::metadata::read_metadata;
+use gutjoint_table::text::{TextOptions, read_delimited};
+use gutjoint_table::{Location, Rank, read_metadata_file};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-
-fn examples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
-}
 
 /// Gut Microbiome Health Index (Gupta et al. 2020) per sample, exactly as the authors'
 /// script: drops unclassified/virus rows, renormalises, zeroes values < 1e-5, compares the
@@ -396,16 +394,25 @@ pub struct EnterotypeArgs {
     pub evaluate_published: bool,
 }
 
-/// Centroids from the bundled Arumugam et al. data.
+/// Centroids from the Arumugam et al. data built into the binary (or the assets folder's copy:
+/// `enterotype/enterotype.genus.tsv` and `.metadata.tsv`), never from a build-time path.
 pub fn published_centroids() -> Result<(
     gutjoint_axis::enterotype::Centroids,
     KeyedProfiles,
     Vec<Option<usize>>,
 )> {
-    let dir = examples().join("data/phyloseq");
-    let table = read_table(&dir.join("enterotype.genus.tsv"), Default::default())?.table;
+    let assets = super::analyze::assets()?;
+    let (table_name, md_name) = (
+        "enterotype/enterotype.genus.tsv",
+        "enterotype/enterotype.metadata.tsv",
+    );
+    let table = read_delimited(
+        assets.file(table_name)?.as_slice(),
+        &Location::named(table_name),
+        TextOptions::default(),
+    )?;
     let profiles = KeyedProfiles::from_table(&table, Some(Rank::Genus))?;
-    let md = read_metadata_file(&dir.join("enterotype.metadata.tsv"))?;
+    let md = read_metadata(assets.file(md_name)?.as_slice(), &Location::named(md_name))?;
     let col = md
         .column("Enterotype")
         .context("enterotype metadata has no Enterotype column")?;
