@@ -42,6 +42,10 @@ use std::path::PathBuf;
 ///                  change and of the normal p, the widest 95% bounds; q by Holm across each
 ///                  feature's terms (scikit-bio's family); significant = q <= 0.05 and the
 ///                  bounds exclude 0. Counts required (or --counts-scale).
+///   all            consensus (Nearing et al. 2022: results depend on the method): lm,
+///                  ancombc and ancombc2, plus lmm and dirmult-lme with --subject, on the same
+///                  samples and features; per feature and term each method's estimate, q and
+///                  call (q <= 0.05), how many call it and whether they agree in direction.
 ///   dirmult-ttest  ALDEx2-style Dirichlet-multinomial CLR Welch t-test of the first
 ///                  categorical term's --treatment level against its reference, as scikit-bio's
 ///                  dirmult_ttest; seeded; counts required, or --counts-scale for relative data.
@@ -78,7 +82,7 @@ pub struct Args {
     /// warning) and added to the model as C(COL). lm and ancombc only.
     #[arg(long, value_name = "COL")]
     pub batch: Option<String>,
-    /// Method: lm, lmm, ancombc, ancombc2, dirmult-lme or dirmult-ttest.
+    /// Method: lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all (consensus).
     #[arg(long, default_value = "lm")]
     pub method: String,
     /// Transform for lm: log10 or asin-sqrt.
@@ -136,9 +140,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         "ancombc" | "ancom-bc" => (true, false, false),
         "ancombc2" | "ancom-bc2" => (false, true, false),
         "dirmult-lme" => (false, false, true),
+        "all" => (false, false, false),
         "dirmult-ttest" => return run_dirmult(args, quiet),
         other => bail!(
-            "unknown --method '{other}'; expected lm, lmm, ancombc, ancombc2, dirmult-lme or dirmult-ttest"
+            "unknown --method '{other}'; expected lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all"
         ),
     };
     let mixed = args.method == "lmm";
@@ -153,7 +158,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             "--method ancombc2 has no random effect here: scikit-bio 0.7.4's ancombc2, which gutjoint matches, takes none, and the R package's rand_formula could not be checked; for repeated samples per subject use --method dirmult-lme or lmm with --subject"
         );
     }
-    if !(mixed || dirmult_lme) && args.subject.is_some() {
+    let all = args.method == "all";
+    if !(mixed || dirmult_lme || all) && args.subject.is_some() {
         bail!("--subject belongs to --method lmm or dirmult-lme (repeated measures)");
     }
     if !mixed && args.random_slope.is_some() {
@@ -246,6 +252,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     } else {
         used.select_features(&features)
     };
+    if all {
+        return run_all(&args, &md, &used, &d, quiet);
+    }
     let mut lmm: Option<LmmResult> = None;
     let mut draws: Option<Vec<DirmultLmeRow>> = None;
     let coefficients: Vec<Coefficient> = if ancombc2 {
@@ -506,6 +515,185 @@ fn fit_mixed(
         .as_ref()
         .map(|(c, v)| (c.as_str(), v.as_slice()));
     Ok(mixed_models(table, d, &subjects, slope, transform, adjust)?)
+}
+
+/// One method's calls in the consensus view: (feature, term) → (estimate, q, called).
+type Calls = BTreeMap<(String, String), (f64, f64, bool)>;
+
+/// `--method all`: the methods that apply to this design on the same samples and features,
+/// and per feature and term which of them call it (Nearing et al. 2022, Nat Commun 13:342:
+/// differential-abundance results depend on the method, so read the agreement, not one list).
+/// Each method keeps its own transform, scale and default adjustment; "called" is q <= 0.05
+/// (dirmult-lme: its significance rule, q <= 0.05 and the bounds exclude 0). With --subject
+/// the mixed models (lmm, dirmult-lme) join and the others still treat samples as independent.
+fn run_all(
+    args: &Args,
+    md: &gutjoint_table::Metadata,
+    used: &gutjoint_table::FeatureTable,
+    d: &gutjoint_stats::Design,
+    quiet: bool,
+) -> Result<()> {
+    if args.p_adjust.is_some() {
+        bail!("--method all uses each method's own adjustment (bh for lm and lmm, holm for the others); drop --p-adjust");
+    }
+    let from = |coefficients: &[Coefficient]| -> Calls {
+        coefficients
+            .iter()
+            .filter(|c| c.term != "Intercept")
+            .map(|c| {
+                (
+                    (c.feature.clone(), c.term.clone()),
+                    (c.estimate, c.q, c.q <= 0.05),
+                )
+            })
+            .collect()
+    };
+    let mut methods: Vec<(&str, Calls)> = Vec::new();
+    let lm_transform = Transform::Log10 {
+        pseudocount: args
+            .pseudocount
+            .unwrap_or_else(|| default_pseudocount(used)),
+    };
+    let compositional_pc = args
+        .pseudocount
+        .unwrap_or_else(|| ancombc::default_pseudocount(used));
+    let lm = output::timed("lm", || linear_models(used, d, lm_transform, Adjust::Bh))?;
+    methods.push(("lm", from(&lm)));
+    if args.subject.is_some() {
+        let result = output::timed("lmm", || {
+            fit_mixed(args, md, used, d, lm_transform, Adjust::Bh)
+        })?;
+        let coefficients: Vec<Coefficient> = result
+            .coefficients
+            .iter()
+            .map(|c| Coefficient {
+                feature: c.feature.clone(),
+                term: c.term.clone(),
+                estimate: c.estimate,
+                se: c.se,
+                statistic: c.statistic,
+                p: c.p,
+                q: c.q,
+            })
+            .collect();
+        methods.push(("lmm", from(&coefficients)));
+    }
+    let options = ancombc::Options {
+        max_iter: args.max_iter,
+        tol: args.tol,
+        adjust: Adjust::Holm,
+    };
+    let result = output::timed("ancombc", || {
+        ancombc::ancombc(used, d, compositional_pc, options)
+    })?;
+    methods.push(("ancombc", from(&result.coefficients)));
+    let options = gutjoint_stats::ancombc2::Options {
+        max_iter: args.max_iter,
+        tol: args.tol,
+        adjust: Adjust::Holm,
+        var_quantile: args.var_quantile,
+    };
+    let result = output::timed("ancombc2", || {
+        gutjoint_stats::ancombc2::ancombc2(used, d, compositional_pc, options)
+    })?;
+    methods.push(("ancombc2", from(&result.coefficients)));
+    let counts_available = used.kind() == ValueKind::Counts || args.counts_scale.is_some();
+    if args.subject.is_some() && counts_available {
+        let rows = output::timed("dirmult-lme", || {
+            fit_dirmult_lme(args, md, used, d, Adjust::Holm)
+        })?;
+        let calls = rows
+            .iter()
+            .map(|r| {
+                (
+                    (r.feature.clone(), r.term.clone()),
+                    (r.log2_fc, r.q, r.significant),
+                )
+            })
+            .collect();
+        methods.push(("dirmult-lme", calls));
+    } else if args.subject.is_some() && !quiet {
+        eprintln!("note: dirmult-lme left out: it needs counts (or --counts-scale)");
+    }
+    let names: Vec<&str> = methods.iter().map(|(m, _)| *m).collect();
+    if !quiet {
+        eprintln!(
+            "note: consensus of {} on {} samples{}",
+            names.join(", "),
+            d.n,
+            if args.subject.is_some() {
+                "; lm, ancombc and ancombc2 treat repeated samples of a subject as independent"
+            } else {
+                ""
+            }
+        );
+    }
+    // Rows: lm's (feature, term) pairs in its order (term by term, features in table order).
+    let mut text = String::from("feature\tlineage\tterm");
+    for m in &names {
+        let _ = write!(text, "\testimate[{m}]\tq[{m}]\tcalled[{m}]");
+    }
+    text.push_str("\tn_called\tn_methods\tcalled_by\tsame_direction\n");
+    let feature_index: std::collections::HashMap<&str, usize> = used
+        .feature_ids()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i))
+        .collect();
+    let mut agreed = vec![0usize; names.len() + 1];
+    for c in lm.iter().filter(|c| c.term != "Intercept") {
+        let key = (c.feature.clone(), c.term.clone());
+        let _ = write!(
+            text,
+            "{}\t{}\t{}",
+            c.feature,
+            used.lineage(feature_index[c.feature.as_str()]),
+            c.term
+        );
+        let mut called_by = Vec::new();
+        let mut signs = Vec::new();
+        let mut present = 0;
+        for (m, calls) in &methods {
+            match calls.get(&key) {
+                Some((estimate, q, called)) => {
+                    present += 1;
+                    let _ = write!(text, "\t{estimate}\t{q}\t{called}");
+                    if *called {
+                        called_by.push(*m);
+                        signs.push(estimate.signum());
+                    }
+                }
+                None => text.push_str("\tNA\tNA\tNA"),
+            }
+        }
+        let same = signs.windows(2).all(|w| w[0] == w[1]);
+        agreed[called_by.len()] += 1;
+        let _ = writeln!(
+            text,
+            "\t{}\t{present}\t{}\t{}",
+            called_by.len(),
+            if called_by.is_empty() {
+                "-".to_string()
+            } else {
+                called_by.join(",")
+            },
+            if called_by.is_empty() { "NA" } else if same { "true" } else { "false" }
+        );
+    }
+    if !quiet {
+        let summary: Vec<String> = agreed
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} by {k}"))
+            .collect();
+        eprintln!(
+            "note: feature-term pairs called by k of {} methods: {}",
+            names.len(),
+            summary.join(", ")
+        );
+    }
+    output::write_or_print(args.output.as_deref(), &text)
 }
 
 /// `--method dirmult-lme` on the analysed samples, in design-row order (feature by feature,

@@ -544,3 +544,67 @@ fn trajectory_follows_lactobacillus_in_the_probiotic_trial() {
         r.stderr
     );
 }
+
+#[test]
+fn da_all_shows_which_methods_agree() {
+    // The consensus view on the probiotic trial with subjects: lm, lmm, ancombc, ancombc2 and
+    // dirmult-lme side by side. Each method's columns are that method's own numbers (ancombc2's
+    // against scikit-bio here, lmm's against lmerTest), and the counts add up.
+    let out = ok([
+        "da",
+        &format!("{PJ}/counts.tsv"),
+        "--metadata",
+        &format!("{PJ}/metadata.tsv"),
+        "--formula",
+        "time * group",
+        "--reference",
+        "group=Placebo",
+        "--method",
+        "all",
+        "--subject",
+        "subject",
+        "--draws",
+        "16",
+    ]);
+    let rs = rows(&out);
+    // 130 taxa × 3 terms (no intercept).
+    assert_eq!(rs.len(), 390);
+    let methods = ["lm", "lmm", "ancombc", "ancombc2", "dirmult-lme"];
+    let golden = std::fs::read_to_string(repo().join(COMP).join("ancombc2_peerj32.tsv"))
+        .expect("golden");
+    let golden: HashMap<(String, String), BTreeMap<String, String>> = rows(&golden)
+        .into_iter()
+        .map(|r| ((r["FeatureID"].clone(), r["Covariate"].clone()), r))
+        .collect();
+    let lmertest = std::fs::read_to_string(
+        repo().join("tests/data/golden/longitudinal/peerj32_lmertest.tsv"),
+    )
+    .expect("lmertest");
+    let lmertest: HashMap<(String, String), BTreeMap<String, String>> = rows(&lmertest)
+        .into_iter()
+        .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
+        .collect();
+    for r in &rs {
+        let key = (r["feature"].clone(), r["term"].clone());
+        let g = &golden[&key];
+        assert!(close(num(r, "q[ancombc2]"), num(g, "qvalue"), 1e-6), "{key:?}");
+        assert_eq!(r["called[ancombc2]"], if g["Signif"] == "True" { "true" } else { "false" });
+        assert!(
+            close(num(r, "estimate[lmm]"), num(&lmertest[&key], "estimate"), 1e-6),
+            "{key:?}"
+        );
+        let called: Vec<&str> = methods
+            .iter()
+            .copied()
+            .filter(|m| r[&format!("called[{m}]")] == "true")
+            .collect();
+        assert_eq!(num(r, "n_called") as usize, called.len(), "{key:?}");
+        assert_eq!(r["n_methods"], "5");
+        let listed = if called.is_empty() {
+            "-".to_string()
+        } else {
+            called.join(",")
+        };
+        assert_eq!(r["called_by"], listed, "{key:?}");
+    }
+}
