@@ -394,8 +394,7 @@ pub fn match_taxon(
     let features: Vec<String> = (0..table.n_features())
         .filter(|&f| {
             let lineage = table.lineage(f);
-            hit(&table.feature_ids()[f])
-                || lineage.ranks().any(|r| lineage.get(r).is_some_and(hit))
+            hit(&table.feature_ids()[f]) || lineage.ranks().any(|r| lineage.get(r).is_some_and(hit))
         })
         .map(|f| table.feature_ids()[f].clone())
         .collect();
@@ -505,10 +504,17 @@ pub fn follow_taxon(
         .copied()
         .filter(|v| *v > 0.0)
         .fold(f64::INFINITY, f64::min);
-    let pseudocount = if smallest.is_finite() { smallest / 2.0 } else { 0.0 };
+    let pseudocount = if smallest.is_finite() {
+        smallest / 2.0
+    } else {
+        0.0
+    };
     let grouped = samples.iter().any(|s| s.group.is_some());
     let (model, skipped_model) = if pseudocount == 0.0 {
-        (None, Some("the taxon is absent from every sample".to_string()))
+        (
+            None,
+            Some("the taxon is absent from every sample".to_string()),
+        )
     } else {
         let values: Vec<Option<f64>> = relative_abundance
             .iter()
@@ -605,13 +611,21 @@ mod tests {
         let m = match_taxon(&table, &kb, "Lactobacillus").expect("match");
         assert_eq!(
             m.features,
-            ["s__Lacticaseibacillus_rhamnosus", "Lactobacillus gasseri et rel."]
+            [
+                "s__Lacticaseibacillus_rhamnosus",
+                "Lactobacillus gasseri et rel."
+            ]
         );
         assert_eq!(m.accepted.as_deref(), Some("Lactobacillus"));
         let m = match_taxon(&table, &kb, "Lacticaseibacillus rhamnosus").expect("species");
         assert_eq!(m.features, ["s__Lacticaseibacillus_rhamnosus"]);
-        let e = match_taxon(&table, &kb, "Akkermansia").unwrap_err().to_string();
-        assert!(e.contains("no feature of the table is 'Akkermansia'"), "{e}");
+        let e = match_taxon(&table, &kb, "Akkermansia")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no feature of the table is 'Akkermansia'"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -621,7 +635,9 @@ mod tests {
         //   a1: t0 (0, 10) t1 (5, 15)   a2: t0 (0, 20) t1 (10, 30)     arm "probiotic"
         //   c1: t0 (0, 10) t1 (0, 10)   c2: t0 (1, 9)  t1 (0, 20)      arm "placebo"
         // Relative abundance of L: a1 0, 0.25; a2 0, 0.25; c1 0, 0; c2 0.1, 0.
-        let ids = ["a1t0", "a1t1", "a2t0", "a2t1", "c1t0", "c1t1", "c2t0", "c2t1"];
+        let ids = [
+            "a1t0", "a1t1", "a2t0", "a2t1", "c1t0", "c1t1", "c2t0", "c2t1",
+        ];
         let counts = [
             (0.0, 10.0),
             (5.0, 15.0),
@@ -652,7 +668,14 @@ mod tests {
                 sample: id.to_string(),
                 subject: id[..2].to_string(),
                 time: if id.ends_with('0') { 0.0 } else { 1.0 },
-                group: Some(if id.starts_with('a') { "probiotic" } else { "placebo" }.into()),
+                group: Some(
+                    if id.starts_with('a') {
+                        "probiotic"
+                    } else {
+                        "placebo"
+                    }
+                    .into(),
+                ),
             })
             .collect();
         let taxon = TaxonMatch {
@@ -662,7 +685,10 @@ mod tests {
             features: vec!["L".into()],
         };
         let f = follow_taxon(&table, &samples, taxon, Some("placebo")).expect("follow");
-        assert_eq!(f.relative_abundance, [0.0, 0.25, 0.0, 0.25, 0.0, 0.0, 0.1, 0.0]);
+        assert_eq!(
+            f.relative_abundance,
+            [0.0, 0.25, 0.0, 0.25, 0.0, 0.0, 0.1, 0.0]
+        );
         let cell = |g: &str, t: f64| {
             f.by_group_and_time
                 .iter()
@@ -674,7 +700,10 @@ mod tests {
         assert_eq!((after.samples, after.detected), (2, 2));
         assert!((after.mean_relative_abundance - 0.25).abs() < 1e-15);
         let before = cell("placebo", 0.0);
-        assert_eq!((before.detected, before.median_relative_abundance), (1, 0.05));
+        assert_eq!(
+            (before.detected, before.median_relative_abundance),
+            (1, 0.05)
+        );
         assert_eq!(cell("placebo", 1.0).detected, 0);
         // Pseudocount: half the smallest nonzero abundance, 0.1 / 2.
         assert!((f.pseudocount - 0.05).abs() < 1e-15);
@@ -691,6 +720,10 @@ mod tests {
             .expect("interaction");
         let want = (0.3f64.log10() - 0.05f64.log10()) - 0.5 * (0.05f64.log10() - 0.15f64.log10());
         assert!((want - 1.016712).abs() < 1e-6);
-        assert!((term.estimate - want).abs() < 1e-9, "{} vs {want}", term.estimate);
+        assert!(
+            (term.estimate - want).abs() < 1e-9,
+            "{} vs {want}",
+            term.estimate
+        );
     }
 }

@@ -261,7 +261,9 @@ pub fn dirmult_lme(
         )));
     }
     if draws == 0 {
-        return Err(Error::Invalid("at least one posterior draw is needed".into()));
+        return Err(Error::Invalid(
+            "at least one posterior draw is needed".into(),
+        ));
     }
     // The covariates reported: every design column but the intercept.
     let covariates: Vec<usize> = (0..model.names().len())

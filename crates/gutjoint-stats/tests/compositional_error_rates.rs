@@ -73,7 +73,11 @@ fn simulate(subjects: usize, effect: f64, seed: u64) -> Study {
             let log_mu: Vec<f64> = (0..m)
                 .map(|f| {
                     let sign = if f % 20 == 0 { 1.0 } else { -1.0 };
-                    let shift = if affected[f] { sign * effect * t * treated } else { 0.0 };
+                    let shift = if affected[f] {
+                        sign * effect * t * treated
+                    } else {
+                        0.0
+                    };
                     base[f] + level[f] + 0.5 * rng.normal() + shift
                 })
                 .collect();
@@ -109,9 +113,14 @@ fn simulate(subjects: usize, effect: f64, seed: u64) -> Study {
     )
     .expect("table");
     let design = Design {
-        names: ["Intercept", "group[T.treated]", "time", "time:group[T.treated]"]
-            .map(String::from)
-            .to_vec(),
+        names: [
+            "Intercept",
+            "group[T.treated]",
+            "time",
+            "time:group[T.treated]",
+        ]
+        .map(String::from)
+        .to_vec(),
         x,
         n,
         p: 4,
@@ -156,19 +165,36 @@ fn run_all(study: &Study, tally: &mut Tally, seed: u64) {
     };
     let lm = linear_models(&study.table, &study.design, t, Adjust::Bh).expect("lm");
     record(tally, "lm", &rows(&lm), study);
-    let lmm = mixed_models(&study.table, &study.design, &study.subjects, None, t, Adjust::Bh)
-        .expect("lmm");
+    let lmm = mixed_models(
+        &study.table,
+        &study.design,
+        &study.subjects,
+        None,
+        t,
+        Adjust::Bh,
+    )
+    .expect("lmm");
     let lmm_rows: Vec<(String, String, f64)> = lmm
         .coefficients
         .iter()
         .map(|c| (c.feature.clone(), c.term.clone(), c.p))
         .collect();
     record(tally, "lmm", &lmm_rows, study);
-    let a = ancombc::ancombc(&study.table, &study.design, 1.0, ancombc::Options::default())
-        .expect("ancombc");
+    let a = ancombc::ancombc(
+        &study.table,
+        &study.design,
+        1.0,
+        ancombc::Options::default(),
+    )
+    .expect("ancombc");
     record(tally, "ancombc", &rows(&a.coefficients), study);
-    let a2 = ancombc2::ancombc2(&study.table, &study.design, 1.0, ancombc2::Options::default())
-        .expect("ancombc2");
+    let a2 = ancombc2::ancombc2(
+        &study.table,
+        &study.design,
+        1.0,
+        ancombc2::Options::default(),
+    )
+    .expect("ancombc2");
     record(tally, "ancombc2", &rows(&a2.coefficients), study);
     let model = MixedModel::new(&study.design, &study.subjects, None).expect("model");
     let d = dirmult_lme(
@@ -192,7 +218,9 @@ fn run_all(study: &Study, tally: &mut Tally, seed: u64) {
 #[ignore = "a simulation that prints the error-rate table of docs/longitudinal.md"]
 fn error_rate_table() {
     let sets = 5u64;
-    println!("| subjects | effect | method | term | share p < 0.05 (null features) | power (affected) |");
+    println!(
+        "| subjects | effect | method | term | share p < 0.05 (null features) | power (affected) |"
+    );
     println!("| --- | --- | --- | --- | --- | --- |");
     for subjects in [20usize, 40] {
         for effect in [0.0, 0.5] {

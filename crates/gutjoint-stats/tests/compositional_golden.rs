@@ -106,8 +106,8 @@ mod ancombc2 {
     /// 1e-6 relative.
     fn check(study: &Study, file: &str) -> usize {
         let want = rows(file);
-        let result = ancombc2(&study.table, &study.design, 1.0, Options::default())
-            .expect("ancombc2");
+        let result =
+            ancombc2(&study.table, &study.design, 1.0, Options::default()).expect("ancombc2");
         assert_eq!(result.coefficients.len(), want.len());
         let mut significant = 0;
         for c in &result.coefficients {
@@ -119,7 +119,12 @@ mod ancombc2 {
                 c.estimate,
                 num(w, "Log(FC)")
             );
-            assert!(rel_close(c.se, num(w, "SE"), 1e-7), "{label}: se {} vs {}", c.se, num(w, "SE"));
+            assert!(
+                rel_close(c.se, num(w, "SE"), 1e-7),
+                "{label}: se {} vs {}",
+                c.se,
+                num(w, "SE")
+            );
             assert!(
                 (c.p - num(w, "pvalue")).abs() <= 1e-7,
                 "{label}: p {} vs {}",
@@ -218,7 +223,12 @@ mod dirmult_lme {
     }
 
     /// Median and maximum absolute difference of one column between our rows and a golden file.
-    fn spread(ours: &[DirmultLmeRow], file: &str, pick: fn(&DirmultLmeRow) -> f64, column: &str) -> (f64, f64) {
+    fn spread(
+        ours: &[DirmultLmeRow],
+        file: &str,
+        pick: fn(&DirmultLmeRow) -> f64,
+        column: &str,
+    ) -> (f64, f64) {
         let want = rows(file);
         let mut d: Vec<f64> = ours
             .iter()
@@ -255,7 +265,10 @@ mod dirmult_lme {
         eprintln!("x1e4 p: median {med:.3e} max {max:.3e}");
         assert!(med < 2e-3 && max < 2e-2, "p: median {med}, max {max}");
         let (med, max) = spread(&ours, file, |r| r.ci_lower, "CI(2.5)");
-        assert!(med < 2e-2 && max < 0.2, "lower bound: median {med}, max {max}");
+        assert!(
+            med < 2e-2 && max < 0.2,
+            "lower bound: median {med}, max {max}"
+        );
         assert!(ours.iter().all(|r| r.reps == 128));
     }
 
@@ -271,7 +284,10 @@ mod dirmult_lme {
                 format!("dirmult_lme_{name}_seed1.tsv"),
             );
             for (column, pick) in [
-                ("Log2(FC)", (|r: &DirmultLmeRow| r.log2_fc) as fn(&DirmultLmeRow) -> f64),
+                (
+                    "Log2(FC)",
+                    (|r: &DirmultLmeRow| r.log2_fc) as fn(&DirmultLmeRow) -> f64,
+                ),
                 ("pvalue", |r: &DirmultLmeRow| r.p),
             ] {
                 let (med, max) = spread(&ours, &a, pick, column);

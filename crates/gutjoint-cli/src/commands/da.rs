@@ -534,7 +534,9 @@ fn run_all(
     quiet: bool,
 ) -> Result<()> {
     if args.p_adjust.is_some() {
-        bail!("--method all uses each method's own adjustment (bh for lm and lmm, holm for the others); drop --p-adjust");
+        bail!(
+            "--method all uses each method's own adjustment (bh for lm and lmm, holm for the others); drop --p-adjust"
+        );
     }
     let from = |coefficients: &[Coefficient]| -> Calls {
         coefficients
@@ -677,7 +679,13 @@ fn run_all(
             } else {
                 called_by.join(",")
             },
-            if called_by.is_empty() { "NA" } else if same { "true" } else { "false" }
+            if called_by.is_empty() {
+                "NA"
+            } else if same {
+                "true"
+            } else {
+                "false"
+            }
         );
     }
     if !quiet {

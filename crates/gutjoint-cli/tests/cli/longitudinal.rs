@@ -353,8 +353,8 @@ fn ancombc2_on_the_probiotic_trial_equals_scikit_bio() {
         .into_iter()
         .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
         .collect();
-    let golden = std::fs::read_to_string(repo().join(COMP).join("ancombc2_peerj32.tsv"))
-        .expect("golden");
+    let golden =
+        std::fs::read_to_string(repo().join(COMP).join("ancombc2_peerj32.tsv")).expect("golden");
     let golden = rows(&golden);
     assert_eq!(golden.len(), 520);
     for g in &golden {
@@ -495,7 +495,11 @@ fn trajectory_follows_lactobacillus_in_the_probiotic_trial() {
         .iter()
         .find(|p| p["sample-id"] == "sample-1")
         .expect("s1");
-    assert!(close(num(s1, "taxon_relative_abundance"), 9.0 / 29438.0, 1e-12));
+    assert!(close(
+        num(s1, "taxon_relative_abundance"),
+        9.0 / 29438.0,
+        1e-12
+    ));
     // Every sample: the four rows' sum over the column total, parsed here independently.
     let counts = std::fs::read_to_string(repo().join(PJ).join("counts.tsv")).expect("counts");
     let mut lines = counts.lines();
@@ -518,7 +522,11 @@ fn trajectory_follows_lactobacillus_in_the_probiotic_trial() {
             .position(|h| *h == p["sample-id"])
             .expect("sample");
         assert!(
-            close(num(p, "taxon_relative_abundance"), lacto[c] / total[c], 1e-12),
+            close(
+                num(p, "taxon_relative_abundance"),
+                lacto[c] / total[c],
+                1e-12
+            ),
             "{}",
             p["sample-id"]
         );
@@ -539,7 +547,8 @@ fn trajectory_follows_lactobacillus_in_the_probiotic_trial() {
     ]);
     assert_ne!(r.status, 0);
     assert!(
-        r.stderr.contains("no feature of the table is 'Lacticaseibacillus rhamnosus'"),
+        r.stderr
+            .contains("no feature of the table is 'Lacticaseibacillus rhamnosus'"),
         "{}",
         r.stderr
     );
@@ -570,16 +579,15 @@ fn da_all_shows_which_methods_agree() {
     // 130 taxa × 3 terms (no intercept).
     assert_eq!(rs.len(), 390);
     let methods = ["lm", "lmm", "ancombc", "ancombc2", "dirmult-lme"];
-    let golden = std::fs::read_to_string(repo().join(COMP).join("ancombc2_peerj32.tsv"))
-        .expect("golden");
+    let golden =
+        std::fs::read_to_string(repo().join(COMP).join("ancombc2_peerj32.tsv")).expect("golden");
     let golden: HashMap<(String, String), BTreeMap<String, String>> = rows(&golden)
         .into_iter()
         .map(|r| ((r["FeatureID"].clone(), r["Covariate"].clone()), r))
         .collect();
-    let lmertest = std::fs::read_to_string(
-        repo().join("tests/data/golden/longitudinal/peerj32_lmertest.tsv"),
-    )
-    .expect("lmertest");
+    let lmertest =
+        std::fs::read_to_string(repo().join("tests/data/golden/longitudinal/peerj32_lmertest.tsv"))
+            .expect("lmertest");
     let lmertest: HashMap<(String, String), BTreeMap<String, String>> = rows(&lmertest)
         .into_iter()
         .map(|r| ((r["feature"].clone(), r["term"].clone()), r))
@@ -587,10 +595,24 @@ fn da_all_shows_which_methods_agree() {
     for r in &rs {
         let key = (r["feature"].clone(), r["term"].clone());
         let g = &golden[&key];
-        assert!(close(num(r, "q[ancombc2]"), num(g, "qvalue"), 1e-6), "{key:?}");
-        assert_eq!(r["called[ancombc2]"], if g["Signif"] == "True" { "true" } else { "false" });
         assert!(
-            close(num(r, "estimate[lmm]"), num(&lmertest[&key], "estimate"), 1e-6),
+            close(num(r, "q[ancombc2]"), num(g, "qvalue"), 1e-6),
+            "{key:?}"
+        );
+        assert_eq!(
+            r["called[ancombc2]"],
+            if g["Signif"] == "True" {
+                "true"
+            } else {
+                "false"
+            }
+        );
+        assert!(
+            close(
+                num(r, "estimate[lmm]"),
+                num(&lmertest[&key], "estimate"),
+                1e-6
+            ),
             "{key:?}"
         );
         let called: Vec<&str> = methods
