@@ -334,15 +334,17 @@ mod tests {
     fn library_size_does_not_move_the_fold_changes() {
         // What ANCOM-BC2 is for: multiplying a sample's values by a constant (a deeper library)
         // only moves its sampling fraction, so with pseudocount 0 on a zero-free table the
-        // fold changes and standard errors do not change.
+        // fold changes and standard errors do not change — up to where the bias EM stops: the
+        // scaling shifts every feature's coefficients alike, EM follows the shift and stops
+        // within tol = 1e-5 of it (measured: 8.6e-8 on the intercept).
         let d = two_groups();
         let a = table(&[1.0; 8], None);
         let b = table(&[1.0, 5.0, 0.3, 2.0, 7.0, 1.0, 0.5, 3.0], None);
         let ra = ancombc2(&a, &d, 0.0, Options::default()).expect("a");
         let rb = ancombc2(&b, &d, 0.0, Options::default()).expect("b");
         for (x, y) in ra.coefficients.iter().zip(&rb.coefficients) {
-            assert!((x.estimate - y.estimate).abs() < 1e-9, "{x:?} vs {y:?}");
-            assert!((x.se - y.se).abs() < 1e-9, "{x:?} vs {y:?}");
+            assert!((x.estimate - y.estimate).abs() < 1e-6, "{x:?} vs {y:?}");
+            assert!((x.se - y.se).abs() < 1e-6, "{x:?} vs {y:?}");
         }
         // f0 is about 4x higher in group b while the others stay: its log fold change is near
         // ln 4 = 1.386.
