@@ -90,6 +90,9 @@ pub struct TrajectoryResult {
     pub single_sample_subjects: Vec<String>,
     /// The reference level of the group (the controls), if there is a group.
     pub reference_group: Option<String>,
+    /// One organism followed over time (`trajectory --taxon`), from [`follow_taxon`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taxon: Option<TaxonFollowUp>,
 }
 
 /// Refuses a non-finite time or two samples of one subject at the same time (shared by the
@@ -251,6 +254,7 @@ pub fn trajectory(
         skipped_models: skipped,
         single_sample_subjects: single,
         reference_group: chosen_reference,
+        taxon: None,
     })
 }
 
@@ -345,6 +349,198 @@ fn metric_model(
     ))
 }
 
+/// The features of a table that are one organism, and how the name was resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxonMatch {
+    /// The name asked for.
+    pub query: String,
+    /// Its canonical key in the knowledge base, if the base knows it.
+    pub accepted: Option<String>,
+    /// The names compared with the table's features (the query, the accepted key and its
+    /// synonyms), in that order.
+    pub names: Vec<String>,
+    /// Matched feature ids, in table order.
+    pub features: Vec<String>,
+}
+
+/// Finds the features of `table` that are the organism `query`: a feature matches when its id
+/// or a lineage name, after the knowledge base's normalisation ([`normalize`]: case, `s__`
+/// prefixes, `_`, brackets), equals one of the taxon's names — the query, its accepted key and
+/// every synonym listed for it (`Lacticaseibacillus rhamnosus` and `Lactobacillus rhamnosus`
+/// are one organism) — or begins with one followed by a space (a strain, a subspecies or a
+/// HITChip "et rel." group of that name). A genus name therefore also matches the genus's
+/// species written out in full; `Lactobacillus` matches `Lactobacillus gasseri et rel.`.
+pub fn match_taxon(
+    table: &FeatureTable,
+    kb: &gutjoint_knowledge::KnowledgeBase,
+    query: &str,
+) -> Result<TaxonMatch> {
+    use gutjoint_knowledge::names::normalize;
+    let resolved = kb.resolve_taxon(query);
+    let mut names = vec![query.trim().to_string()];
+    if let Some(r) = &resolved {
+        names.push(r.accepted.clone());
+        names.extend(kb.synonyms_of(&r.accepted));
+    }
+    let mut keys: Vec<String> = names.iter().map(|n| normalize(n)).collect();
+    keys.retain(|k| !k.is_empty());
+    keys.sort();
+    keys.dedup();
+    let hit = |name: &str| {
+        let n = normalize(name);
+        keys.iter()
+            .any(|k| n == *k || (n.starts_with(k.as_str()) && n[k.len()..].starts_with(' ')))
+    };
+    let features: Vec<String> = (0..table.n_features())
+        .filter(|&f| {
+            let lineage = table.lineage(f);
+            hit(&table.feature_ids()[f]) || lineage.ranks().any(|r| lineage.get(r).is_some_and(hit))
+        })
+        .map(|f| table.feature_ids()[f].clone())
+        .collect();
+    if features.is_empty() {
+        return Err(Error::Invalid(format!(
+            "no feature of the table is '{query}' (compared with: {}); name the organism as the table does, or its genus",
+            names.join(", ")
+        )));
+    }
+    Ok(TaxonMatch {
+        query: query.trim().to_string(),
+        accepted: resolved.map(|r| r.accepted),
+        names,
+        features,
+    })
+}
+
+/// One organism followed over time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxonFollowUp {
+    pub taxon: TaxonMatch,
+    /// Relative abundance of the matched features together, per sample in the order given.
+    pub relative_abundance: Vec<f64>,
+    /// Per (group, time): how many subjects were sampled and in how many the taxon was seen.
+    pub by_group_and_time: Vec<TaxonCell>,
+    /// `log10(relative abundance + pseudocount) ~ time [* group] + (1 | subject)`.
+    pub model: Option<MetricModel>,
+    /// Why there is no model, if there is none.
+    pub skipped_model: Option<String>,
+    /// Half the smallest nonzero relative abundance of the taxon (the model's pseudocount).
+    pub pseudocount: f64,
+}
+
+/// The taxon in one group at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaxonCell {
+    pub group: Option<String>,
+    pub time: f64,
+    pub samples: usize,
+    /// Samples (one per subject at a time) in which the taxon has a nonzero abundance.
+    pub detected: usize,
+    pub mean_relative_abundance: f64,
+    pub median_relative_abundance: f64,
+}
+
+/// Follows the features of `taxon` through `samples`: their summed relative abundance per
+/// sample, detection by group and time, and the mixed model of its log abundance.
+pub fn follow_taxon(
+    table: &FeatureTable,
+    samples: &[TimedSample],
+    taxon: TaxonMatch,
+    reference_group: Option<&str>,
+) -> Result<TaxonFollowUp> {
+    let rows = validate(table, samples)?;
+    let wanted: std::collections::HashSet<&str> =
+        taxon.features.iter().map(String::as_str).collect();
+    let columns: Vec<bool> = table
+        .feature_ids()
+        .iter()
+        .map(|f| wanted.contains(f.as_str()))
+        .collect();
+    let relative_abundance: Vec<f64> = rows
+        .iter()
+        .map(|&r| {
+            let total = table.sample_total(r);
+            let (features, values) = table.sample(r);
+            let part: f64 = features
+                .iter()
+                .zip(values)
+                .filter(|(f, _)| columns[**f as usize])
+                .map(|(_, v)| v)
+                .sum();
+            if total > 0.0 { part / total } else { 0.0 }
+        })
+        .collect();
+    let mut cells: BTreeMap<(Option<String>, u64), Vec<f64>> = BTreeMap::new();
+    for (s, &a) in samples.iter().zip(&relative_abundance) {
+        // Keyed by the time's bits (times are finite, validated); sorted by value below.
+        cells
+            .entry((s.group.clone(), s.time.to_bits()))
+            .or_default()
+            .push(a);
+    }
+    let mut by_group_and_time: Vec<TaxonCell> = cells
+        .into_iter()
+        .map(|((group, time), mut values)| {
+            values.sort_by(f64::total_cmp);
+            let n = values.len();
+            let median = if n % 2 == 1 {
+                values[n / 2]
+            } else {
+                0.5 * (values[n / 2 - 1] + values[n / 2])
+            };
+            TaxonCell {
+                group,
+                time: f64::from_bits(time),
+                samples: n,
+                detected: values.iter().filter(|v| **v > 0.0).count(),
+                mean_relative_abundance: values.iter().sum::<f64>() / n as f64,
+                median_relative_abundance: median,
+            }
+        })
+        .collect();
+    by_group_and_time.sort_by(|a, b| a.group.cmp(&b.group).then(a.time.total_cmp(&b.time)));
+    let smallest = relative_abundance
+        .iter()
+        .copied()
+        .filter(|v| *v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let pseudocount = if smallest.is_finite() {
+        smallest / 2.0
+    } else {
+        0.0
+    };
+    let grouped = samples.iter().any(|s| s.group.is_some());
+    let (model, skipped_model) = if pseudocount == 0.0 {
+        (
+            None,
+            Some("the taxon is absent from every sample".to_string()),
+        )
+    } else {
+        let values: Vec<Option<f64>> = relative_abundance
+            .iter()
+            .map(|a| Some((a + pseudocount).log10()))
+            .collect();
+        match metric_model(samples, &values, grouped, reference_group) {
+            Ok((m, _)) => (
+                Some(MetricModel {
+                    metric: format!("log10({} + {pseudocount:e})", taxon.query),
+                    ..m
+                }),
+                None,
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    Ok(TaxonFollowUp {
+        taxon,
+        relative_abundance,
+        by_group_and_time,
+        model,
+        skipped_model,
+        pseudocount,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,5 +589,141 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(dup.contains("two samples at time 1"), "{dup}");
+    }
+    #[test]
+    fn a_genus_matches_its_split_genera_and_written_out_species() {
+        // Lacticaseibacillus is one of the genera split from Lactobacillus (Zheng et al. 2020);
+        // the knowledge base rolls it up to Lactobacillus, so asking for Lactobacillus finds it.
+        // Lactococcus is another genus and must not match on the shared prefix.
+        let kb = gutjoint_knowledge::KnowledgeBase::embedded().expect("kb");
+        let table = FeatureTable::from_triplets(
+            vec!["x".into()],
+            vec![
+                "s__Lacticaseibacillus_rhamnosus".into(),
+                "Lactobacillus gasseri et rel.".into(),
+                "Lactococcus lactis".into(),
+                "Bifidobacterium longum".into(),
+            ],
+            vec![(0, 0, 1.0), (0, 1, 1.0), (0, 2, 1.0), (0, 3, 1.0)],
+            &gutjoint_table::Location::named("hand-made"),
+        )
+        .expect("table");
+        let m = match_taxon(&table, &kb, "Lactobacillus").expect("match");
+        assert_eq!(
+            m.features,
+            [
+                "s__Lacticaseibacillus_rhamnosus",
+                "Lactobacillus gasseri et rel."
+            ]
+        );
+        assert_eq!(m.accepted.as_deref(), Some("Lactobacillus"));
+        let m = match_taxon(&table, &kb, "Lacticaseibacillus rhamnosus").expect("species");
+        assert_eq!(m.features, ["s__Lacticaseibacillus_rhamnosus"]);
+        let e = match_taxon(&table, &kb, "Akkermansia")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("no feature of the table is 'Akkermansia'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn following_a_taxon_by_hand() {
+        // Two subjects per arm, before (0) and after (1). Features: the probiotic "L" and a
+        // background "B". Counts (L, B):
+        //   a1: t0 (0, 10) t1 (5, 15)   a2: t0 (0, 20) t1 (10, 30)     arm "probiotic"
+        //   c1: t0 (0, 10) t1 (0, 10)   c2: t0 (1, 9)  t1 (0, 20)      arm "placebo"
+        // Relative abundance of L: a1 0, 0.25; a2 0, 0.25; c1 0, 0; c2 0.1, 0.
+        let ids = [
+            "a1t0", "a1t1", "a2t0", "a2t1", "c1t0", "c1t1", "c2t0", "c2t1",
+        ];
+        let counts = [
+            (0.0, 10.0),
+            (5.0, 15.0),
+            (0.0, 20.0),
+            (10.0, 30.0),
+            (0.0, 10.0),
+            (0.0, 10.0),
+            (1.0, 9.0),
+            (0.0, 20.0),
+        ];
+        let mut triplets = Vec::new();
+        for (s, (l, b)) in counts.iter().enumerate() {
+            if *l > 0.0 {
+                triplets.push((s as u32, 0, *l));
+            }
+            triplets.push((s as u32, 1, *b));
+        }
+        let table = FeatureTable::from_triplets(
+            ids.iter().map(|s| s.to_string()).collect(),
+            vec!["L".into(), "B".into()],
+            triplets,
+            &gutjoint_table::Location::named("hand-made"),
+        )
+        .expect("table");
+        let samples: Vec<TimedSample> = ids
+            .iter()
+            .map(|id| TimedSample {
+                sample: id.to_string(),
+                subject: id[..2].to_string(),
+                time: if id.ends_with('0') { 0.0 } else { 1.0 },
+                group: Some(
+                    if id.starts_with('a') {
+                        "probiotic"
+                    } else {
+                        "placebo"
+                    }
+                    .into(),
+                ),
+            })
+            .collect();
+        let taxon = TaxonMatch {
+            query: "L".into(),
+            accepted: None,
+            names: vec!["L".into()],
+            features: vec!["L".into()],
+        };
+        let f = follow_taxon(&table, &samples, taxon, Some("placebo")).expect("follow");
+        assert_eq!(
+            f.relative_abundance,
+            [0.0, 0.25, 0.0, 0.25, 0.0, 0.0, 0.1, 0.0]
+        );
+        let cell = |g: &str, t: f64| {
+            f.by_group_and_time
+                .iter()
+                .find(|c| c.group.as_deref() == Some(g) && c.time == t)
+                .expect("cell")
+                .clone()
+        };
+        let after = cell("probiotic", 1.0);
+        assert_eq!((after.samples, after.detected), (2, 2));
+        assert!((after.mean_relative_abundance - 0.25).abs() < 1e-15);
+        let before = cell("placebo", 0.0);
+        assert_eq!(
+            (before.detected, before.median_relative_abundance),
+            (1, 0.05)
+        );
+        assert_eq!(cell("placebo", 1.0).detected, 0);
+        // Pseudocount: half the smallest nonzero abundance, 0.1 / 2.
+        assert!((f.pseudocount - 0.05).abs() < 1e-15);
+        // The model's time:group term is the probiotic arm's extra change in log10 abundance:
+        // with every subject observed twice it is the difference in mean changes,
+        // probiotic: log10(0.30) − log10(0.05) = 0.778151 (both subjects);
+        // placebo: c1 0, c2 log10(0.05) − log10(0.15) = −0.477121, mean −0.238561;
+        // difference 1.016712.
+        let model = f.model.expect("model");
+        let term = model
+            .terms
+            .iter()
+            .find(|t| t.term == "time:group[T.probiotic]")
+            .expect("interaction");
+        let want = (0.3f64.log10() - 0.05f64.log10()) - 0.5 * (0.05f64.log10() - 0.15f64.log10());
+        assert!((want - 1.016712).abs() < 1e-6);
+        assert!(
+            (term.estimate - want).abs() < 1e-9,
+            "{} vs {want}",
+            term.estimate
+        );
     }
 }

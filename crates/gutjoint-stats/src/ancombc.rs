@@ -243,16 +243,16 @@ pub fn ancombc(
 
 /// Result of the EM for one term.
 #[derive(Debug, Clone, Copy)]
-struct BiasEstimate {
-    delta_em: f64,
-    delta_wls: f64,
-    var_delta: f64,
-    iterations: usize,
+pub(crate) struct BiasEstimate {
+    pub(crate) delta_em: f64,
+    pub(crate) delta_wls: f64,
+    pub(crate) var_delta: f64,
+    pub(crate) iterations: usize,
 }
 
 /// EM fit of the three-component mixture of one term's coefficients (`beta`, with variances
 /// `var`), then the weighted-least-squares bias and its variance.
-fn estimate_bias(beta: &[f64], var: &[f64], tol: f64, max_iter: usize) -> BiasEstimate {
+pub(crate) fn estimate_bias(beta: &[f64], var: &[f64], tol: f64, max_iter: usize) -> BiasEstimate {
     let m = beta.len();
     let (delta0, l1_0, l2_0, kappa1_0, kappa2_0) = initial_parameters(beta);
     // [π₀, π₁, π₂, δ, l₁, l₂, κ₁, κ₂]

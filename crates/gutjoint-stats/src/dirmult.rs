@@ -201,6 +201,169 @@ pub fn dirmult_ttest(
         .collect()
 }
 
+/// One feature–covariate row of the Dirichlet-multinomial mixed model, with scikit-bio's
+/// `dirmult_lme` columns.
+#[derive(Debug, Clone, Serialize)]
+pub struct DirmultLmeRow {
+    pub feature: String,
+    pub term: String,
+    /// Draws whose fit of this feature succeeded (scikit-bio's `Reps`).
+    pub reps: usize,
+    /// Mean over draws of the CLR coefficient, in log2 units.
+    pub log2_fc: f64,
+    /// Lowest per-draw lower 95% bound (normal), log2.
+    pub ci_lower: f64,
+    /// Highest per-draw upper 95% bound, log2.
+    pub ci_upper: f64,
+    /// Mean over draws of the two-sided normal p-value (as `MixedLM` reports it).
+    pub p: f64,
+    /// Adjusted across the covariates of this feature (scikit-bio: each feature is a family).
+    pub q: f64,
+    pub significant: bool,
+}
+
+/// scikit-bio's `dirmult_lme` (default model): for each of `draws` posterior draws, every
+/// sample's composition from Dirichlet(counts + pseudocount) as CLR of Gamma variates, then per
+/// feature the REML random-intercept model of [`crate::lmm::MixedModel`] with normal (z)
+/// p-values; means over the draws that fitted, the extreme 95% bounds, q by `method` across
+/// each feature's covariates (the intercept is not reported). `counts[r]` is design row r.
+///
+/// Standard errors are lme4's GLS ones, σ²(XᵀV⁻¹X)⁻¹; statsmodels (and so scikit-bio) inverts
+/// the joint observed information instead. The two are equal when every subject has the same
+/// number of samples and differ by up to about 1% otherwise (docs/longitudinal.md).
+#[allow(clippy::too_many_arguments)]
+pub fn dirmult_lme(
+    counts: &[Vec<f64>],
+    features: &[String],
+    model: &crate::lmm::MixedModel,
+    pseudocount: f64,
+    draws: usize,
+    seed: u64,
+    method: Adjust,
+) -> crate::error::Result<Vec<DirmultLmeRow>> {
+    use crate::error::Error;
+    let m = features.len();
+    if m < 2 {
+        return Err(Error::Invalid(format!(
+            "the Dirichlet-multinomial model needs at least 2 features; the table has {m}"
+        )));
+    }
+    if counts.len() != model.n_samples() {
+        return Err(Error::Invalid(format!(
+            "{} samples of counts for {} design rows",
+            counts.len(),
+            model.n_samples()
+        )));
+    }
+    if !(pseudocount > 0.0 && pseudocount.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "the pseudocount must be positive, not {pseudocount}"
+        )));
+    }
+    if draws == 0 {
+        return Err(Error::Invalid(
+            "at least one posterior draw is needed".into(),
+        ));
+    }
+    // The covariates reported: every design column but the intercept.
+    let covariates: Vec<usize> = (0..model.names().len())
+        .filter(|&j| model.names()[j] != "Intercept")
+        .collect();
+    let k = covariates.len();
+    const Z975: f64 = 1.959_963_984_540_054;
+    // Per draw, per feature: Some((estimate, p, lower, upper) per covariate) or None.
+    type Draw = Vec<Option<Vec<[f64; 4]>>>;
+    let per_draw: Vec<Draw> = (0..draws)
+        .into_par_iter()
+        .map(|draw| {
+            let mut rng = Stream::new(
+                seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    .wrapping_add(draw as u64),
+            );
+            // Samples × features CLR of one draw, then fitted feature by feature.
+            let clr: Vec<Vec<f64>> = counts
+                .iter()
+                .map(|row| {
+                    let mut v: Vec<f64> = row
+                        .iter()
+                        .map(|c| rng.gamma(c + pseudocount).ln())
+                        .collect();
+                    let mean = v.iter().sum::<f64>() / m as f64;
+                    v.iter_mut().for_each(|x| *x -= mean);
+                    v
+                })
+                .collect();
+            (0..m)
+                .map(|f| {
+                    let y: Vec<f64> = clr.iter().map(|r| r[f]).collect();
+                    let fit = model.fit_z(&y).ok()?;
+                    let usable = covariates
+                        .iter()
+                        .all(|&j| fit.se[j].is_finite() && fit.se[j] > 0.0);
+                    usable.then(|| {
+                        covariates
+                            .iter()
+                            .map(|&j| {
+                                let (b, half) = (fit.estimate[j], Z975 * fit.se[j]);
+                                [b, fit.p[j], b - half, b + half]
+                            })
+                            .collect()
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    let ln2 = std::f64::consts::LN_2;
+    let mut rows = Vec::with_capacity(m * k);
+    for f in 0..m {
+        let fitted: Vec<&Vec<[f64; 4]>> = per_draw.iter().filter_map(|d| d[f].as_ref()).collect();
+        let reps = fitted.len();
+        let mut stats = Vec::with_capacity(k);
+        for c in 0..k {
+            let mean = |i: usize| fitted.iter().map(|d| d[c][i]).sum::<f64>() / reps as f64;
+            let (lfc, p) = if reps > 0 {
+                (mean(0), mean(1))
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            let lower = fitted.iter().map(|d| d[c][2]).fold(f64::INFINITY, f64::min);
+            let upper = fitted
+                .iter()
+                .map(|d| d[c][3])
+                .fold(f64::NEG_INFINITY, f64::max);
+            stats.push((lfc, p, lower, upper));
+        }
+        let pv: Vec<f64> = stats.iter().map(|s| s.1).collect();
+        let q = adjust(&pv, method);
+        for (c, &j) in covariates.iter().enumerate() {
+            let (lfc, p, lower, upper) = stats[c];
+            let (lower, upper) = if reps > 0 {
+                (lower, upper)
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            rows.push(DirmultLmeRow {
+                feature: features[f].clone(),
+                term: model.names()[j].clone(),
+                reps,
+                log2_fc: lfc / ln2,
+                ci_lower: lower / ln2,
+                ci_upper: upper / ln2,
+                p,
+                q: q[c],
+                significant: q[c] <= 0.05
+                    && ((lower > 0.0 && upper > 0.0) || (lower < 0.0 && upper < 0.0)),
+            });
+        }
+    }
+    if rows.iter().all(|r| r.reps == 0) {
+        return Err(Error::Invalid(
+            "the mixed model could not be fitted for any feature in any draw".into(),
+        ));
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,6 +15,7 @@ test suite.
 */
 
 pub mod ancombc;
+pub mod ancombc2;
 pub mod associate;
 pub mod classify;
 pub mod correlation;

@@ -6,6 +6,7 @@ use anyhow::{Context, Result, bail};
 use gutjoint_stats::ancombc;
 use gutjoint_stats::da::{Coefficient, Transform, default_pseudocount, linear_models};
 use gutjoint_stats::design::{add_interactions, split_interactions};
+use gutjoint_stats::dirmult::DirmultLmeRow;
 use gutjoint_stats::lmm::{LmmResult, mixed_models};
 use gutjoint_stats::{Adjust, design, parse_formula};
 use gutjoint_table::{ValueKind, read_metadata_file};
@@ -29,6 +30,22 @@ use std::path::PathBuf;
 ///                  slope for --random-slope), REML as R's lme4; p from Student's t with
 ///                  Satterthwaite degrees of freedom as R's lmerTest. Adds df, the subject and
 ///                  residual variances and the number of subjects. q by BH unless --p-adjust.
+///   ancombc2       ANCOM-BC2 (Lin & Peddada 2024) as scikit-bio 0.7.4's ancombc2 with a
+///                  pseudocount: per-sample sampling fractions estimated and removed, the model
+///                  refitted; se widened by the bias uncertainty plus the --var-quantile
+///                  quantile of the term's variances; p from Student's t with n - p df; q by
+///                  Holm unless --p-adjust. Fixed effects only (scikit-bio has no random effect
+///                  for it): with repeated samples per subject use dirmult-lme or lmm.
+///   dirmult-lme    Dirichlet-multinomial mixed model as scikit-bio's dirmult_lme: per posterior
+///                  draw (seeded) the CLR of every sample, then per feature the REML model
+///                  with a random intercept per --subject; means over draws of the log2 fold
+///                  change and of the normal p, the widest 95% bounds; q by Holm across each
+///                  feature's terms (scikit-bio's family); significant = q <= 0.05 and the
+///                  bounds exclude 0. Counts required (or --counts-scale).
+///   all            consensus (Nearing et al. 2022: results depend on the method): lm,
+///                  ancombc and ancombc2, plus lmm and dirmult-lme with --subject, on the same
+///                  samples and features; per feature and term each method's estimate, q and
+///                  call (q <= 0.05), how many call it and whether they agree in direction.
 ///   dirmult-ttest  ALDEx2-style Dirichlet-multinomial CLR Welch t-test of the first
 ///                  categorical term's --treatment level against its reference, as scikit-bio's
 ///                  dirmult_ttest; seeded; counts required, or --counts-scale for relative data.
@@ -42,6 +59,9 @@ use std::path::PathBuf;
 ///   gutjoint da examples/data/longitudinal/peerj32/counts.tsv \
 ///       --metadata examples/data/longitudinal/peerj32/metadata.tsv --formula "time * group" \
 ///       --reference group=Placebo --method lmm --subject subject -o lmm.tsv
+///   gutjoint da examples/data/longitudinal/peerj32/counts.tsv \
+///       --metadata examples/data/longitudinal/peerj32/metadata.tsv --formula "time * group" \
+///       --reference group=Placebo --method dirmult-lme --subject subject -o dirmult_lme.tsv
 ///
 /// Formulas take two-way interactions: `time * group` is time + group + time:group.
 #[derive(Debug, clap::Args)]
@@ -62,14 +82,15 @@ pub struct Args {
     /// warning) and added to the model as C(COL). lm and ancombc only.
     #[arg(long, value_name = "COL")]
     pub batch: Option<String>,
-    /// Method: lm, lmm, ancombc or dirmult-ttest.
+    /// Method: lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all (consensus).
     #[arg(long, default_value = "lm")]
     pub method: String,
     /// Transform for lm: log10 or asin-sqrt.
     #[arg(long, default_value = "log10")]
     pub transform: String,
     /// Pseudocount added before the logarithm (lm: half the smallest nonzero relative
-    /// abundance; ancombc: 1 for counts, half the smallest nonzero value for proportions).
+    /// abundance; ancombc, ancombc2: 1 for counts, half the smallest nonzero value for
+    /// proportions; dirmult-lme: 0.5).
     #[arg(long)]
     pub pseudocount: Option<f64>,
     /// Multiple-testing adjustment: bh, holm, bonferroni, none (default: bh for lm; holm for
@@ -82,49 +103,73 @@ pub struct Args {
     /// dirmult-ttest: the level tested against the reference (default: the only other level).
     #[arg(long, value_name = "LEVEL")]
     pub treatment: Option<String>,
-    /// dirmult-ttest: posterior draws.
+    /// dirmult-ttest, dirmult-lme: posterior draws.
     #[arg(long, default_value_t = 128)]
     pub draws: usize,
-    /// dirmult-ttest: seed of the draws.
+    /// dirmult-ttest, dirmult-lme: seed of the draws.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// ancombc: maximum EM iterations of the bias estimate.
+    /// ancombc, ancombc2: maximum EM iterations of the bias estimate.
     #[arg(long, default_value_t = 100)]
     pub max_iter: usize,
     /// ancombc: EM stops when its parameters move by at most this (Euclidean norm).
     #[arg(long, default_value_t = 1e-5)]
     pub tol: f64,
-    /// lmm: the metadata column naming each sample's subject (patient); one random intercept
-    /// per subject.
+    /// lmm, dirmult-lme: the metadata column naming each sample's subject (patient); one
+    /// random intercept per subject.
     #[arg(long, value_name = "COL")]
     pub subject: Option<String>,
     /// lmm: also a random slope per subject for this numeric column (usually time).
     #[arg(long, value_name = "COL")]
     pub random_slope: Option<String>,
-    /// dirmult-ttest on relative abundances: multiply by this and round to pseudo-counts.
+    /// dirmult-ttest, dirmult-lme on relative abundances: multiply by this and round to
+    /// pseudo-counts.
     #[arg(long, value_name = "N")]
     pub counts_scale: Option<f64>,
+    /// ancombc2: quantile of each term's coefficient variances added to every variance
+    /// (scikit-bio's var_quantile, the R package's s0_perc); 0 disables.
+    #[arg(long, default_value_t = 0.05)]
+    pub var_quantile: f64,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let ancombc = match args.method.as_str() {
-        "lm" | "lmm" => false,
-        "ancombc" | "ancom-bc" => true,
+    let (ancombc, ancombc2, dirmult_lme) = match args.method.as_str() {
+        "lm" | "lmm" => (false, false, false),
+        "ancombc" | "ancom-bc" => (true, false, false),
+        "ancombc2" | "ancom-bc2" => (false, true, false),
+        "dirmult-lme" => (false, false, true),
+        "all" => (false, false, false),
         "dirmult-ttest" => return run_dirmult(args, quiet),
-        other => bail!("unknown --method '{other}'; expected lm, lmm, ancombc or dirmult-ttest"),
+        other => bail!(
+            "unknown --method '{other}'; expected lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all"
+        ),
     };
     let mixed = args.method == "lmm";
-    if mixed && args.subject.is_none() {
+    if (mixed || dirmult_lme) && args.subject.is_none() {
         bail!(
-            "--method lmm needs --subject COL (the metadata column naming each sample's subject)"
+            "--method {} needs --subject COL (the metadata column naming each sample's subject)",
+            args.method
         );
     }
-    if !mixed && (args.subject.is_some() || args.random_slope.is_some()) {
-        bail!("--subject and --random-slope belong to --method lmm (repeated measures)");
+    if ancombc2 && args.subject.is_some() {
+        bail!(
+            "--method ancombc2 has no random effect here: scikit-bio 0.7.4's ancombc2, which gutjoint matches, takes none, and the R package's rand_formula could not be checked; for repeated samples per subject use --method dirmult-lme or lmm with --subject"
+        );
     }
-    let default_adjust = if ancombc { "holm" } else { "bh" };
+    let all = args.method == "all";
+    if !(mixed || dirmult_lme || all) && args.subject.is_some() {
+        bail!("--subject belongs to --method lmm or dirmult-lme (repeated measures)");
+    }
+    if !mixed && args.random_slope.is_some() {
+        bail!("--random-slope belongs to --method lmm (repeated measures)");
+    }
+    let default_adjust = if ancombc || ancombc2 || dirmult_lme {
+        "holm"
+    } else {
+        "bh"
+    };
     let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or(default_adjust))
         .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
     let mut references = BTreeMap::new();
@@ -207,8 +252,49 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     } else {
         used.select_features(&features)
     };
+    if all {
+        return run_all(&args, &md, &used, &d, quiet);
+    }
     let mut lmm: Option<LmmResult> = None;
-    let coefficients: Vec<Coefficient> = if ancombc {
+    let mut draws: Option<Vec<DirmultLmeRow>> = None;
+    let coefficients: Vec<Coefficient> = if ancombc2 {
+        let pseudocount = args
+            .pseudocount
+            .unwrap_or_else(|| ancombc::default_pseudocount(&used));
+        let options = gutjoint_stats::ancombc2::Options {
+            max_iter: args.max_iter,
+            tol: args.tol,
+            adjust,
+            var_quantile: args.var_quantile,
+        };
+        let result = output::timed("compute", || {
+            gutjoint_stats::ancombc2::ancombc2(&used, &d, pseudocount, options)
+        })?;
+        if !quiet {
+            report_bias(&result.bias, pseudocount, args.max_iter);
+            eprintln!(
+                "note: ANCOM-BC2 t tests on {} degrees of freedom; sampling fractions removed per sample",
+                result.df
+            );
+        }
+        result.coefficients
+    } else if dirmult_lme {
+        let rows = output::timed("compute", || fit_dirmult_lme(&args, &md, &used, &d, adjust))?;
+        let coefficients = rows
+            .iter()
+            .map(|r| Coefficient {
+                feature: r.feature.clone(),
+                term: r.term.clone(),
+                estimate: r.log2_fc,
+                se: f64::NAN,
+                statistic: f64::NAN,
+                p: r.p,
+                q: r.q,
+            })
+            .collect();
+        draws = Some(rows);
+        coefficients
+    } else if ancombc {
         let pseudocount = args
             .pseudocount
             .unwrap_or_else(|| ancombc::default_pseudocount(&used));
@@ -296,6 +382,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if lmm.is_some() {
         text.push_str("\tdf\tsubject_variance\tresidual_variance\tn_subjects\tsingular");
     }
+    if draws.is_some() {
+        text.push_str("\tci_lower\tci_upper\tsignificant\treps");
+    }
     for (l, _) in &levels {
         let _ = write!(text, "\tprevalence[{l}]\tmean[{l}]");
     }
@@ -345,6 +434,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 fit.residual_variance,
                 result.n_subjects,
                 fit.singular
+            );
+        }
+        if let Some(rows) = &draws {
+            let r = &rows[i];
+            let _ = write!(
+                text,
+                "\t{}\t{}\t{}\t{}",
+                r.ci_lower, r.ci_upper, r.significant, r.reps
             );
         }
         for (l, (_, members)) in levels.iter().enumerate() {
@@ -418,6 +515,245 @@ fn fit_mixed(
         .as_ref()
         .map(|(c, v)| (c.as_str(), v.as_slice()));
     Ok(mixed_models(table, d, &subjects, slope, transform, adjust)?)
+}
+
+/// One method's calls in the consensus view: (feature, term) → (estimate, q, called).
+type Calls = BTreeMap<(String, String), (f64, f64, bool)>;
+
+/// `--method all`: the methods that apply to this design on the same samples and features,
+/// and per feature and term which of them call it (Nearing et al. 2022, Nat Commun 13:342:
+/// differential-abundance results depend on the method, so read the agreement, not one list).
+/// Each method keeps its own transform, scale and default adjustment; "called" is q <= 0.05
+/// (dirmult-lme: its significance rule, q <= 0.05 and the bounds exclude 0). With --subject
+/// the mixed models (lmm, dirmult-lme) join and the others still treat samples as independent.
+fn run_all(
+    args: &Args,
+    md: &gutjoint_table::Metadata,
+    used: &gutjoint_table::FeatureTable,
+    d: &gutjoint_stats::Design,
+    quiet: bool,
+) -> Result<()> {
+    if args.p_adjust.is_some() {
+        bail!(
+            "--method all uses each method's own adjustment (bh for lm and lmm, holm for the others); drop --p-adjust"
+        );
+    }
+    let from = |coefficients: &[Coefficient]| -> Calls {
+        coefficients
+            .iter()
+            .filter(|c| c.term != "Intercept")
+            .map(|c| {
+                (
+                    (c.feature.clone(), c.term.clone()),
+                    (c.estimate, c.q, c.q <= 0.05),
+                )
+            })
+            .collect()
+    };
+    let mut methods: Vec<(&str, Calls)> = Vec::new();
+    let lm_transform = Transform::Log10 {
+        pseudocount: args
+            .pseudocount
+            .unwrap_or_else(|| default_pseudocount(used)),
+    };
+    let compositional_pc = args
+        .pseudocount
+        .unwrap_or_else(|| ancombc::default_pseudocount(used));
+    let lm = output::timed("lm", || linear_models(used, d, lm_transform, Adjust::Bh))?;
+    methods.push(("lm", from(&lm)));
+    if args.subject.is_some() {
+        let result = output::timed("lmm", || {
+            fit_mixed(args, md, used, d, lm_transform, Adjust::Bh)
+        })?;
+        let coefficients: Vec<Coefficient> = result
+            .coefficients
+            .iter()
+            .map(|c| Coefficient {
+                feature: c.feature.clone(),
+                term: c.term.clone(),
+                estimate: c.estimate,
+                se: c.se,
+                statistic: c.statistic,
+                p: c.p,
+                q: c.q,
+            })
+            .collect();
+        methods.push(("lmm", from(&coefficients)));
+    }
+    let options = ancombc::Options {
+        max_iter: args.max_iter,
+        tol: args.tol,
+        adjust: Adjust::Holm,
+    };
+    let result = output::timed("ancombc", || {
+        ancombc::ancombc(used, d, compositional_pc, options)
+    })?;
+    methods.push(("ancombc", from(&result.coefficients)));
+    let options = gutjoint_stats::ancombc2::Options {
+        max_iter: args.max_iter,
+        tol: args.tol,
+        adjust: Adjust::Holm,
+        var_quantile: args.var_quantile,
+    };
+    let result = output::timed("ancombc2", || {
+        gutjoint_stats::ancombc2::ancombc2(used, d, compositional_pc, options)
+    })?;
+    methods.push(("ancombc2", from(&result.coefficients)));
+    let counts_available = used.kind() == ValueKind::Counts || args.counts_scale.is_some();
+    if args.subject.is_some() && counts_available {
+        let rows = output::timed("dirmult-lme", || {
+            fit_dirmult_lme(args, md, used, d, Adjust::Holm)
+        })?;
+        let calls = rows
+            .iter()
+            .map(|r| {
+                (
+                    (r.feature.clone(), r.term.clone()),
+                    (r.log2_fc, r.q, r.significant),
+                )
+            })
+            .collect();
+        methods.push(("dirmult-lme", calls));
+    } else if args.subject.is_some() && !quiet {
+        eprintln!("note: dirmult-lme left out: it needs counts (or --counts-scale)");
+    }
+    let names: Vec<&str> = methods.iter().map(|(m, _)| *m).collect();
+    if !quiet {
+        eprintln!(
+            "note: consensus of {} on {} samples{}",
+            names.join(", "),
+            d.n,
+            if args.subject.is_some() {
+                "; lm, ancombc and ancombc2 treat repeated samples of a subject as independent"
+            } else {
+                ""
+            }
+        );
+    }
+    // Rows: lm's (feature, term) pairs in its order (term by term, features in table order).
+    let mut text = String::from("feature\tlineage\tterm");
+    for m in &names {
+        let _ = write!(text, "\testimate[{m}]\tq[{m}]\tcalled[{m}]");
+    }
+    text.push_str("\tn_called\tn_methods\tcalled_by\tsame_direction\n");
+    let feature_index: std::collections::HashMap<&str, usize> = used
+        .feature_ids()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.as_str(), i))
+        .collect();
+    let mut agreed = vec![0usize; names.len() + 1];
+    for c in lm.iter().filter(|c| c.term != "Intercept") {
+        let key = (c.feature.clone(), c.term.clone());
+        let _ = write!(
+            text,
+            "{}\t{}\t{}",
+            c.feature,
+            used.lineage(feature_index[c.feature.as_str()]),
+            c.term
+        );
+        let mut called_by = Vec::new();
+        let mut signs = Vec::new();
+        let mut present = 0;
+        for (m, calls) in &methods {
+            match calls.get(&key) {
+                Some((estimate, q, called)) => {
+                    present += 1;
+                    let _ = write!(text, "\t{estimate}\t{q}\t{called}");
+                    if *called {
+                        called_by.push(*m);
+                        signs.push(estimate.signum());
+                    }
+                }
+                None => text.push_str("\tNA\tNA\tNA"),
+            }
+        }
+        let same = signs.windows(2).all(|w| w[0] == w[1]);
+        agreed[called_by.len()] += 1;
+        let _ = writeln!(
+            text,
+            "\t{}\t{present}\t{}\t{}",
+            called_by.len(),
+            if called_by.is_empty() {
+                "-".to_string()
+            } else {
+                called_by.join(",")
+            },
+            if called_by.is_empty() {
+                "NA"
+            } else if same {
+                "true"
+            } else {
+                "false"
+            }
+        );
+    }
+    if !quiet {
+        let summary: Vec<String> = agreed
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{n} by {k}"))
+            .collect();
+        eprintln!(
+            "note: feature-term pairs called by k of {} methods: {}",
+            names.len(),
+            summary.join(", ")
+        );
+    }
+    output::write_or_print(args.output.as_deref(), &text)
+}
+
+/// `--method dirmult-lme` on the analysed samples, in design-row order (feature by feature,
+/// the terms within a feature, as scikit-bio reports it).
+fn fit_dirmult_lme(
+    args: &Args,
+    md: &gutjoint_table::Metadata,
+    table: &gutjoint_table::FeatureTable,
+    d: &gutjoint_stats::Design,
+    adjust: Adjust,
+) -> Result<Vec<DirmultLmeRow>> {
+    let subject = args.subject.as_deref().context("--subject")?;
+    let index = md.index();
+    let col = crate::input::metadata_column(md, &args.metadata, subject)?;
+    let subjects: Vec<String> = d
+        .sample_ids
+        .iter()
+        .map(|id| col.text(index[id.as_str()]).unwrap_or_default())
+        .collect();
+    let model = gutjoint_stats::lmm::MixedModel::new(d, &subjects, None)?;
+    let rows = table.sample_index();
+    let counts: Vec<Vec<f64>> = match (table.kind(), args.counts_scale) {
+        (ValueKind::Counts, _) => d
+            .sample_ids
+            .iter()
+            .map(|id| table.dense_sample(rows[id.as_str()]))
+            .collect(),
+        (_, Some(k)) => d
+            .sample_ids
+            .iter()
+            .map(|id| {
+                table
+                    .dense_sample(rows[id.as_str()])
+                    .iter()
+                    .map(|v| (v * k).round())
+                    .collect()
+            })
+            .collect(),
+        (_, None) => bail!(
+            "dirmult-lme models counts; this table holds relative abundances (give --counts-scale N to use round(x * N) as pseudo-counts)"
+        ),
+    };
+    let pseudocount = args.pseudocount.unwrap_or(0.5);
+    Ok(gutjoint_stats::dirmult::dirmult_lme(
+        &counts,
+        table.feature_ids(),
+        &model,
+        pseudocount,
+        args.draws,
+        args.seed,
+        adjust,
+    )?)
 }
 
 /// What the mixed models rest on, on the terminal.
