@@ -375,6 +375,64 @@ pub struct DrugCall {
     pub citation: String,
 }
 
+/// The drug names in one medication cell of sample metadata: split on `,` `;` `/` `+` and
+/// trimmed; `none`, `no`, `na`, `-` and `0` (any case) mean "no medication" and yield nothing.
+pub fn medication_names(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', ';', '/', '+']).map(str::trim).filter(|x| {
+        !x.is_empty()
+            && !matches!(
+                x.to_ascii_lowercase().as_str(),
+                "none" | "no" | "na" | "-" | "0"
+            )
+    })
+}
+
+/// A drug name as the knowledge base knows it (brands and spellings resolved), or a message
+/// that names it and the nearest known name.
+pub fn resolve_drug_name(kb: &KnowledgeBase, name: &str) -> Result<String, String> {
+    match kb.resolve_drug(name.trim()) {
+        Ok(d) => Ok(d.drug.clone()),
+        Err(s) => Err(match s.suggestion {
+            Some(x) => format!("unknown drug '{name}'; did you mean '{x}'?"),
+            None => format!("unknown drug '{name}'"),
+        }),
+    }
+}
+
+/// The drugs each sample takes, from its medication cell (`None`: no cell), as canonical names,
+/// each once and in the order listed; names the knowledge base does not know are returned
+/// apart, with their message, rather than dropped in silence. Every face (the `drugs`
+/// command, `analyze`) reads medication columns through this one rule.
+pub fn medications_by_sample<I, S>(
+    kb: &KnowledgeBase,
+    cells: I,
+) -> (Vec<Vec<String>>, BTreeMap<String, String>)
+where
+    I: IntoIterator<Item = Option<S>>,
+    S: AsRef<str>,
+{
+    let mut unknown = BTreeMap::new();
+    let per_sample = cells
+        .into_iter()
+        .map(|cell| {
+            let mut drugs: Vec<String> = Vec::new();
+            if let Some(cell) = cell {
+                for name in medication_names(cell.as_ref()) {
+                    match resolve_drug_name(kb, name) {
+                        Ok(d) if !drugs.contains(&d) => drugs.push(d),
+                        Ok(_) => {}
+                        Err(message) => {
+                            unknown.insert(name.to_string(), message);
+                        }
+                    }
+                }
+            }
+            drugs
+        })
+        .collect();
+    (per_sample, unknown)
+}
+
 /// Reference distribution of a capacity: its 10th and 90th percentiles.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Band {
@@ -987,5 +1045,26 @@ mod tests {
                 .expect("row");
             assert!(row.ec.is_empty() && row.humann_ec.is_empty() && row.agora2_column.is_none());
         }
+    }
+    #[test]
+    fn medication_cells_split_resolve_and_report_unknown_names() {
+        let kb = KnowledgeBase::embedded().expect("kb");
+        let names: Vec<&str> = medication_names(" MTX; none / Sulfasalazine+ ,NA,0").collect();
+        assert_eq!(names, ["MTX", "Sulfasalazine"]);
+        let sulfa = resolve_drug_name(&kb, "Sulfasalazine").expect("known");
+        let cells = [
+            Some("sulfasalazine; Sulfasalazine"),
+            None,
+            Some("none"),
+            Some("sulfasalazine, notadrug"),
+        ];
+        let (per_sample, unknown) = medications_by_sample(&kb, cells);
+        assert_eq!(
+            per_sample,
+            [vec![sulfa.clone()], vec![], vec![], vec![sulfa]],
+            "each drug once per sample, nothing for an empty or 'none' cell"
+        );
+        assert_eq!(unknown.keys().collect::<Vec<_>>(), ["notadrug"]);
+        assert!(unknown["notadrug"].starts_with("unknown drug 'notadrug'"));
     }
 }

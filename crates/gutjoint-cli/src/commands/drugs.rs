@@ -5,11 +5,12 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_axis::KeyedProfiles;
 use gutjoint_axis::pharmaco::{
-    Band, CarriageIndex, DrugInputs, band, enzyme_capacity, score_drugs_in,
+    CarriageIndex, DrugInputs, enzyme_capacity, medications_by_sample, reference_bands,
+    resolve_drug_name, score_drugs_in,
 };
 use gutjoint_knowledge::{KnowledgeBase, PharmacoData};
 use gutjoint_table::{Rank, read_metadata_file, read_table};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -43,16 +44,6 @@ fn species_profiles(input: &TableArgs, quiet: bool) -> Result<KeyedProfiles> {
 }
 
 /// Resolves a drug name (brand names and misspellings included) to its canonical key.
-fn resolve(kb: &KnowledgeBase, name: &str) -> Result<String, String> {
-    match kb.resolve_drug(name) {
-        Ok(d) => Ok(d.drug.clone()),
-        Err(s) => Err(match s.suggestion {
-            Some(x) => format!("unknown drug '{name}'; did you mean '{x}'?"),
-            None => format!("unknown drug '{name}'"),
-        }),
-    }
-}
-
 /// Drug–microbe interactions per sample: for each drug and mechanism, the community's capacity
 /// (Σ abundance × AGORA2 strain carriage of the enzyme), the share of the profile AGORA2 covers
 /// and the upper bound if every unmapped species carried it, a low/typical/high call against a
@@ -167,7 +158,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut common = Vec::new();
     for d in &args.drugs {
-        common.push(resolve(&kb, d.trim()).map_err(anyhow::Error::msg)?);
+        common.push(resolve_drug_name(&kb, d).map_err(anyhow::Error::msg)?);
     }
     for v in per_sample.iter_mut() {
         v.extend(common.iter().cloned());
@@ -177,31 +168,17 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             let md = read_metadata_file(md_path)?;
             let col = crate::input::metadata_column(&md, md_path, column)?;
             let index = md.index();
-            let mut unknown: BTreeMap<String, String> = BTreeMap::new();
-            for (s, id) in profiles.sample_ids.iter().enumerate() {
-                let Some(text) = index.get(id.as_str()).and_then(|&r| col.text(r)) else {
-                    continue;
-                };
-                for name in text
-                    .split([',', ';', '/', '+'])
-                    .map(str::trim)
-                    .filter(|x| !x.is_empty())
-                {
-                    if matches!(
-                        name.to_ascii_lowercase().as_str(),
-                        "none" | "no" | "na" | "-" | "0"
-                    ) {
-                        continue;
-                    }
-                    match resolve(&kb, name) {
-                        Ok(d) => {
-                            if !per_sample[s].contains(&d) {
-                                per_sample[s].push(d);
-                            }
-                        }
-                        Err(message) => {
-                            unknown.insert(name.to_string(), message);
-                        }
+            let (listed, unknown) = medications_by_sample(
+                &kb,
+                profiles
+                    .sample_ids
+                    .iter()
+                    .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r))),
+            );
+            for (drugs, more) in per_sample.iter_mut().zip(listed) {
+                for d in more {
+                    if !drugs.contains(&d) {
+                        drugs.push(d);
                     }
                 }
             }
@@ -220,30 +197,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     let index = CarriageIndex::new(&kb, &data);
     // The reference's capacity band for each enzyme column used.
     let reference = super::axis::load_reference(&args.reference, quiet)?;
-    let mut bands: BTreeMap<String, Band> = BTreeMap::new();
-    if reference.rank() == Some(Rank::Species) {
-        let pop = reference.population(None)?;
-        let ref_profiles = KeyedProfiles {
-            rank: Some(Rank::Species),
-            sample_ids: pop.sample_ids.clone(),
-            keys: pop.keys.clone(),
-            rows: pop.profiles.clone(),
-        };
-        let columns: std::collections::BTreeSet<String> = kb
-            .drug_microbe()
-            .iter()
-            .filter_map(|m| m.agora2_column.clone())
-            .collect();
-        for column in columns {
-            let caps: Vec<f64> = enzyme_capacity(&kb, &index, &ref_profiles, &column)
-                .iter()
-                .map(|c| c.capacity)
-                .collect();
-            if let Some(b) = band(&caps) {
-                bands.insert(column, b);
-            }
-        }
-    } else if !quiet {
+    let bands = reference_bands(&kb, &index, &reference, None)?;
+    if bands.is_empty() && !quiet {
         eprintln!(
             "note: reference '{}' is not species-level; calls are n/a",
             reference.name
