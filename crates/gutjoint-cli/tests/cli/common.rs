@@ -118,3 +118,23 @@ pub fn tsv_rows(text: &str) -> Vec<std::collections::BTreeMap<String, String>> {
         })
         .collect()
 }
+
+/// Debian's chromium for the tests that render pages headless, or `None` (with a note) when it
+/// is not installed; CI installs it and sets GUTJOINT_REQUIRE_CHROMIUM, which makes its absence
+/// a failure instead of a skip.
+pub fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser"].into_iter().find(|b| {
+        std::process::Command::new(b)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_CHROMIUM").is_none(),
+            "chromium is required but not installed"
+        );
+        eprintln!("skipped: chromium is not installed");
+    }
+    found
+}

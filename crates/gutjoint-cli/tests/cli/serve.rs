@@ -3,7 +3,7 @@
 //! SIGKILL mid-job and a restart, SIGTERM, keys from the command line, PostgreSQL shared by
 //! two servers (when CI provides a server), and the upload page in headless Chromium.
 
-use crate::common::{bin, repo, temp_dir};
+use crate::common::{bin, chromium, repo, temp_dir};
 use gutjoint_server::client::{Part, Response};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -581,17 +581,7 @@ fn two_servers_share_one_postgres_queue() {
 /// is kept as target/serve-report.png (not committed).
 #[test]
 fn upload_page_in_headless_chromium() {
-    let Some(browser) = ["chromium", "chromium-browser"].into_iter().find(|b| {
-        Command::new(b)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }) else {
-        assert!(
-            std::env::var_os("GUTJOINT_REQUIRE_CHROMIUM").is_none(),
-            "chromium is required but not installed"
-        );
-        eprintln!("skipped: chromium is not installed");
+    let Some(browser) = chromium() else {
         return;
     };
     let data = temp_dir("serve-browser");
