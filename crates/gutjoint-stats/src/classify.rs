@@ -288,7 +288,8 @@ impl Forest {
                 let leaf = node.left == LEAF && node.right == LEAF;
                 // Children come after their parent (grown that way), so no path can cycle.
                 let inside = |c: usize| c > i && c < nodes.len();
-                if !leaf && !(inside(node.left) && inside(node.right) && node.feature < self.features)
+                if !leaf
+                    && !(inside(node.left) && inside(node.right) && node.feature < self.features)
                 {
                     return Err(Error::Invalid(format!(
                         "tree {t}, node {i}: a split on column {} to nodes {} and {} does not fit \
@@ -315,7 +316,9 @@ impl Forest {
 fn forest(train: &Dataset, test: &Dataset, trees: usize, seed: u64) -> Fitted {
     let (forest, importances) = Forest::grow(train, trees, seed);
     Fitted {
-        probabilities: (0..test.n).map(|i| forest.probability(test.row(i))).collect(),
+        probabilities: (0..test.n)
+            .map(|i| forest.probability(test.row(i)))
+            .collect(),
         importances,
     }
 }

@@ -273,8 +273,14 @@ pub trait Derived: Send + Sync {
     ) -> Result<Vec<f64>>;
 }
 
+impl std::fmt::Debug for dyn Derived + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Derived({})", self.name())
+    }
+}
+
 /// What the analysis receives: a table whose samples are in the outcome's order.
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct PredictInput<'a> {
     pub table: &'a FeatureTable,
     pub clinical: &'a [ClinicalColumn],
@@ -709,8 +715,17 @@ impl Preprocessing {
     fn derived_values(&self, data: &Prepared, rows: &[usize]) -> Result<Vec<f64>> {
         let w = self.derived_width();
         let mut out = vec![0.0; rows.len() * w];
+        if rows.is_empty() {
+            // Nothing to compute (the final fit predicts no held-out rows).
+            return Ok(out);
+        }
         let mut offset = 0;
-        for ((state, d), cache) in self.derived.iter().zip(data.derived).zip(&data.derived_cache) {
+        for ((state, d), cache) in self
+            .derived
+            .iter()
+            .zip(data.derived)
+            .zip(&data.derived_cache)
+        {
             let k = state.columns.len();
             let values = match cache {
                 Some((_, all)) => rows
@@ -724,7 +739,8 @@ impl Preprocessing {
                 }
             };
             for i in 0..rows.len() {
-                out[i * w + offset..i * w + offset + k].copy_from_slice(&values[i * k..(i + 1) * k]);
+                out[i * w + offset..i * w + offset + k]
+                    .copy_from_slice(&values[i * k..(i + 1) * k]);
             }
             offset += k;
         }
@@ -1569,7 +1585,10 @@ pub enum FittedModel {
         coefficients: Vec<f64>,
     },
     /// The grown trees themselves, so scoring uses exactly the fitted forest.
-    RandomForest { trees: usize, forest: classify::Forest },
+    RandomForest {
+        trees: usize,
+        forest: classify::Forest,
+    },
 }
 
 impl FittedModel {
@@ -2058,6 +2077,16 @@ mod tests {
         }
     }
 
+    fn input_of(s: &Simulated) -> PredictInput<'_> {
+        PredictInput {
+            table: &s.table,
+            clinical: &s.clinical,
+            outcome: &s.outcome,
+            groups: None,
+            derived: &[],
+        }
+    }
+
     fn run(s: &Simulated, config: &PredictConfig) -> PredictionReport {
         predict(
             &PredictInput {
@@ -2234,16 +2263,17 @@ mod tests {
             learner: Learner::RandomForest { trees: 25 },
             ..quick(17)
         };
-        let input = PredictInput {
-            table: &s.table,
-            clinical: &s.clinical,
-            outcome: &s.outcome,
-            groups: None,
-            derived: &[],
-        };
+        let input = input_of(&s);
         let report = predict(&input, &config).unwrap();
-        let model =
-            fit_final(&input, &config, &report, "resp", "simulated", provenance(&config)).unwrap();
+        let model = fit_final(
+            &input,
+            &config,
+            &report,
+            "resp",
+            "simulated",
+            provenance(&config),
+        )
+        .unwrap();
         let text = serde_json::to_string(&model).unwrap();
         let back: SavedModel = serde_json::from_str(&text).unwrap();
         assert_eq!(back.model, model.model);
@@ -2345,9 +2375,8 @@ mod tests {
         .unwrap();
         let fits = derived.fits.lock().unwrap();
         let k = r.validation.outer_folds;
-        let test_rows = |f: usize| -> Vec<usize> {
-            (0..90).filter(|&i| r.predictions[i].fold == f).collect()
-        };
+        let test_rows =
+            |f: usize| -> Vec<usize> { (0..90).filter(|&i| r.predictions[i].fold == f).collect() };
         // Microbiome and combined models, each outer fold: one outer fit and `inner_folds`
         // inner ones.
         assert_eq!(fits.len(), 2 * k * (1 + 5));
@@ -2358,7 +2387,10 @@ mod tests {
                 "a fit saw rows of every outer fold"
             );
         }
-        let whole = (0..90).map(|i| CentredTaxon0::share(&s.table, i)).sum::<f64>() / 90.0;
+        let whole = (0..90)
+            .map(|i| CentredTaxon0::share(&s.table, i))
+            .sum::<f64>()
+            / 90.0;
         for f in 0..k {
             let train: Vec<usize> = (0..90).filter(|&i| r.predictions[i].fold != f).collect();
             let by_hand = train
@@ -2379,13 +2411,7 @@ mod tests {
     fn saved_model_scores_its_own_training_profiles_and_refuses_other_spaces() {
         let s = simulate(100, 1.0, 2.0, 13);
         let config = quick(13);
-        let input = PredictInput {
-            table: &s.table,
-            clinical: &s.clinical,
-            outcome: &s.outcome,
-            groups: None,
-            derived: &[],
-        };
+        let input = input_of(&s);
         let report = predict(&input, &config).unwrap();
         let provenance = provenance(&config);
         let model = fit_final(&input, &config, &report, "resp", "simulated", provenance).unwrap();
