@@ -288,9 +288,9 @@ impl Forest {
                 let leaf = node.left == LEAF && node.right == LEAF;
                 // Children come after their parent (grown that way), so no path can cycle.
                 let inside = |c: usize| c > i && c < nodes.len();
-                if !leaf
-                    && !(inside(node.left) && inside(node.right) && node.feature < self.features)
-                {
+                let split_fits =
+                    inside(node.left) && inside(node.right) && node.feature < self.features;
+                if !leaf && !split_fits {
                     return Err(Error::Invalid(format!(
                         "tree {t}, node {i}: a split on column {} to nodes {} and {} does not fit \
                          a tree of {} nodes over {} columns",

@@ -207,6 +207,8 @@ fn saved_model_scores_new_profiles_and_refuses_another_feature_space() {
     );
 }
 
+/// The SHA-256 that coreutils' `sha256sum` prints for a repository file (an independent
+/// implementation to check the saved provenance against).
 fn sha256sum(path: &str) -> String {
     let out = std::process::Command::new("sha256sum")
         .arg(
@@ -215,32 +217,43 @@ fn sha256sum(path: &str) -> String {
                 .join(path),
         )
         .output()
-        .unwrap();
-    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+        .expect("sha256sum runs");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("sha256sum prints a digest")
+        .to_string()
 }
 
 /// Scores the training table with a saved model into `out`; the run must succeed.
 fn score_training_table(model: &std::path::Path, out: &std::path::Path) -> Run {
-    let r = run([
-        "predict",
-        "--model",
-        model.to_str().unwrap(),
-        TABLE,
-        "--metadata",
-        MD,
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let args: [&std::ffi::OsStr; 8] = [
+        "predict".as_ref(),
+        "--model".as_ref(),
+        model.as_os_str(),
+        TABLE.as_ref(),
+        "--metadata".as_ref(),
+        MD.as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ];
+    let r = run(args);
     assert_eq!(r.status, 0, "{}", r.stderr);
     r
 }
 
+/// The score column of a scores TSV.
 fn scores_of(path: &std::path::Path) -> Vec<f64> {
     std::fs::read_to_string(path)
-        .unwrap()
+        .expect("scores written")
         .lines()
         .skip(1)
-        .map(|l| l.split('\t').nth(1).unwrap().parse().unwrap())
+        .map(|l| {
+            l.split('\t')
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .expect("a numeric score in column 2")
+        })
         .collect()
 }
 
