@@ -131,11 +131,19 @@ fn continuous_outcome_reports_r2_and_rmse() {
     assert_eq!(v["n"], 161);
 }
 
-#[test]
-fn saved_model_scores_new_profiles_and_refuses_another_feature_space() {
-    let dir = out_dir("model");
+/// Trains axSpA vs healthy with age and sex (and `extra`) into a fresh folder and saves the
+/// model there; returns the folder, the model path and the parsed model.
+fn train_and_save(
+    name: &str,
+    extra: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf, serde_json::Value) {
+    let dir = out_dir(name);
     let model = dir.join("model.json");
-    ok(quick(&[
+    let (d, m) = (
+        dir.to_str().expect("utf-8 temp dir"),
+        model.to_str().expect("utf-8 temp dir"),
+    );
+    let mut args = vec![
         "--outcome",
         "group",
         "--positive",
@@ -143,13 +151,20 @@ fn saved_model_scores_new_profiles_and_refuses_another_feature_space() {
         "--clinical",
         "age,sex",
         "-o",
-        dir.to_str().unwrap(),
+        d,
         "--save-model",
-        model.to_str().unwrap(),
-        "--population",
-        "GESPIC, Berlin",
-    ]));
-    let saved = json(&std::fs::read_to_string(&model).unwrap());
+        m,
+    ];
+    args.extend_from_slice(extra);
+    ok(quick(&args));
+    let text = std::fs::read_to_string(&model).expect("model saved");
+    let saved = json(&text);
+    (dir, model, saved)
+}
+
+#[test]
+fn saved_model_scores_new_profiles_and_refuses_another_feature_space() {
+    let (dir, model, saved) = train_and_save("model", &["--population", "GESPIC, Berlin"]);
     assert_eq!(saved["format"], "gutjoint-predict-model/2");
     assert_eq!(saved["model"]["learner"], "elastic_net");
     // Provenance: the input files' SHA-256 (as sha256sum prints it), version, seed, settings.
@@ -262,25 +277,7 @@ fn scores_of(path: &std::path::Path) -> Vec<f64> {
 /// (a forest fits its training data closely).
 #[test]
 fn saved_forest_scores_its_training_table() {
-    let dir = out_dir("forest");
-    let model = dir.join("forest.json");
-    ok(quick(&[
-        "--outcome",
-        "group",
-        "--positive",
-        "axSpA",
-        "--clinical",
-        "age,sex",
-        "--model",
-        "rf",
-        "--trees",
-        "30",
-        "-o",
-        dir.to_str().unwrap(),
-        "--save-model",
-        model.to_str().unwrap(),
-    ]));
-    let saved = json(&std::fs::read_to_string(&model).unwrap());
+    let (dir, model, saved) = train_and_save("forest", &["--model", "rf", "--trees", "30"]);
     assert_eq!(saved["model"]["learner"], "random_forest");
     assert_eq!(saved["model"]["trees"], 30);
     let score = |name: &str| {
@@ -372,50 +369,26 @@ fn derived_features_join_the_microbiome_models() {
     let out = dir.join("scores.tsv");
     score_training_table(&model, &out);
     assert_eq!(scores_of(&out).len(), 163);
-    // Bad requests.
+    // Bad requests, each with what the error must say. A genus table has no species, so a
+    // drug's capacity cannot be computed there.
     let d = dir.to_str().unwrap();
-    let r = run(quick(&[
-        "--outcome",
-        "BASDAI",
-        "--derived",
-        "dysbiosis",
-        "-o",
-        d,
-    ]));
-    assert!(r.stderr.contains("needs --controls"), "{}", r.stderr);
-    let r = run(quick(&[
-        "--outcome",
-        "BASDAI",
-        "--derived",
-        "bogus",
-        "-o",
-        d,
-    ]));
-    assert!(
-        r.stderr.contains("expected enterotype, gmhi"),
-        "{}",
-        r.stderr
-    );
-    let r = run(quick(&[
-        "--outcome",
-        "BASDAI",
-        "--derived",
-        "drug:aspirin-x",
-        "-o",
-        d,
-    ]));
-    assert!(r.stderr.contains("no AGORA2 enzyme column"), "{}", r.stderr);
-    // A genus table has no species: the drug's capacity cannot be computed, and it says why.
-    let r = run(quick(&[
-        "--outcome",
-        "BASDAI",
-        "--derived",
-        "drug:sulfasalazine",
-        "-o",
-        d,
-    ]));
-    assert_ne!(r.status, 0);
-    assert!(r.stderr.contains("need species names"), "{}", r.stderr);
+    for (derived, says) in [
+        ("dysbiosis", "needs --controls"),
+        ("bogus", "expected enterotype, gmhi"),
+        ("drug:aspirin-x", "no AGORA2 enzyme column"),
+        ("drug:sulfasalazine", "need species names"),
+    ] {
+        let r = run(quick(&[
+            "--outcome",
+            "BASDAI",
+            "--derived",
+            derived,
+            "-o",
+            d,
+        ]));
+        assert_ne!(r.status, 0, "{derived}");
+        assert!(r.stderr.contains(says), "{derived}: {}", r.stderr);
+    }
 }
 
 #[test]
