@@ -22,6 +22,7 @@ what, and a reference is only as good as its match to the sample's population.
 */
 
 pub mod confounders;
+pub mod derived;
 pub mod dominance;
 pub mod dysbiosis;
 pub mod engraftment;

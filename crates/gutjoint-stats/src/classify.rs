@@ -96,6 +96,8 @@ pub fn fit_predict(model: Model, train: &Dataset, test: &Dataset) -> Result<Fitt
 
 // ------------------------------------------------------------------------- random forest
 
+/// One node of a CART tree; a leaf has `left == right == LEAF`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Node {
     feature: usize,
     threshold: f64,
@@ -208,44 +210,115 @@ fn predict_tree(nodes: &[Node], row: &[f64]) -> f64 {
     nodes[id].value
 }
 
+/// A grown random forest, kept so that a saved model can score new samples with the very trees
+/// that were fitted (`gutjoint predict --save-model`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Forest {
+    /// Columns of the rows it was grown on (and must be given to score).
+    pub features: usize,
+    trees: Vec<Vec<Node>>,
+}
+
+impl Forest {
+    /// Grows `trees` trees on `train`; returns the forest and each feature's mean decrease in
+    /// impurity, normalised to sum to 1 (scikit-learn's `feature_importances_`).
+    pub fn grow(train: &Dataset, trees: usize, seed: u64) -> (Forest, Vec<f64>) {
+        let per_tree: Vec<(Vec<Node>, Vec<f64>)> = (0..trees)
+            .into_par_iter()
+            .map(|t| {
+                // Each tree has its own stream, so results do not depend on scheduling.
+                let mut rng = Rng::new(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                let mut w = vec![0.0; train.n];
+                for _ in 0..train.n {
+                    w[rng.below(train.n as u64) as usize] += 1.0;
+                }
+                let mut imp = vec![0.0; train.p];
+                let nodes = grow_tree(train, &w, &mut rng, &mut imp);
+                let total: f64 = imp.iter().sum();
+                if total > 0.0 {
+                    imp.iter_mut().for_each(|v| *v /= total);
+                }
+                (nodes, imp)
+            })
+            .collect();
+        let mut importances = vec![0.0; train.p];
+        for (_, imp) in &per_tree {
+            importances.iter_mut().zip(imp).for_each(|(a, b)| *a += b);
+        }
+        let total: f64 = importances.iter().sum();
+        if total > 0.0 {
+            importances.iter_mut().for_each(|v| *v /= total);
+        }
+        let forest = Forest {
+            features: train.p,
+            trees: per_tree.into_iter().map(|(nodes, _)| nodes).collect(),
+        };
+        (forest, importances)
+    }
+
+    /// Mean of the trees' leaf values for one row of `features` columns (trees summed in order,
+    /// so the same bytes as during cross-validation).
+    pub fn probability(&self, row: &[f64]) -> f64 {
+        let sum: f64 = self.trees.iter().map(|t| predict_tree(t, row)).sum();
+        sum / self.trees.len() as f64
+    }
+
+    /// Whether any split uses each column (a column no tree uses can be absent when scoring).
+    pub fn used_features(&self) -> Vec<bool> {
+        let mut used = vec![false; self.features];
+        for node in self.trees.iter().flatten() {
+            if node.left != LEAF {
+                used[node.feature] = true;
+            }
+        }
+        used
+    }
+
+    /// Checks a forest read from a file: every child index inside its tree, every split column
+    /// below `features`, so that scoring cannot index out of bounds or loop.
+    pub fn check(&self) -> Result<()> {
+        if self.trees.is_empty() {
+            return Err(Error::Invalid("the forest has no trees".into()));
+        }
+        for (t, nodes) in self.trees.iter().enumerate() {
+            if nodes.is_empty() {
+                return Err(Error::Invalid(format!("tree {t} has no nodes")));
+            }
+            for (i, node) in nodes.iter().enumerate() {
+                let leaf = node.left == LEAF && node.right == LEAF;
+                // Children come after their parent (grown that way), so no path can cycle.
+                let inside = |c: usize| c > i && c < nodes.len();
+                let split_fits =
+                    inside(node.left) && inside(node.right) && node.feature < self.features;
+                if !leaf && !split_fits {
+                    return Err(Error::Invalid(format!(
+                        "tree {t}, node {i}: a split on column {} to nodes {} and {} does not fit \
+                         a tree of {} nodes over {} columns",
+                        node.feature,
+                        node.left,
+                        node.right,
+                        nodes.len(),
+                        self.features
+                    )));
+                }
+                if leaf && !(0.0..=1.0).contains(&node.value) {
+                    return Err(Error::Invalid(format!(
+                        "tree {t}, node {i}: leaf value {} is not a probability",
+                        node.value
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 fn forest(train: &Dataset, test: &Dataset, trees: usize, seed: u64) -> Fitted {
-    let per_tree: Vec<(Vec<f64>, Vec<f64>)> = (0..trees)
-        .into_par_iter()
-        .map(|t| {
-            // Each tree has its own stream, so results do not depend on scheduling.
-            let mut rng = Rng::new(seed ^ (t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let mut w = vec![0.0; train.n];
-            for _ in 0..train.n {
-                w[rng.below(train.n as u64) as usize] += 1.0;
-            }
-            let mut imp = vec![0.0; train.p];
-            let nodes = grow_tree(train, &w, &mut rng, &mut imp);
-            let total: f64 = imp.iter().sum();
-            if total > 0.0 {
-                imp.iter_mut().for_each(|v| *v /= total);
-            }
-            let probs = (0..test.n)
-                .map(|i| predict_tree(&nodes, test.row(i)))
-                .collect();
-            (probs, imp)
-        })
-        .collect();
-    let mut probabilities = vec![0.0; test.n];
-    let mut importances = vec![0.0; train.p];
-    for (probs, imp) in &per_tree {
-        probabilities
-            .iter_mut()
-            .zip(probs)
-            .for_each(|(a, b)| *a += b);
-        importances.iter_mut().zip(imp).for_each(|(a, b)| *a += b);
-    }
-    probabilities.iter_mut().for_each(|v| *v /= trees as f64);
-    let total: f64 = importances.iter().sum();
-    if total > 0.0 {
-        importances.iter_mut().for_each(|v| *v /= total);
-    }
+    let (forest, importances) = Forest::grow(train, trees, seed);
     Fitted {
-        probabilities,
+        probabilities: (0..test.n)
+            .map(|i| forest.probability(test.row(i)))
+            .collect(),
         importances,
     }
 }
@@ -505,6 +578,21 @@ pub struct CrossValidation {
     pub selected: Vec<f64>,
 }
 
+/// Leave-one-group-out folds: each sample's fold is the index of its group among the distinct
+/// groups in sorted order, so the numbering does not depend on the samples' order. Returns the
+/// fold of each sample and the group of each fold. The one group-fold assignment of the crate:
+/// [`leave_group_out`] and [`crate::predict`]'s outer and inner folds both use it.
+pub fn group_folds(groups: &[String]) -> (Vec<usize>, Vec<String>) {
+    let mut names: Vec<String> = groups.to_vec();
+    names.sort();
+    names.dedup();
+    let folds = groups
+        .iter()
+        .map(|g| names.binary_search(g).unwrap_or_default())
+        .collect();
+    (folds, names)
+}
+
 /// One held-out group of a leave-one-group-out validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldOutGroup {
@@ -551,9 +639,7 @@ pub fn leave_group_out(
             data.n
         )));
     }
-    let mut names: Vec<String> = groups.to_vec();
-    names.sort();
-    names.dedup();
+    let (folds, names) = group_folds(groups);
     if names.len() < 2 {
         return Err(Error::Invalid(format!(
             "leave-one-group-out needs at least two groups; every sample is in '{}'",
@@ -566,8 +652,8 @@ pub fn leave_group_out(
         .par_iter()
         .enumerate()
         .map(|(k, name)| -> Result<_> {
-            let test: Vec<usize> = (0..data.n).filter(|&i| &groups[i] == name).collect();
-            let train: Vec<usize> = (0..data.n).filter(|&i| &groups[i] != name).collect();
+            let test: Vec<usize> = (0..data.n).filter(|&i| folds[i] == k).collect();
+            let train: Vec<usize> = (0..data.n).filter(|&i| folds[i] != k).collect();
             let n_positive = test.iter().filter(|&&i| data.y[i]).count();
             let train_positive = train.iter().filter(|&&i| data.y[i]).count();
             let mut held = HeldOutGroup {

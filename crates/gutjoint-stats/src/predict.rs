@@ -247,6 +247,38 @@ impl Default for PredictConfig {
     }
 }
 
+/// A feature computed from the whole profile rather than read from one taxon: enterotype,
+/// GMHI, dysbiosis against the cohort's controls, a drug-metabolism capacity, guild abundances.
+/// The domain code that computes them lives above this crate (gutjoint-axis implements this
+/// trait); here they are extra microbiome columns, penalised like the taxa and used by the
+/// microbiome and combined models. One that learns from data (`data_dependent`) is fitted on
+/// each fold's training rows only, like the CLR and the scaling; the others are computed once.
+pub trait Derived: Send + Sync {
+    /// The name stored in a saved model, to find the same feature again when scoring.
+    fn name(&self) -> String;
+    /// The columns it yields, in order.
+    fn columns(&self) -> Vec<String>;
+    /// Whether [`Derived::fit`] learns anything from the training samples.
+    fn data_dependent(&self) -> bool;
+    /// What it learns from the samples `train` of `table` (`Value::Null` when nothing); stored
+    /// in the fold's preprocessing and in a saved model.
+    fn fit(&self, table: &FeatureTable, train: &[usize]) -> Result<serde_json::Value>;
+    /// Its values for the samples `rows` of `table` given what `fit` learned: rows × columns,
+    /// row-major.
+    fn apply(
+        &self,
+        state: &serde_json::Value,
+        table: &FeatureTable,
+        rows: &[usize],
+    ) -> Result<Vec<f64>>;
+}
+
+impl std::fmt::Debug for dyn Derived + '_ {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Derived({})", self.name())
+    }
+}
+
 /// What the analysis receives: a table whose samples are in the outcome's order.
 #[derive(Debug, Clone, Copy)]
 pub struct PredictInput<'a> {
@@ -255,6 +287,8 @@ pub struct PredictInput<'a> {
     pub outcome: &'a Outcome,
     /// Study, centre or country per sample: outer folds leave one group out.
     pub groups: Option<&'a [String]>,
+    /// Derived microbiome features (empty for taxa only).
+    pub derived: &'a [&'a dyn Derived],
 }
 
 // ---------------------------------------------------------------------------- results
@@ -400,7 +434,7 @@ pub enum OutcomeKind {
 // ------------------------------------------------------------------ preprocessing
 
 /// Dense inputs shared by every fold.
-struct Prepared {
+struct Prepared<'a> {
     n: usize,
     /// Relative abundances, row-major n × taxa.
     relative: Vec<f64>,
@@ -408,10 +442,54 @@ struct Prepared {
     /// Clinical values, row-major n × clinical, NaN where missing.
     clinical: Vec<f64>,
     clinical_names: Vec<String>,
+    table: &'a FeatureTable,
+    derived: &'a [&'a dyn Derived],
+    /// Values of each derived feature that learns nothing from data, computed once for all rows
+    /// (row-major n × its columns); `None` for the data-dependent ones, fitted per fold.
+    derived_cache: Vec<Option<(serde_json::Value, Vec<f64>)>>,
+    /// Column names of all derived features, in order.
+    derived_columns: Vec<String>,
 }
 
-impl Prepared {
-    fn new(input: &PredictInput<'_>) -> Result<Prepared> {
+/// One derived feature as a fold (or a saved model) fitted it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DerivedState {
+    pub name: String,
+    pub columns: Vec<String>,
+    pub data_dependent: bool,
+    /// What it learned from the training rows (`null` when nothing).
+    pub state: serde_json::Value,
+}
+
+/// Checks a derived feature's values: the expected count, all finite.
+fn check_derived(
+    d: &dyn Derived,
+    values: &[f64],
+    rows: &[usize],
+    table: &FeatureTable,
+) -> Result<()> {
+    let k = d.columns().len();
+    if values.len() != rows.len() * k {
+        return Err(Error::Invalid(format!(
+            "derived feature '{}' gave {} values for {} samples × {k} columns",
+            d.name(),
+            values.len(),
+            rows.len()
+        )));
+    }
+    if let Some(i) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::Invalid(format!(
+            "derived feature '{}' is {} for sample '{}'",
+            d.name(),
+            values[i],
+            table.sample_ids()[rows[i / k]]
+        )));
+    }
+    Ok(())
+}
+
+impl<'a> Prepared<'a> {
+    fn new(input: &PredictInput<'a>) -> Result<Prepared<'a>> {
         let table = input.table;
         let n = input.outcome.len();
         if table.n_samples() != n {
@@ -458,13 +536,56 @@ impl Prepared {
                 }
             }
         }
+        let all: Vec<usize> = (0..n).collect();
+        let mut derived_cache = Vec::new();
+        let mut derived_columns = Vec::new();
+        for d in input.derived {
+            derived_columns.extend(d.columns());
+            derived_cache.push(if d.data_dependent() {
+                None
+            } else {
+                let state = d.fit(table, &all)?;
+                let values = d.apply(&state, table, &all)?;
+                check_derived(*d, &values, &all, table)?;
+                Some((state, values))
+            });
+        }
         Ok(Prepared {
             n,
             relative,
             taxa: table.feature_ids().to_vec(),
             clinical,
             clinical_names: input.clinical.iter().map(|c| c.name.clone()).collect(),
+            table,
+            derived: input.derived,
+            derived_cache,
+            derived_columns,
         })
+    }
+
+    /// Taxa present (> 0) in at least `min_prevalence` of `rows`, and their smallest nonzero
+    /// proportion there.
+    fn prevalent_taxa(&self, rows: &[usize], min_prevalence: f64) -> (Vec<usize>, f64) {
+        let p = self.n_taxa();
+        let need = min_prevalence * rows.len() as f64;
+        let mut smallest = f64::INFINITY;
+        let mut kept = Vec::new();
+        for f in 0..p {
+            let present = rows
+                .iter()
+                .filter(|&&r| self.relative[r * p + f] > 0.0)
+                .count();
+            if present > 0 && present as f64 >= need {
+                kept.push(f);
+                for &r in rows {
+                    let v = self.relative[r * p + f];
+                    if v > 0.0 {
+                        smallest = smallest.min(v);
+                    }
+                }
+            }
+        }
+        (kept, smallest)
     }
 
     fn n_taxa(&self) -> usize {
@@ -489,6 +610,10 @@ pub struct Preprocessing {
     #[serde(skip)]
     taxon_index: Vec<usize>,
     pub pseudocount: f64,
+    /// Derived features (after the taxa), fitted on the training rows where they learn from
+    /// data.
+    #[serde(default)]
+    pub derived: Vec<DerivedState>,
     /// Centring and scaling of each model column (clinical first, then taxa): training mean and
     /// population standard deviation (1 where constant), as scikit-learn's StandardScaler.
     pub means: Vec<f64>,
@@ -521,25 +646,10 @@ impl Preprocessing {
         }
         let mut taxon_index = Vec::new();
         let mut pseudocount = 0.0;
+        let mut derived = Vec::new();
         if block.uses_taxa() {
-            let p = data.n_taxa();
-            let need = min_prevalence * rows.len() as f64;
-            let mut smallest = f64::INFINITY;
-            for f in 0..p {
-                let present = rows
-                    .iter()
-                    .filter(|&&r| data.relative[r * p + f] > 0.0)
-                    .count();
-                if present > 0 && present as f64 >= need {
-                    taxon_index.push(f);
-                    for &r in rows {
-                        let v = data.relative[r * p + f];
-                        if v > 0.0 {
-                            smallest = smallest.min(v);
-                        }
-                    }
-                }
-            }
+            let (kept, smallest) = data.prevalent_taxa(rows, min_prevalence);
+            taxon_index = kept;
             if taxon_index.len() < 2 {
                 return Err(Error::Invalid(format!(
                     "{} taxa pass the prevalence filter ({min_prevalence}) in a training set of {} \
@@ -549,6 +659,17 @@ impl Preprocessing {
                 )));
             }
             pseudocount = smallest / 2.0;
+            for (d, cache) in data.derived.iter().zip(&data.derived_cache) {
+                derived.push(DerivedState {
+                    name: d.name(),
+                    columns: d.columns(),
+                    data_dependent: cache.is_none(),
+                    state: match cache {
+                        Some((state, _)) => state.clone(),
+                        None => d.fit(data.table, rows)?,
+                    },
+                });
+            }
         }
         let mut pre = Preprocessing {
             block,
@@ -557,10 +678,11 @@ impl Preprocessing {
             taxa: taxon_index.iter().map(|&f| data.taxa[f].clone()).collect(),
             taxon_index,
             pseudocount,
+            derived,
             means: Vec::new(),
             scales: Vec::new(),
         };
-        let raw = pre.raw(data, rows);
+        let raw = pre.raw(data, rows)?;
         let k = pre.width();
         let m = rows.len() as f64;
         for j in 0..k {
@@ -581,11 +703,53 @@ impl Preprocessing {
     }
 
     fn width(&self) -> usize {
-        self.clinical.len() + self.taxa.len()
+        self.clinical.len() + self.taxa.len() + self.derived_width()
     }
 
-    /// Columns before scaling: imputed clinical values, then CLR of the kept taxa.
-    fn raw(&self, data: &Prepared, rows: &[usize]) -> Vec<f64> {
+    fn derived_width(&self) -> usize {
+        self.derived.iter().map(|d| d.columns.len()).sum()
+    }
+
+    /// Values of the derived features for `rows` (rows × derived columns): cached ones read,
+    /// data-dependent ones computed from this preprocessing's fitted state.
+    fn derived_values(&self, data: &Prepared, rows: &[usize]) -> Result<Vec<f64>> {
+        let w = self.derived_width();
+        let mut out = vec![0.0; rows.len() * w];
+        if rows.is_empty() {
+            // Nothing to compute (the final fit predicts no held-out rows).
+            return Ok(out);
+        }
+        let mut offset = 0;
+        for ((state, d), cache) in self
+            .derived
+            .iter()
+            .zip(data.derived)
+            .zip(&data.derived_cache)
+        {
+            let k = state.columns.len();
+            let values = match cache {
+                Some((_, all)) => rows
+                    .iter()
+                    .flat_map(|&r| all[r * k..(r + 1) * k].iter().copied())
+                    .collect(),
+                None => {
+                    let v = d.apply(&state.state, data.table, rows)?;
+                    check_derived(*d, &v, rows, data.table)?;
+                    v
+                }
+            };
+            for i in 0..rows.len() {
+                out[i * w + offset..i * w + offset + k]
+                    .copy_from_slice(&values[i * k..(i + 1) * k]);
+            }
+            offset += k;
+        }
+        Ok(out)
+    }
+
+    /// Columns before scaling: imputed clinical values, CLR of the kept taxa, then the derived
+    /// features.
+    fn raw(&self, data: &Prepared, rows: &[usize]) -> Result<Vec<f64>> {
         let c = data.n_clinical();
         let p = data.n_taxa();
         let k = self.width();
@@ -600,16 +764,24 @@ impl Preprocessing {
             clr_into(
                 self.taxon_index.iter().map(|&f| data.relative[r * p + f]),
                 self.pseudocount,
-                &mut row[off..],
+                &mut row[off..off + self.taxa.len()],
             );
         }
-        out
+        let w = self.derived_width();
+        if w > 0 {
+            let derived = self.derived_values(data, rows)?;
+            let off = k - w;
+            for i in 0..rows.len() {
+                out[i * k + off..(i + 1) * k].copy_from_slice(&derived[i * w..(i + 1) * w]);
+            }
+        }
+        Ok(out)
     }
 
-    fn transform(&self, data: &Prepared, rows: &[usize]) -> Vec<f64> {
-        let mut x = self.raw(data, rows);
+    fn transform(&self, data: &Prepared, rows: &[usize]) -> Result<Vec<f64>> {
+        let mut x = self.raw(data, rows)?;
         self.scale(&mut x);
-        x
+        Ok(x)
     }
 
     fn scale(&self, x: &mut [f64]) {
@@ -624,11 +796,27 @@ impl Preprocessing {
         }
     }
 
-    /// Penalty factors: clinical columns unpenalised, taxa penalised.
+    /// Penalty factors: clinical columns unpenalised, taxa and derived features penalised.
     fn factors(&self) -> Vec<f64> {
         let mut f = vec![0.0; self.clinical.len()];
-        f.extend(std::iter::repeat_n(1.0, self.taxa.len()));
+        f.extend(std::iter::repeat_n(
+            1.0,
+            self.taxa.len() + self.derived_width(),
+        ));
         f
+    }
+
+    /// Position among all features (clinical 0..c, taxa c..c+p, derived after) of each model
+    /// column, for stability counts.
+    fn global_index(&self, data: &Prepared, j: usize) -> usize {
+        let (nc, nt) = (self.clinical.len(), self.taxa.len());
+        if j < nc {
+            j
+        } else if j < nc + nt {
+            data.n_clinical() + self.taxon_index[j - nc]
+        } else {
+            data.n_clinical() + data.n_taxa() + (j - nc - nt)
+        }
     }
 }
 
@@ -643,7 +831,8 @@ fn clr_into(values: impl Iterator<Item = f64>, pseudocount: f64, out: &mut [f64]
 
 // -------------------------------------------------------------------------- folds
 
-/// Fold of each row (0-based). Groups: one fold per group, in order of first appearance.
+/// Fold of each row (0-based). Groups: one fold per group, in sorted order
+/// ([`classify::group_folds`]).
 fn assign_folds(
     outcome: &Outcome,
     groups: Option<&[String]>,
@@ -651,17 +840,7 @@ fn assign_folds(
     seed: u64,
 ) -> (Vec<usize>, Vec<String>, Scheme) {
     if let Some(g) = groups {
-        let mut names: Vec<String> = Vec::new();
-        let folds = g
-            .iter()
-            .map(|v| match names.iter().position(|n| n == v) {
-                Some(i) => i,
-                None => {
-                    names.push(v.clone());
-                    names.len() - 1
-                }
-            })
-            .collect();
+        let (folds, names) = classify::group_folds(g);
         return (folds, names, Scheme::LeaveOneGroupOut);
     }
     match outcome {
@@ -752,7 +931,7 @@ fn fit_elastic_net(
     let family = outcome.family();
     let y_all = outcome.values();
     let pre = Preprocessing::fit(data, train, block, config.min_prevalence)?;
-    let x = pre.transform(data, train);
+    let x = pre.transform(data, train)?;
     let y: Vec<f64> = train.iter().map(|&r| y_all[r]).collect();
     let design = elastic_net::Design::new(&x, train.len(), pre.width())?;
     let factors = pre.factors();
@@ -797,7 +976,7 @@ fn fit_elastic_net(
             config.tolerance,
         )?
     };
-    let xt = pre.transform(data, test);
+    let xt = pre.transform(data, test)?;
     let k = pre.width();
     let predictions = (0..test.len())
         .map(|i| fit.predict(family, &xt[i * k..(i + 1) * k]))
@@ -826,12 +1005,9 @@ fn tune(
     let sub = outcome.subset(train);
     let sub_groups: Option<Vec<String>> =
         groups.map(|g| train.iter().map(|&r| g[r].clone()).collect());
-    let distinct_groups = sub_groups.as_ref().map_or(0, |g| {
-        let mut d = g.clone();
-        d.sort();
-        d.dedup();
-        d.len()
-    });
+    let distinct_groups = sub_groups
+        .as_deref()
+        .map_or(0, |g| classify::group_folds(g).1.len());
     let inner_groups = if distinct_groups >= 3 {
         sub_groups.as_deref()
     } else {
@@ -864,11 +1040,11 @@ fn tune(
             continue;
         }
         let pre = Preprocessing::fit(data, &inner_train, block, config.min_prevalence)?;
-        let x = pre.transform(data, &inner_train);
+        let x = pre.transform(data, &inner_train)?;
         let y: Vec<f64> = inner_train.iter().map(|&r| y_all[r]).collect();
         let design = elastic_net::Design::new(&x, inner_train.len(), pre.width())?;
         let factors = pre.factors();
-        let xt = pre.transform(data, &inner_test);
+        let xt = pre.transform(data, &inner_test)?;
         let w = pre.width();
         for (g, (l1, alphas)) in grid.iter().enumerate() {
             let fits = elastic_net::fit_path(
@@ -932,20 +1108,13 @@ fn fit_fold(
     config: &PredictConfig,
     seed: u64,
 ) -> Result<FoldFit> {
-    let c = data.n_clinical();
-    let mut weights = vec![0.0; c + data.n_taxa()];
+    let mut weights = vec![0.0; data.n_clinical() + data.n_taxa() + data.derived_columns.len()];
     match config.learner {
         Learner::ElasticNet => {
             let (pre, fit, chosen, predictions) =
                 fit_elastic_net(data, outcome, groups, block, train, test, config, seed)?;
-            let nc = pre.clinical.len();
             for (j, w) in fit.coefficients.iter().enumerate() {
-                let global = if j < nc {
-                    j
-                } else {
-                    c + pre.taxon_index[j - nc]
-                };
-                weights[global] = *w;
+                weights[pre.global_index(data, j)] = *w;
             }
             Ok(FoldFit {
                 predictions,
@@ -963,11 +1132,13 @@ fn fit_fold(
             };
             let pre = Preprocessing::fit(data, train, block, config.min_prevalence)?;
             let k = pre.width();
-            let make = |rows: &[usize]| Dataset {
-                n: rows.len(),
-                p: k,
-                x: pre.transform(data, rows),
-                y: rows.iter().map(|&r| labels[r]).collect(),
+            let make = |rows: &[usize]| -> Result<Dataset> {
+                Ok(Dataset {
+                    n: rows.len(),
+                    p: k,
+                    x: pre.transform(data, rows)?,
+                    y: rows.iter().map(|&r| labels[r]).collect(),
+                })
             };
             let predictions = if k == 0 {
                 // No clinical columns: the clinical model is the training prevalence.
@@ -977,17 +1148,11 @@ fn fit_fold(
             } else {
                 let fitted = classify::fit_predict(
                     Model::RandomForest { trees, seed },
-                    &make(train),
-                    &make(test),
+                    &make(train)?,
+                    &make(test)?,
                 )?;
-                let nc = pre.clinical.len();
                 for (j, w) in fitted.importances.iter().enumerate() {
-                    let global = if j < nc {
-                        j
-                    } else {
-                        c + pre.taxon_index[j - nc]
-                    };
-                    weights[global] = *w;
+                    weights[pre.global_index(data, j)] = *w;
                 }
                 fitted.probabilities
             };
@@ -1112,7 +1277,17 @@ pub fn predict(input: &PredictInput<'_>, config: &PredictConfig) -> Result<Predi
     let all: Vec<usize> = (0..data.n).collect();
     for (b, block) in Block::ALL.into_iter().enumerate() {
         let metrics = evaluate(outcome, &oof[b], config, b as u64)?;
-        let candidate = Preprocessing::fit(&data, &all, block, config.min_prevalence)?.width();
+        // Counted without fitting anything on all rows (a data-dependent derived feature is
+        // only ever fitted on training rows).
+        let candidate = if block.uses_clinical() {
+            data.n_clinical()
+        } else {
+            0
+        } + if block.uses_taxa() {
+            data.prevalent_taxa(&all, config.min_prevalence).0.len() + data.derived_columns.len()
+        } else {
+            0
+        };
         match &metrics {
             Metrics::Binary(m) if m.auc_ci[1] - m.auc_ci[0] > 0.3 => warnings.push(format!(
                 "{block:?} model: the AUC's 95% CI ({:.2}–{:.2}) is wider than 0.3; it cannot \
@@ -1197,6 +1372,11 @@ pub fn predict(input: &PredictInput<'_>, config: &PredictConfig) -> Result<Predi
         .iter()
         .map(|n| (n.clone(), Block::Clinical))
         .chain(data.taxa.iter().map(|t| (t.clone(), Block::Microbiome)))
+        .chain(
+            data.derived_columns
+                .iter()
+                .map(|t| (t.clone(), Block::Microbiome)),
+        )
         .collect();
     let fits = &fold_fits[2];
     let mut stability: Vec<FeatureStability> = names
@@ -1356,10 +1536,17 @@ fn validate(input: &PredictInput<'_>, config: &PredictConfig) -> Result<()> {
 /// Where a saved model came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Provenance {
+    /// Name and version of the software that fitted it.
     pub software: String,
     pub table: String,
+    /// SHA-256 of each input table file, in the order given (hex).
+    #[serde(default)]
+    pub table_sha256: Vec<String>,
     pub metadata: String,
+    #[serde(default)]
+    pub metadata_sha256: String,
     pub samples: usize,
+    /// Every setting, the seed among them.
     pub config: PredictConfig,
 }
 
@@ -1385,8 +1572,62 @@ pub struct OutcomeDefinition {
     pub positive: Option<String>,
 }
 
-/// The combined elastic-net model refitted on every sample (α and L1 ratio chosen by the inner
-/// cross-validation on all samples), with what is needed to score a new profile.
+/// The fitted combined model, on the standardised columns of the saved preprocessing (clinical
+/// first, then taxa, then derived features).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "learner")]
+pub enum FittedModel {
+    ElasticNet {
+        /// α and L1 ratio chosen by the inner cross-validation on all samples (`None` when
+        /// nothing is penalised).
+        penalty: Option<Penalty>,
+        intercept: f64,
+        coefficients: Vec<f64>,
+    },
+    /// The grown trees themselves, so scoring uses exactly the fitted forest.
+    RandomForest {
+        trees: usize,
+        forest: classify::Forest,
+    },
+}
+
+impl FittedModel {
+    /// Whether each model column is used (nonzero coefficient, or split on by some tree).
+    fn used(&self) -> Vec<bool> {
+        match self {
+            FittedModel::ElasticNet { coefficients, .. } => {
+                coefficients.iter().map(|c| *c != 0.0).collect()
+            }
+            FittedModel::RandomForest { forest, .. } => forest.used_features(),
+        }
+    }
+
+    fn width(&self) -> usize {
+        match self {
+            FittedModel::ElasticNet { coefficients, .. } => coefficients.len(),
+            FittedModel::RandomForest { forest, .. } => forest.features,
+        }
+    }
+
+    fn predict(&self, family: Family, row: &[f64]) -> f64 {
+        match self {
+            FittedModel::ElasticNet {
+                intercept,
+                coefficients,
+                ..
+            } => ElasticNetFit {
+                intercept: *intercept,
+                coefficients: coefficients.clone(),
+            }
+            .predict(family, row),
+            FittedModel::RandomForest { forest, .. } => forest.probability(row),
+        }
+    }
+}
+
+/// The combined model refitted on every sample (the elastic net's α and L1 ratio chosen by the
+/// inner cross-validation on all samples; the forest grown with the run's settings), with what
+/// is needed to score a new profile.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedModel {
     pub format: String,
@@ -1395,16 +1636,15 @@ pub struct SavedModel {
     /// Deepest taxonomic rank of the training table's lineages (`None` for plain ids).
     pub rank: Option<String>,
     pub preprocessing: Preprocessing,
-    pub penalty: Option<Penalty>,
-    /// On the standardised columns of `preprocessing` (clinical first, then taxa).
-    pub intercept: f64,
-    pub coefficients: Vec<f64>,
+    pub model: FittedModel,
     pub provenance: Provenance,
     pub model_card: ModelCard,
     pub research_use: String,
 }
 
-pub const MODEL_FORMAT: &str = "gutjoint-predict-model/1";
+/// Version 2 stores either learner and the derived features; version 1 (elastic net only) is
+/// refused with a message to refit.
+pub const MODEL_FORMAT: &str = "gutjoint-predict-model/2";
 
 fn deepest_rank(table: &FeatureTable) -> Option<String> {
     table.ranks_present().last().map(|r| r.name().to_string())
@@ -1420,24 +1660,9 @@ pub fn fit_final(
     population: &str,
     provenance: Provenance,
 ) -> Result<SavedModel> {
-    if config.learner != Learner::ElasticNet {
-        return Err(Error::Invalid(
-            "only the elastic net can be saved (a forest's trees are not stored)".into(),
-        ));
-    }
     validate(input, config)?;
     let data = Prepared::new(input)?;
-    let all: Vec<usize> = (0..data.n).collect();
-    let (pre, fit, chosen, _) = fit_elastic_net(
-        &data,
-        input.outcome,
-        input.groups,
-        Block::Combined,
-        &all,
-        &[],
-        config,
-        fold_seed(config.seed, 999),
-    )?;
+    let (pre, model) = fit_combined_on_all(&data, input, config)?;
     let (kind, positive, definition) = match input.outcome {
         Outcome::Binary { labels, positive } => (
             OutcomeKind::Binary,
@@ -1531,13 +1756,62 @@ pub fn fit_final(
         family: input.outcome.family(),
         rank: deepest_rank(input.table),
         preprocessing: pre,
-        penalty: chosen,
-        intercept: fit.intercept,
-        coefficients: fit.coefficients,
+        model,
         provenance,
         model_card,
         research_use: RESEARCH_USE.into(),
     })
+}
+
+/// The combined model fitted on every sample, as saved: its preprocessing and the fit.
+fn fit_combined_on_all(
+    data: &Prepared,
+    input: &PredictInput<'_>,
+    config: &PredictConfig,
+) -> Result<(Preprocessing, FittedModel)> {
+    let all: Vec<usize> = (0..data.n).collect();
+    let seed = fold_seed(config.seed, 999);
+    match config.learner {
+        Learner::ElasticNet => {
+            let (pre, fit, chosen, _) = fit_elastic_net(
+                data,
+                input.outcome,
+                input.groups,
+                Block::Combined,
+                &all,
+                &[],
+                config,
+                seed,
+            )?;
+            Ok((
+                pre,
+                FittedModel::ElasticNet {
+                    penalty: chosen,
+                    intercept: fit.intercept,
+                    coefficients: fit.coefficients,
+                },
+            ))
+        }
+        Learner::RandomForest { trees } => {
+            let Outcome::Binary { labels, .. } = input.outcome else {
+                return Err(Error::Invalid(
+                    "the random forest here is a classifier; a continuous outcome needs the \
+                     elastic net"
+                        .into(),
+                ));
+            };
+            let pre = Preprocessing::fit(data, &all, Block::Combined, config.min_prevalence)?;
+            let train = Dataset {
+                n: data.n,
+                p: pre.width(),
+                x: pre.transform(data, &all)?,
+                y: labels.clone(),
+            };
+            // The seed `fit_predict` would give the same forest (`Model::RandomForest`).
+            let (forest, _) = classify::Forest::grow(&train, trees, seed);
+            Ok((pre, FittedModel::RandomForest { trees, forest }))
+        }
+    }
 }
 
 /// One new profile's score.
@@ -1560,29 +1834,35 @@ pub struct Scores {
 }
 
 /// Scores new profiles with a saved model. `clinical` holds the model's clinical columns by
-/// name, values in the table's sample order. Refuses a table at another taxonomic rank, one
-/// lacking any taxon the model uses (nonzero coefficient), or one holding under 80% of the
-/// model's CLR reference taxa (the log-ratios would not mean the same).
+/// name, values in the table's sample order; `derived` the derived features the model uses, by
+/// name (each applied with the state the model stored). Refuses a table at another taxonomic
+/// rank, one lacking any taxon the model uses (nonzero coefficient, or a split of some tree),
+/// or one holding under 80% of the model's CLR reference taxa (the log-ratios would not mean
+/// the same).
 pub fn score(
     model: &SavedModel,
     table: &FeatureTable,
     clinical: &[ClinicalColumn],
+    derived: &[&dyn Derived],
 ) -> Result<Scores> {
     if model.format != MODEL_FORMAT {
         return Err(Error::Invalid(format!(
-            "model format '{}' is not '{MODEL_FORMAT}'",
+            "model format '{}' is not '{MODEL_FORMAT}'; refit it with this version (--save-model)",
             model.format
         )));
     }
     let pre = &model.preprocessing;
-    if pre.width() != model.coefficients.len()
+    if pre.width() != model.model.width()
         || pre.means.len() != pre.width()
         || pre.scales.len() != pre.width()
         || pre.clinical_medians.len() != pre.clinical.len()
     {
         return Err(Error::Invalid(
-            "the model's preprocessing and coefficients disagree in length".into(),
+            "the model's preprocessing and fitted model disagree in width".into(),
         ));
+    }
+    if let FittedModel::RandomForest { forest, .. } = &model.model {
+        forest.check()?;
     }
     let rank = deepest_rank(table);
     if rank != model.rank {
@@ -1600,12 +1880,13 @@ pub fn score(
         .map(|(i, f)| (f.as_str(), i))
         .collect();
     let nc = pre.clinical.len();
+    let used = model.model.used();
     let absent: Vec<usize> = (0..pre.taxa.len())
         .filter(|&t| !index.contains_key(pre.taxa[t].as_str()))
         .collect();
     let used_absent: Vec<&str> = absent
         .iter()
-        .filter(|&&t| model.coefficients[nc + t] != 0.0)
+        .filter(|&&t| used[nc + t])
         .map(|&t| pre.taxa[t].as_str())
         .collect();
     if !used_absent.is_empty() {
@@ -1638,16 +1919,45 @@ pub fn score(
         }
         columns.push(col);
     }
+    // Derived features, each with the state fitted on the training samples.
+    let rows: Vec<usize> = (0..table.n_samples()).collect();
+    let dw = pre.derived_width();
+    let mut derived_values = vec![0.0; rows.len() * dw];
+    let mut offset = 0;
+    for state in &pre.derived {
+        let d = derived
+            .iter()
+            .find(|d| d.name() == state.name)
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "the model uses the derived feature '{}'; it must be given to score",
+                    state.name
+                ))
+            })?;
+        if d.columns() != state.columns {
+            return Err(Error::Invalid(format!(
+                "derived feature '{}' now yields columns {:?}, the model was fitted with {:?}",
+                state.name,
+                d.columns(),
+                state.columns
+            )));
+        }
+        let k = state.columns.len();
+        let v = d.apply(&state.state, table, &rows)?;
+        check_derived(*d, &v, &rows, table)?;
+        for i in 0..rows.len() {
+            derived_values[i * dw + offset..i * dw + offset + k]
+                .copy_from_slice(&v[i * k..(i + 1) * k]);
+        }
+        offset += k;
+    }
     let rel = if table.kind() == ValueKind::Counts {
         table.to_relative()
     } else {
         table.clone()
     };
     let family = model.family;
-    let fit = ElasticNetFit {
-        intercept: model.intercept,
-        coefficients: model.coefficients.clone(),
-    };
+    let nt = pre.taxa.len();
     let mut scores = Vec::with_capacity(table.n_samples());
     let mut row = vec![0.0; pre.width()];
     for s in 0..table.n_samples() {
@@ -1671,11 +1981,12 @@ pub fn score(
                 }
             })
         });
-        clr_into(values, pre.pseudocount, &mut row[nc..]);
+        clr_into(values, pre.pseudocount, &mut row[nc..nc + nt]);
+        row[nc + nt..].copy_from_slice(&derived_values[s * dw..(s + 1) * dw]);
         pre.scale(&mut row);
         scores.push(Score {
             sample: table.sample_ids()[s].clone(),
-            score: fit.predict(family, &row),
+            score: model.model.predict(family, &row),
             imputed,
         });
     }
@@ -1766,6 +2077,16 @@ mod tests {
         }
     }
 
+    fn input_of(s: &Simulated) -> PredictInput<'_> {
+        PredictInput {
+            table: &s.table,
+            clinical: &s.clinical,
+            outcome: &s.outcome,
+            groups: None,
+            derived: &[],
+        }
+    }
+
     fn run(s: &Simulated, config: &PredictConfig) -> PredictionReport {
         predict(
             &PredictInput {
@@ -1773,6 +2094,7 @@ mod tests {
                 clinical: &s.clinical,
                 outcome: &s.outcome,
                 groups: None,
+                derived: &[],
             },
             config,
         )
@@ -1865,6 +2187,7 @@ mod tests {
                 clinical: &s.clinical,
                 outcome: &s.outcome,
                 groups: None,
+                derived: &[],
             },
             &quick(0),
         )
@@ -1906,6 +2229,7 @@ mod tests {
                 clinical: &s.clinical,
                 outcome: &s.outcome,
                 groups: Some(&groups),
+                derived: &[],
             },
             &quick(4),
         )
@@ -1917,28 +2241,183 @@ mod tests {
         ));
     }
 
+    fn provenance(config: &PredictConfig) -> Provenance {
+        Provenance {
+            software: "test".into(),
+            table: "simulated".into(),
+            table_sha256: vec![],
+            metadata: "simulated".into(),
+            metadata_sha256: String::new(),
+            samples: 100,
+            config: config.clone(),
+        }
+    }
+
+    /// The saved forest is the one grown in memory: scoring the training profiles with the
+    /// model read back from JSON gives exactly the probabilities of `classify::fit_predict` on
+    /// the same preprocessed rows with the same seed; a tampered tree is refused, not followed.
+    #[test]
+    fn saved_forest_scores_equal_the_in_memory_forest() {
+        let s = simulate(100, 1.0, 2.0, 17);
+        let config = PredictConfig {
+            learner: Learner::RandomForest { trees: 25 },
+            ..quick(17)
+        };
+        let input = input_of(&s);
+        let report = predict(&input, &config).unwrap();
+        let model = fit_final(
+            &input,
+            &config,
+            &report,
+            "resp",
+            "simulated",
+            provenance(&config),
+        )
+        .unwrap();
+        let text = serde_json::to_string(&model).unwrap();
+        let back: SavedModel = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.model, model.model);
+        let scores = score(&back, &s.table, &s.clinical, &[]).unwrap();
+        let data = Prepared::new(&input).unwrap();
+        let all: Vec<usize> = (0..100).collect();
+        let pre = Preprocessing::fit(&data, &all, Block::Combined, config.min_prevalence).unwrap();
+        let Outcome::Binary { labels, .. } = &s.outcome else {
+            panic!()
+        };
+        let rows = Dataset {
+            n: 100,
+            p: pre.width(),
+            x: pre.transform(&data, &all).unwrap(),
+            y: labels.clone(),
+        };
+        let own = classify::fit_predict(
+            Model::RandomForest {
+                trees: 25,
+                seed: fold_seed(17, 999),
+            },
+            &rows,
+            &rows,
+        )
+        .unwrap()
+        .probabilities;
+        let got: Vec<f64> = scores.scores.iter().map(|s| s.score).collect();
+        assert_eq!(got, own);
+        // A forest trained on signal scores responders higher on its own training data.
+        assert!(roc_auc(&got, labels).unwrap().auc > 0.9);
+        // A tree whose child points back to its root is refused when scoring.
+        let tampered = text.replacen("\"left\":1,", "\"left\":0,", 1);
+        assert_ne!(tampered, text);
+        let bad: SavedModel = serde_json::from_str(&tampered).unwrap();
+        let e = score(&bad, &s.table, &s.clinical, &[]).unwrap_err();
+        assert!(e.to_string().contains("does not fit a tree"), "{e}");
+    }
+
+    /// A data-dependent derived feature for the in-fold check: the share of taxon 0 minus its
+    /// mean share over the training rows (the state). Every fit is recorded.
+    struct CentredTaxon0 {
+        fits: std::sync::Mutex<Vec<(Vec<usize>, f64)>>,
+    }
+
+    impl CentredTaxon0 {
+        fn share(table: &FeatureTable, r: usize) -> f64 {
+            table.get(r, 0) / table.sample_total(r)
+        }
+    }
+
+    impl Derived for CentredTaxon0 {
+        fn name(&self) -> String {
+            "centred_taxon0".into()
+        }
+        fn columns(&self) -> Vec<String> {
+            vec!["centred_taxon0".into()]
+        }
+        fn data_dependent(&self) -> bool {
+            true
+        }
+        fn fit(&self, table: &FeatureTable, train: &[usize]) -> Result<serde_json::Value> {
+            let mean =
+                train.iter().map(|&r| Self::share(table, r)).sum::<f64>() / train.len() as f64;
+            self.fits.lock().unwrap().push((train.to_vec(), mean));
+            Ok(serde_json::json!(mean))
+        }
+        fn apply(
+            &self,
+            state: &serde_json::Value,
+            table: &FeatureTable,
+            rows: &[usize],
+        ) -> Result<Vec<f64>> {
+            let mean = state.as_f64().unwrap();
+            Ok(rows.iter().map(|&r| Self::share(table, r) - mean).collect())
+        }
+    }
+
+    /// Data-dependent derived features are fitted on training rows only: every recorded fit
+    /// leaves out at least one outer fold's test rows entirely, none sees all samples, and each
+    /// outer fold's fit learned the mean of exactly its training rows — which, derived here by
+    /// hand, differs from the whole-table mean a leaky pipeline would have used.
+    #[test]
+    fn data_dependent_derived_features_are_fitted_inside_the_folds() {
+        let s = simulate(90, 1.0, 2.0, 19);
+        let derived = CentredTaxon0 {
+            fits: std::sync::Mutex::new(Vec::new()),
+        };
+        let list: [&dyn Derived; 1] = [&derived];
+        let r = predict(
+            &PredictInput {
+                table: &s.table,
+                clinical: &s.clinical,
+                outcome: &s.outcome,
+                groups: None,
+                derived: &list,
+            },
+            &quick(19),
+        )
+        .unwrap();
+        let fits = derived.fits.lock().unwrap();
+        let k = r.validation.outer_folds;
+        let test_rows =
+            |f: usize| -> Vec<usize> { (0..90).filter(|&i| r.predictions[i].fold == f).collect() };
+        // Microbiome and combined models, each outer fold: one outer fit and `inner_folds`
+        // inner ones.
+        assert_eq!(fits.len(), 2 * k * (1 + 5));
+        for (train, _) in fits.iter() {
+            assert!(train.len() < 90);
+            assert!(
+                (0..k).any(|f| test_rows(f).iter().all(|i| !train.contains(i))),
+                "a fit saw rows of every outer fold"
+            );
+        }
+        let whole = (0..90)
+            .map(|i| CentredTaxon0::share(&s.table, i))
+            .sum::<f64>()
+            / 90.0;
+        for f in 0..k {
+            let train: Vec<usize> = (0..90).filter(|&i| r.predictions[i].fold != f).collect();
+            let by_hand = train
+                .iter()
+                .map(|&i| CentredTaxon0::share(&s.table, i))
+                .sum::<f64>()
+                / train.len() as f64;
+            let (_, mean) = fits.iter().find(|(t, _)| *t == train).unwrap();
+            assert!((mean - by_hand).abs() < 1e-15);
+            assert!((mean - whole).abs() > 1e-6, "fold {f}: {mean} vs {whole}");
+        }
+        // The feature shows up in the stability table as a microbiome column.
+        assert!(r.stability.iter().any(|f| f.feature == "centred_taxon0"));
+        assert_eq!(r.combined.candidate_features, 2 + 20 + 1);
+    }
+
     #[test]
     fn saved_model_scores_its_own_training_profiles_and_refuses_other_spaces() {
         let s = simulate(100, 1.0, 2.0, 13);
         let config = quick(13);
-        let input = PredictInput {
-            table: &s.table,
-            clinical: &s.clinical,
-            outcome: &s.outcome,
-            groups: None,
-        };
+        let input = input_of(&s);
         let report = predict(&input, &config).unwrap();
-        let provenance = Provenance {
-            software: "test".into(),
-            table: "simulated".into(),
-            metadata: "simulated".into(),
-            samples: 100,
-            config: config.clone(),
-        };
+        let provenance = provenance(&config);
         let model = fit_final(&input, &config, &report, "resp", "simulated", provenance).unwrap();
         let back: SavedModel =
             serde_json::from_str(&serde_json::to_string(&model).unwrap()).unwrap();
-        let scores = score(&back, &s.table, &s.clinical).unwrap();
+        let scores = score(&back, &s.table, &s.clinical, &[]).unwrap();
         // Scoring the training profiles reproduces the fitted model's own predictions.
         let data = Prepared::new(&input).unwrap();
         let all: Vec<usize> = (0..100).collect();
@@ -1953,17 +2432,20 @@ mod tests {
             fold_seed(13, 999),
         )
         .unwrap();
-        assert_eq!(fit.coefficients, model.coefficients);
+        let FittedModel::ElasticNet { coefficients, .. } = &model.model else {
+            panic!("elastic net expected")
+        };
+        assert_eq!(&fit.coefficients, coefficients);
         for (a, b) in scores.scores.iter().zip(&own) {
             assert!((a.score - b).abs() < 1e-12, "{} vs {b}", a.score);
         }
         // A table without most of the model's taxa is refused.
         let few = s.table.select_features(&[0, 1, 2]);
-        let e = score(&back, &few, &s.clinical).unwrap_err();
+        let e = score(&back, &few, &s.clinical, &[]).unwrap_err();
         assert!(e.to_string().contains("feature space does not fit"), "{e}");
         // A model needing clinical columns refuses without them.
         assert!(
-            score(&back, &s.table, &[])
+            score(&back, &s.table, &[], &[])
                 .unwrap_err()
                 .to_string()
                 .contains("clinical column")
@@ -2059,6 +2541,7 @@ mod leakage {
                 clinical: &clinical,
                 outcome: &outcome,
                 groups: None,
+                derived: &[],
             },
             &config,
         )
@@ -2082,6 +2565,7 @@ mod leakage {
                 clinical: &clinical,
                 outcome: &outcome,
                 groups: None,
+                derived: &[],
             },
             &PredictConfig {
                 min_prevalence: 0.0,

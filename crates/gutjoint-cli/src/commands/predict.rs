@@ -5,10 +5,14 @@
 use crate::input::{TableArgs, metadata_column};
 use crate::output;
 use anyhow::{Context, Result, bail};
+use gutjoint_axis::derived::{DrugCapacity, Enterotype, Gmhi, Guilds, OwnControlsDysbiosis};
+use gutjoint_axis::enterotype::Centroids;
+use gutjoint_axis::pharmaco::CarriageIndex;
+use gutjoint_pipeline::Assets;
 use gutjoint_stats::elastic_net::Tolerance;
 use gutjoint_stats::predict::{
-    ClinicalColumn, Learner, Metrics, Outcome, PredictConfig, PredictInput, PredictionReport,
-    Provenance, RESEARCH_USE, SavedModel, fit_final, predict, score,
+    ClinicalColumn, Derived, Learner, Metrics, Outcome, PredictConfig, PredictInput,
+    PredictionReport, Provenance, RESEARCH_USE, SavedModel, fit_final, predict, score,
 };
 use gutjoint_table::{Column, Metadata, read_metadata_file};
 use std::fmt::Write as _;
@@ -80,11 +84,21 @@ pub struct Args {
     /// Trees of the random forest.
     #[arg(long, default_value_t = 500)]
     pub trees: usize,
+    /// Derived microbiome features added to the microbiome and combined models, comma-separated:
+    /// enterotype, gmhi, guilds, dysbiosis (against the training folds' controls; needs
+    /// --controls), drug:NAME (AGORA2 capacities for the drug, e.g. drug:methotrexate).
+    #[arg(long, value_name = "FEATURE,…", value_delimiter = ',')]
+    pub derived: Vec<String>,
+    /// Controls for the dysbiosis feature, as COL=VALUE. Controls with an outcome enter a fold's
+    /// reference only when they are among its training samples; controls without one always do.
+    #[arg(long, value_name = "COL=VALUE")]
+    pub controls: Option<String>,
     /// Output folder (report.json, predictions.tsv, stability.tsv, calibration.tsv,
     /// decision_curve.tsv); when scoring, the scores TSV.
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
-    /// Save the combined elastic-net model, refitted on all samples, with a model card.
+    /// Save the combined model (elastic net or forest), refitted on all samples, with its
+    /// preprocessing, provenance (input SHA-256, version, seed, settings) and a model card.
     #[arg(long, value_name = "model.json")]
     pub save_model: Option<PathBuf>,
     /// Who the training cohort is, for the model card (e.g. "new-onset RA, Spain, 2015-2018").
@@ -168,6 +182,115 @@ fn indicator(name: &str, level: &str, values: &[Option<String>]) -> ClinicalColu
     }
 }
 
+/// One requested derived feature.
+#[derive(Debug, Clone, PartialEq)]
+enum DerivedSpec {
+    Enterotype,
+    Gmhi,
+    Guilds,
+    Dysbiosis,
+    Drug(String),
+}
+
+impl DerivedSpec {
+    fn parse(text: &str) -> Result<DerivedSpec> {
+        Ok(match text.trim() {
+            "enterotype" => DerivedSpec::Enterotype,
+            "gmhi" => DerivedSpec::Gmhi,
+            "guilds" => DerivedSpec::Guilds,
+            "dysbiosis" | "dysbiosis_own_controls" => DerivedSpec::Dysbiosis,
+            other => match other.strip_prefix("drug:") {
+                Some(drug) if !drug.trim().is_empty() => DerivedSpec::Drug(drug.trim().into()),
+                _ => bail!(
+                    "--derived '{other}': expected enterotype, gmhi, guilds, dysbiosis or \
+                     drug:NAME"
+                ),
+            },
+        })
+    }
+}
+
+/// What the derived features read: the knowledge base, the AGORA2 carriage and the published
+/// enterotype centroids, loaded only when asked for.
+struct DerivedData {
+    assets: Assets,
+    index: Option<CarriageIndex>,
+    centroids: Option<Centroids>,
+}
+
+impl DerivedData {
+    fn load(specs: &[DerivedSpec]) -> Result<Option<DerivedData>> {
+        if specs.is_empty() {
+            return Ok(None);
+        }
+        let assets = super::analyze::assets()?;
+        let index = if specs.iter().any(|s| matches!(s, DerivedSpec::Drug(_))) {
+            let pharmaco = assets.pharmaco()?;
+            Some(CarriageIndex::new(assets.knowledge(), &pharmaco))
+        } else {
+            None
+        };
+        let centroids = if specs.contains(&DerivedSpec::Enterotype) {
+            Some(super::axis::published_centroids()?.0)
+        } else {
+            None
+        };
+        Ok(Some(DerivedData {
+            assets,
+            index,
+            centroids,
+        }))
+    }
+}
+
+/// The derived features of `specs`, in order; `dysbiosis` is the control set's feature (needed
+/// when `specs` names it).
+fn derived_features<'a>(
+    specs: &[DerivedSpec],
+    data: Option<&'a DerivedData>,
+    dysbiosis: Option<OwnControlsDysbiosis<'a>>,
+) -> Result<Vec<Box<dyn Derived + 'a>>> {
+    let mut out: Vec<Box<dyn Derived + 'a>> = Vec::new();
+    let mut dysbiosis = dysbiosis;
+    for spec in specs {
+        let data = data.context("derived features need the knowledge base")?;
+        let kb = data.assets.knowledge();
+        out.push(match spec {
+            DerivedSpec::Enterotype => Box::new(Enterotype {
+                centroids: data.centroids.as_ref().context("enterotype centroids")?,
+            }),
+            DerivedSpec::Gmhi => Box::new(Gmhi),
+            DerivedSpec::Guilds => Box::new(Guilds {
+                kb,
+                guilds: data.assets.guilds(),
+            }),
+            DerivedSpec::Dysbiosis => Box::new(
+                dysbiosis
+                    .take()
+                    .context("--derived dysbiosis needs --controls COL=VALUE")?,
+            ),
+            DerivedSpec::Drug(drug) => Box::new(DrugCapacity::new(
+                kb,
+                data.index.as_ref().context("AGORA2 carriage")?,
+                drug,
+            )?),
+        });
+    }
+    Ok(out)
+}
+
+/// SHA-256 of a file, in hex (provenance of a saved model).
+fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::Digest as _;
+    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    Ok(sha2::Sha256::digest(&bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        }))
+}
+
 fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
     let Some(md_path) = args.metadata.clone() else {
         bail!("predict needs --metadata (and --outcome) to train, or --model model.json to score");
@@ -178,7 +301,16 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
     let Some(out_dir) = args.output.clone() else {
         bail!("predict needs -o DIR for its tables");
     };
-    let table = args.input.read(quiet)?.table;
+    let specs: Vec<DerivedSpec> = args
+        .derived
+        .iter()
+        .map(|d| DerivedSpec::parse(d))
+        .collect::<Result<_>>()?;
+    if args.controls.is_some() && !specs.contains(&DerivedSpec::Dysbiosis) {
+        bail!("--controls is only used by --derived dysbiosis");
+    }
+    let full = args.input.read(quiet)?.table;
+    let table = &full;
     let md = read_metadata_file(&md_path)?;
     let mdname = md_path.display().to_string();
     let column = metadata_column(&md, &md_path, &outcome_column)?;
@@ -221,6 +353,36 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
     }
     let table = table.select_samples(&kept);
     let kept_ids: Vec<String> = table.sample_ids().to_vec();
+    // Controls of the dysbiosis feature: in the prediction set (used inside the folds only when
+    // training) or outside it (always in the reference).
+    let mut external_controls = None;
+    let mut is_control = Vec::new();
+    if let Some(spec) = &args.controls {
+        let Some((col, level)) = spec.split_once('=') else {
+            bail!("--controls '{spec}': expected COL=VALUE");
+        };
+        let values = values_for(&md, metadata_column(&md, &md_path, col)?, &ids);
+        let control: Vec<bool> = values.iter().map(|v| v.as_deref() == Some(level)).collect();
+        if !control.iter().any(|c| *c) {
+            bail!("{mdname}: no sample of the table has {col} = '{level}' (--controls)");
+        }
+        is_control = kept.iter().map(|&s| control[s]).collect();
+        let outside: Vec<usize> = (0..ids.len())
+            .filter(|&s| control[s] && kept.binary_search(&s).is_err())
+            .collect();
+        if !outside.is_empty() {
+            external_controls = Some(full.select_samples(&outside));
+        }
+    }
+    let derived_data = DerivedData::load(&specs)?;
+    let dysbiosis = args.controls.as_ref().map(|_| OwnControlsDysbiosis {
+        is_control: is_control.clone(),
+        external: external_controls.as_ref(),
+        software: output::generated_by(),
+    });
+    let derived = derived_features(&specs, derived_data.as_ref(), dysbiosis)?;
+    let derived_refs: Vec<&dyn Derived> =
+        derived.iter().map(|d| d.as_ref() as &dyn Derived).collect();
     let clinical = clinical_columns(&md, &md_path, &args.clinical, &kept_ids)?;
     let groups: Option<Vec<String>> = group_values.map(|g| {
         kept.iter()
@@ -249,6 +411,7 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
         clinical: &clinical,
         outcome: &outcome,
         groups: groups.as_deref(),
+        derived: &derived_refs,
     };
     let report = output::with_progress("nested cross-validation", quiet, || {
         predict(&input, &config)
@@ -265,7 +428,14 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
                 .map(|p| p.display().to_string())
                 .collect::<Vec<_>>()
                 .join(", "),
+            table_sha256: args
+                .input
+                .table
+                .iter()
+                .map(|p| sha256_file(p))
+                .collect::<Result<_>>()?,
             metadata: mdname.clone(),
+            metadata_sha256: sha256_file(&md_path)?,
             samples: report.n,
             config: config.clone(),
         };
@@ -458,7 +628,26 @@ fn score_table(args: &Args, path: &Path, quiet: bool) -> Result<()> {
             }
         }
     }
-    let scores = score(&model, &table, &clinical).with_context(|| {
+    let specs: Vec<DerivedSpec> = model
+        .preprocessing
+        .derived
+        .iter()
+        .map(|d| {
+            DerivedSpec::parse(&d.name)
+                .with_context(|| format!("{}: derived feature '{}'", path.display(), d.name))
+        })
+        .collect::<Result<_>>()?;
+    let derived_data = DerivedData::load(&specs)?;
+    // The dysbiosis reference is the one stored in the model; no controls are needed here.
+    let dysbiosis = OwnControlsDysbiosis {
+        is_control: Vec::new(),
+        external: None,
+        software: output::generated_by(),
+    };
+    let derived = derived_features(&specs, derived_data.as_ref(), Some(dysbiosis))?;
+    let derived_refs: Vec<&dyn Derived> =
+        derived.iter().map(|d| d.as_ref() as &dyn Derived).collect();
+    let scores = score(&model, &table, &clinical, &derived_refs).with_context(|| {
         format!(
             "{}: cannot score with {}",
             args.input.table[0].display(),
