@@ -233,7 +233,8 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
         let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     };
-    let omega: Vec<f64> = (0..n * l).map(|_| gaussian()).collect();
+    // Drawn column by column (the sketch of earlier versions, so a seed gives the same axes).
+    let omega = to_rows(faer::Mat::<f64>::from_fn(n, l, |_, _| gaussian()).as_ref());
     let mut q = to_mat(&centered_product(dm, &omega, l), n, l)
         .qr()
         .compute_thin_Q();
