@@ -9,6 +9,7 @@ makes the largest-magnitude coordinate of each axis positive so output is reprod
 
 use crate::error::{Error, Result};
 use gutjoint_table::DistanceMatrix;
+use gutjoint_table::distance::condensed_index;
 use serde::Serialize;
 
 /// PCoA result: all axes (columns with zero eigenvalue included, as scikit-bio).
@@ -30,31 +31,192 @@ impl PcoaResult {
     pub fn n_axes(&self) -> usize {
         self.eigenvalues.len()
     }
+
+    /// The coordinates of the first `k` axes as TSV (`sample-id`, `PC1`…), numbers as Rust's
+    /// `{}` writes them; rows are formatted in parallel (2,000 × 2,000 numbers at full rank).
+    pub fn coordinates_tsv(&self, k: usize) -> String {
+        use rayon::prelude::*;
+        let k = k.min(self.n_axes());
+        let mut text = String::from("sample-id");
+        for axis in 1..=k {
+            text.push_str("\tPC");
+            text.push_str(&axis.to_string());
+        }
+        text.push('\n');
+        let rows: Vec<String> = self
+            .sample_ids
+            .par_iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let mut row = String::with_capacity(id.len() + 1 + k * 8);
+                row.push_str(id);
+                for axis in 0..k {
+                    row.push('\t');
+                    gutjoint_table::write::push_display_f64(&mut row, self.coordinate(i, axis));
+                }
+                row.push('\n');
+                row
+            })
+            .collect();
+        text.reserve(rows.iter().map(String::len).sum());
+        rows.iter().for_each(|r| text.push_str(r));
+        text
+    }
 }
 
-/// Gower-centred matrix `-½ J D² J` (row-major square).
-pub fn gower_centered(dm: &DistanceMatrix) -> Vec<f64> {
+/// The Gower-centred matrix `-½ J D² J` (symmetric), filled column by column in parallel.
+/// Each row mean is summed left to right, as a plain row-major loop would. The matrix is a
+/// faer `Mat` (64-byte aligned columns) because faer's SIMD reductions split sums by alignment:
+/// the same layout as in faer's own `self_adjoint_eigen` keeps every bit of the result.
+fn gower_centered(dm: &DistanceMatrix) -> faer::Mat<f64> {
+    use rayon::prelude::*;
     let n = dm.len();
-    let mut e = dm.to_square();
-    e.iter_mut().for_each(|v| *v = -0.5 * *v * *v);
-    let row_means: Vec<f64> = (0..n)
-        .map(|i| e[i * n..(i + 1) * n].iter().sum::<f64>() / n as f64)
+    let mut e = faer::Mat::<f64>::zeros(n, n);
+    e.as_mut()
+        .par_col_iter_mut()
+        .enumerate()
+        .for_each(|(j, mut column)| {
+            for i in 0..n {
+                let d = dm.get(i, j);
+                column[i] = -0.5 * d * d;
+            }
+        });
+    // E is symmetric, so column means equal row means.
+    let means: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|j| e.col(j).iter().sum::<f64>() / n as f64)
         .collect();
-    let grand = row_means.iter().sum::<f64>() / n as f64;
+    let grand = means.iter().sum::<f64>() / n as f64;
+    e.as_mut()
+        .par_col_iter_mut()
+        .enumerate()
+        .for_each(|(j, mut column)| {
+            for i in 0..n {
+                column[i] += grand - means[i] - means[j];
+            }
+        });
+    e
+}
+
+/// `B X` for the Gower-centred `B = -½ J D² J` without forming `B`: `J (E (J X))` with
+/// `E = -½ D²` read from the condensed triangle, so that memory stays at the distances plus a
+/// few `n × c` blocks (fsvd at n = 50,000: 10 GB of distances instead of 20 GB per square).
+/// `x` and the result are row-major `n × c`. The triangle is cut into a fixed number of row
+/// ranges of equal work whose partial products are added in order, so the sums (and the
+/// output) do not depend on the number of threads.
+fn centered_product(dm: &DistanceMatrix, x: &[f64], c: usize) -> Vec<f64> {
+    use rayon::prelude::*;
+    let n = dm.len();
+    let condensed = dm.condensed();
+    let center = |m: &mut [f64]| {
+        let mut means = vec![0.0; c];
+        for row in m.chunks(c) {
+            means.iter_mut().zip(row).for_each(|(s, v)| *s += v);
+        }
+        means.iter_mut().for_each(|s| *s /= n as f64);
+        for row in m.chunks_mut(c) {
+            row.iter_mut().zip(&means).for_each(|(v, s)| *v -= s);
+        }
+    };
+    let mut xc = x.to_vec();
+    center(&mut xc);
+    // Row ranges with about equal numbers of pairs (row i holds n - 1 - i of them).
+    const PIECES: usize = 16;
+    let total = n * n.saturating_sub(1) / 2;
+    let mut bounds = vec![0usize];
+    let mut acc = 0usize;
     for i in 0..n {
-        for j in 0..n {
-            // E is symmetric, so column means equal row means.
-            e[i * n + j] += grand - row_means[i] - row_means[j];
+        acc += n - 1 - i;
+        if acc * PIECES >= total * bounds.len() && bounds.len() < PIECES {
+            bounds.push(i + 1);
         }
     }
-    e
+    bounds.push(n);
+    bounds.dedup();
+    // Within a range, tiles of 32 rows × 256 columns keep the x and y rows a tile touches
+    // in cache while the distances stream through once.
+    const ROWS: usize = 32;
+    const COLUMNS: usize = 256;
+    let partials: Vec<Vec<f64>> = bounds
+        .par_windows(2)
+        .map(|w| {
+            let mut y = vec![0.0f64; n * c];
+            let mut tile = vec![0.0f64; ROWS * c];
+            for first in (w[0]..w[1]).step_by(ROWS) {
+                let last = (first + ROWS).min(w[1]);
+                tile.iter_mut().for_each(|v| *v = 0.0);
+                let mut from = first + 1;
+                while from < n {
+                    let to = (from + COLUMNS).min(n);
+                    for i in first..last {
+                        let lo = from.max(i + 1);
+                        if lo >= to {
+                            continue;
+                        }
+                        // condensed[start + j - i - 1] is d(i, j) for j > i.
+                        let start = condensed_index(n, i, i + 1);
+                        let distances = &condensed[start + lo - i - 1..start + to - i - 1];
+                        let xi = &xc[i * c..(i + 1) * c];
+                        let yi = &mut tile[(i - first) * c..(i - first + 1) * c];
+                        for (j, &d) in (lo..to).zip(distances) {
+                            let e = -0.5 * d * d;
+                            let xj = &xc[j * c..(j + 1) * c];
+                            let yj = &mut y[j * c..(j + 1) * c];
+                            for t in 0..c {
+                                yi[t] += e * xj[t];
+                                yj[t] += e * xi[t];
+                            }
+                        }
+                    }
+                    from = to;
+                }
+                y[first * c..last * c]
+                    .iter_mut()
+                    .zip(&tile)
+                    .for_each(|(a, b)| *a += b);
+            }
+            y
+        })
+        .collect();
+    let mut y = vec![0.0f64; n * c];
+    for part in &partials {
+        y.par_iter_mut().zip(part).for_each(|(a, b)| *a += b);
+    }
+    center(&mut y);
+    y
+}
+
+/// A row-major `n × c` buffer as a faer matrix, and back.
+fn to_mat(rows: &[f64], n: usize, c: usize) -> faer::Mat<f64> {
+    faer::Mat::from_fn(n, c, |i, j| rows[i * c + j])
+}
+fn to_rows(m: faer::MatRef<'_, f64>) -> Vec<f64> {
+    let (n, c) = (m.nrows(), m.ncols());
+    let mut rows = vec![0.0; n * c];
+    for i in 0..n {
+        for j in 0..c {
+            rows[i * c + j] = m[(i, j)];
+        }
+    }
+    rows
+}
+
+/// Makes the largest-magnitude entry of a vector positive (eigenvector signs are arbitrary).
+fn sign_of_pivot(column: impl Iterator<Item = f64>) -> f64 {
+    let pivot = column.fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+    if pivot < 0.0 { -1.0 } else { 1.0 }
 }
 
 /// Approximate PCoA for large cohorts: the leading `dimensions` eigenpairs of the centred
 /// matrix by randomized subspace iteration (Halko, Martinsson & Tropp 2011, SIAM Rev 53:217),
-/// the method behind scikit-bio's `fsvd`: a seeded Gaussian sketch with 10 extra columns and
-/// four power iterations, re-orthonormalised by QR each time. Proportions explained are
-/// relative to the trace of the centred matrix (the sum of all eigenvalues), as scikit-bio's.
+/// the family of scikit-bio's `fsvd`: a seeded Gaussian sketch with 10 extra columns and four
+/// power iterations, re-orthonormalised by QR each time, then the eigenpairs of `Qᵀ B Q`
+/// (signed, unlike scikit-bio's singular values). scikit-bio's own variant (2 extra columns,
+/// one Krylov level `[B G, B³ G]`) was measured and is less accurate: 2.6e-4 relative on the
+/// first eigenvalue of GlobalPatterns where this one is within 1e-5 (see bench/pcoa.py for
+/// n = 5,000). `B` is never formed (see [`centered_product`]): memory is the distances plus
+/// `O(n·k)`. Proportions explained are relative to the trace of `B` (the sum of all
+/// eigenvalues), as scikit-bio's.
 pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<PcoaResult> {
     let n = dm.len();
     if n < 2 {
@@ -62,9 +224,8 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
     }
     let k = dimensions.clamp(1, n);
     let l = (k + 10).min(n);
-    let centered = gower_centered(dm);
-    let b = faer::Mat::<f64>::from_fn(n, n, |i, j| centered[i * n + j]);
-    let trace: f64 = (0..n).map(|i| b[(i, i)]).sum();
+    // trace(B) = Σ_i B_ii = (1/n) Σ_{i<j} d²_ij: B_ii = ē - 2 ē_i and Σ_i ē_i = n ē.
+    let trace = dm.condensed().iter().map(|d| d * d).sum::<f64>() / n as f64;
     let mut rng = crate::rng::Rng::new(seed);
     let mut gaussian = || {
         // Box–Muller from two uniforms in (0, 1].
@@ -72,12 +233,18 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
         let u2 = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
     };
-    let omega = faer::Mat::<f64>::from_fn(n, l, |_, _| gaussian());
-    let mut q = (&b * &omega).qr().compute_thin_Q();
+    // Drawn column by column (the sketch of earlier versions, so a seed gives the same axes).
+    let omega = to_rows(faer::Mat::<f64>::from_fn(n, l, |_, _| gaussian()).as_ref());
+    let mut q = to_mat(&centered_product(dm, &omega, l), n, l)
+        .qr()
+        .compute_thin_Q();
     for _ in 0..4 {
-        q = (&b * &q).qr().compute_thin_Q();
+        q = to_mat(&centered_product(dm, &to_rows(q.as_ref()), l), n, l)
+            .qr()
+            .compute_thin_Q();
     }
-    let small = q.transpose() * &b * &q;
+    let bq = to_mat(&centered_product(dm, &to_rows(q.as_ref()), l), n, l);
+    let small = q.transpose() * &bq;
     let evd = small
         .self_adjoint_eigen(faer::Side::Lower)
         .map_err(|e| Error::Numerical(format!("{e:?}")))?;
@@ -98,14 +265,9 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
         if lambda <= 0.0 {
             continue;
         }
-        let column: Vec<f64> = (0..n).map(|r| vectors[(r, i)]).collect();
-        let pivot = column
-            .iter()
-            .copied()
-            .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
-        let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
-        for (r, v) in column.iter().enumerate() {
-            coordinates[r * k + axis] = sign * v * lambda.sqrt();
+        let sign = sign_of_pivot((0..n).map(|r| vectors[(r, i)]));
+        for r in 0..n {
+            coordinates[r * k + axis] = sign * vectors[(r, i)] * lambda.sqrt();
         }
     }
     Ok(PcoaResult {
@@ -117,46 +279,126 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
     })
 }
 
-/// Runs PCoA on a distance matrix.
+/// Runs PCoA on a distance matrix: faer's Householder tridiagonalisation and divide-and-conquer
+/// tridiagonal eigensolver (the steps of its `self_adjoint_eigen`), but the reflectors are
+/// applied only to the eigenvectors of positive eigenvalues — the others get zero coordinates —
+/// which saves about half of the back-transformation, and the centred matrix is reduced in
+/// place instead of being copied.
 pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
+    use faer::linalg::evd::{self, ComputeEigenvectors, SelfAdjointEvdParams};
+    use faer::prelude::{IntoConst, ReborrowMut};
+    use faer::{Conj, MatMut, MatRef};
     let n = dm.len();
     if n < 2 {
         return Err(Error::Invalid("PCoA needs at least two samples".into()));
     }
-    let centered = gower_centered(dm);
-    let matrix = faer::Mat::<f64>::from_fn(n, n, |i, j| centered[i * n + j]);
-    let evd = matrix
-        .self_adjoint_eigen(faer::Side::Lower)
-        .map_err(|e| Error::Numerical(format!("{e:?}")))?;
-    let values = evd.S();
-    let vectors = evd.U();
-    // faer gives ascending order; scikit-bio reports descending.
-    let mut order: Vec<usize> = (0..n).collect();
+    let par = faer::get_global_parallelism();
+    let params: faer::Spec<SelfAdjointEvdParams, f64> = Default::default();
+    let mut scratch = faer::dyn_stack::MemBuffer::new(evd::self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        par,
+        params,
+    ));
+    let stack = faer::dyn_stack::MemStack::new(&mut scratch);
+    let mut centered = gower_centered(dm);
+    let mut a = centered.as_mut();
+    let block = faer::linalg::qr::no_pivoting::factor::recommended_block_size::<f64>(n, n);
+    let mut householder = faer::Mat::<f64>::zeros(block, n - 1);
+    evd::tridiag::tridiag_in_place(
+        a.rb_mut(),
+        householder.as_mut(),
+        par,
+        stack,
+        params.tridiag.into(),
+    );
+    let a = a.into_const();
+    let diag: Vec<f64> = (0..n).map(|i| a[(i, i)]).collect();
+    let subdiag: Vec<f64> = (0..n - 1).map(|i| a[(i + 1, i)]).collect();
+    let mut values = faer::diag::Diag::<f64>::zeros(n);
+    let mut u_matrix = faer::Mat::<f64>::zeros(n, n);
+    let mut u = u_matrix.as_mut();
+    evd::tridiagonal_self_adjoint_evd(
+        faer::ColRef::from_slice(&diag).as_diagonal(),
+        faer::ColRef::from_slice(&subdiag).as_diagonal(),
+        values.as_mut(),
+        Some(u.rb_mut()),
+        par,
+        stack,
+        params,
+    )
+    .map_err(|e| Error::Numerical(format!("{e:?}")))?;
+    let values = values.column_vector();
     let raw: Vec<f64> = (0..n)
         .map(|k| values[k])
         .map(|v| if v.abs() <= 1e-8 { 0.0 } else { v })
         .collect();
+    // Eigenvalues come in nondecreasing order, so the positive ones are the last columns;
+    // transform from the first positive one on (all columns if the order were ever broken).
+    let first_positive = raw.iter().position(|&v| v > 0.0).unwrap_or(n);
+    let first_positive = if raw[first_positive..].iter().all(|&v| v > 0.0) {
+        first_positive
+    } else {
+        0
+    };
+    if first_positive < n {
+        evd_back_transform(
+            a.submatrix(1, 0, n - 1, n - 1),
+            householder.as_ref(),
+            u.rb_mut()
+                .subrows_mut(1, n - 1)
+                .subcols_mut(first_positive, n - first_positive),
+            par,
+            stack,
+        );
+    }
+    fn evd_back_transform(
+        basis: MatRef<'_, f64>,
+        factor: MatRef<'_, f64>,
+        target: MatMut<'_, f64>,
+        par: faer::Par,
+        stack: &mut faer::dyn_stack::MemStack,
+    ) {
+        faer::linalg::householder::apply_block_householder_sequence_on_the_left_in_place_with_conj(
+            basis,
+            factor,
+            Conj::No,
+            target,
+            par,
+            stack,
+        );
+    }
+    let vectors = u.into_const();
+    // scikit-bio reports descending order.
+    let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|a, b| raw[*b].total_cmp(&raw[*a]));
     let mut eigenvalues: Vec<f64> = order.iter().map(|&k| raw[k]).collect();
     eigenvalues.iter_mut().for_each(|v| *v = v.max(0.0));
     let sum: f64 = eigenvalues.iter().sum();
     let proportion_explained = eigenvalues.iter().map(|v| v / sum).collect();
+    // Per positive axis: its column and the factor sign · √λ.
+    let axes: Vec<(usize, f64)> = order
+        .iter()
+        .zip(&eigenvalues)
+        .take_while(|(_, lambda)| **lambda > 0.0)
+        .map(|(&k, &lambda)| {
+            (
+                k,
+                sign_of_pivot(vectors.col(k).iter().copied()) * lambda.sqrt(),
+            )
+        })
+        .collect();
     let mut coordinates = vec![0.0; n * n];
-    for (axis, &k) in order.iter().enumerate() {
-        let lambda = eigenvalues[axis];
-        if lambda <= 0.0 {
-            continue;
-        }
-        let scale = lambda.sqrt();
-        let column: Vec<f64> = (0..n).map(|i| vectors[(i, k)]).collect();
-        let pivot = column
-            .iter()
-            .copied()
-            .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
-        let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
-        for (i, v) in column.iter().enumerate() {
-            coordinates[i * n + axis] = sign * v * scale;
-        }
+    {
+        use rayon::prelude::*;
+        coordinates
+            .par_chunks_mut(n)
+            .enumerate()
+            .for_each(|(i, row)| {
+                for (slot, &(k, factor)) in row.iter_mut().zip(&axes) {
+                    *slot = vectors[(i, k)] * factor;
+                }
+            });
     }
     Ok(PcoaResult {
         method: "eigh",
@@ -212,7 +454,97 @@ mod tests {
                 "axis {k}"
             );
             assert!((exact.proportion_explained[k] - approx.proportion_explained[k]).abs() < 1e-9);
+            // Both make the largest-magnitude coordinate positive, so signs agree too.
+            for i in 0..n {
+                let (e, a) = (exact.coordinate(i, k), approx.coordinate(i, k));
+                assert!((e - a).abs() < 1e-9, "axis {k} sample {i}: {e} vs {a}");
+            }
         }
+    }
+
+    /// Squared distances of random points in 40-D (not Euclidean distances), so that the
+    /// centred matrix has negative eigenvalues and n is past faer's divide-and-conquer
+    /// threshold (128).
+    fn non_euclidean_matrix(n: usize) -> DistanceMatrix {
+        let mut rng = crate::rng::Rng::new(7);
+        let pts: Vec<Vec<f64>> = (0..n)
+            .map(|_| {
+                (0..40)
+                    .map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+                    .collect()
+            })
+            .collect();
+        let dm = euclidean_matrix(&pts);
+        let condensed = dm.condensed().iter().map(|d| d * d).collect();
+        DistanceMatrix::from_condensed(dm.ids().to_vec(), condensed).expect("valid")
+    }
+
+    #[test]
+    fn partial_back_transform_equals_the_full_eigendecomposition() {
+        // Reference: faer's complete self_adjoint_eigen of the same centred matrix, with the
+        // post-processing written out as scikit-bio's pcoa does it.
+        let n = 300;
+        let dm = non_euclidean_matrix(n);
+        let b = gower_centered(&dm);
+        let evd = b.self_adjoint_eigen(faer::Side::Lower).expect("evd");
+        let mut reference: Vec<(f64, usize)> = (0..n).map(|k| (evd.S()[k], k)).collect();
+        reference.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let r = pcoa(&dm).expect("pcoa");
+        let negatives = reference.iter().filter(|(v, _)| *v < -1e-8).count();
+        assert!(
+            negatives > 10,
+            "the test needs negative eigenvalues ({negatives})"
+        );
+        for (axis, &(value, k)) in reference.iter().enumerate() {
+            let expected = if value.abs() <= 1e-8 {
+                0.0
+            } else {
+                value.max(0.0)
+            };
+            assert!((r.eigenvalues[axis] - expected).abs() <= 1e-12 * reference[0].0);
+            for i in 0..n {
+                let v = evd.U()[(i, k)] * expected.sqrt();
+                let got = r.coordinate(i, axis);
+                assert!(
+                    (got.abs() - v.abs()).abs() <= 1e-9 * reference[0].0.sqrt(),
+                    "axis {axis} sample {i}: {got} vs {v}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn matrix_free_product_equals_the_centred_matrix_times_x() {
+        let n = 57;
+        let dm = non_euclidean_matrix(n);
+        let b = gower_centered(&dm);
+        let c = 3;
+        let x: Vec<f64> = (0..n * c).map(|t| ((t * 37) % 11) as f64 - 5.0).collect();
+        let y = centered_product(&dm, &x, c);
+        for i in 0..n {
+            for t in 0..c {
+                let expected: f64 = (0..n).map(|j| b[(i, j)] * x[j * c + t]).sum();
+                assert!(
+                    (y[i * c + t] - expected).abs() < 1e-12 * n as f64,
+                    "{i} {t}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn coordinates_tsv_writes_what_display_writes() {
+        let dm = non_euclidean_matrix(20);
+        let r = pcoa(&dm).expect("pcoa");
+        let mut expected = String::from("sample-id\tPC1\tPC2\tPC3\n");
+        for (i, id) in r.sample_ids.iter().enumerate() {
+            expected.push_str(id);
+            for axis in 0..3 {
+                expected.push_str(&format!("\t{}", r.coordinate(i, axis)));
+            }
+            expected.push('\n');
+        }
+        assert_eq!(r.coordinates_tsv(3), expected);
     }
 
     #[test]

@@ -109,6 +109,16 @@ impl DistanceMatrix {
     /// and copied into both halves of the square, rows in parallel: for a 2,000-sample matrix
     /// formatting 4 million numbers is otherwise most of a beta-diversity run.
     pub fn to_lsmat(&self) -> String {
+        let mut out = Vec::new();
+        self.write_lsmat_in_memory(&mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("ids and numbers are UTF-8")
+    }
+
+    /// The upper triangle formatted once, then rows written in blocks of 128 as they are built:
+    /// no copy of the whole text, and the blocks' buffers are reused by the allocator instead
+    /// of first-touching fresh pages (a 2,000-sample matrix is 70 MB of text).
+    fn write_lsmat_in_memory(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         use rayon::prelude::*;
         let n = self.len();
         // Upper triangle of row i as text ("\tv(i,i+1)\tv(i,i+2)…") with each value's start.
@@ -134,29 +144,35 @@ impl DistanceMatrix {
             let end = starts.get(k + 1).map_or(text.len(), |s| *s as usize - 1);
             &text[starts[k] as usize..end]
         };
-        let rows: Vec<String> = (0..n)
-            .into_par_iter()
-            .map(|i| {
-                let mut out = String::with_capacity(self.ids[i].len() + upper[i].0.len() * 2 + 4);
-                out.push_str(&self.ids[i]);
-                for j in 0..i {
-                    out.push('\t');
-                    out.push_str(value(j, i));
-                }
-                out.push_str("\t0");
-                out.push_str(&upper[i].0);
-                out.push('\n');
-                out
-            })
-            .collect();
-        let mut out = String::with_capacity(n * 12 + rows.iter().map(String::len).sum::<usize>());
+        let mut header = String::with_capacity(n * 12);
         for id in &self.ids {
-            out.push('\t');
-            out.push_str(id);
+            header.push('\t');
+            header.push_str(id);
         }
-        out.push('\n');
-        rows.iter().for_each(|r| out.push_str(r));
-        out
+        header.push('\n');
+        out.write_all(header.as_bytes())?;
+        for first in (0..n).step_by(128) {
+            let rows: Vec<String> = (first..(first + 128).min(n))
+                .into_par_iter()
+                .map(|i| {
+                    // Never reallocated: a value is at most 24 bytes with its tab.
+                    let mut row = String::with_capacity(self.ids[i].len() + 2 + n * 24);
+                    row.push_str(&self.ids[i]);
+                    for j in 0..i {
+                        row.push('\t');
+                        row.push_str(value(j, i));
+                    }
+                    row.push_str("\t0");
+                    row.push_str(&upper[i].0);
+                    row.push('\n');
+                    row
+                })
+                .collect();
+            for row in &rows {
+                out.write_all(row.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,11 +196,7 @@ impl DistanceMatrix {
         use rayon::prelude::*;
         let n = self.len();
         if n <= in_memory_up_to {
-            let text = self.to_lsmat();
-            return text
-                .as_bytes()
-                .chunks(1 << 20)
-                .try_for_each(|c| out.write_all(c));
+            return self.write_lsmat_in_memory(out);
         }
         let mut header = String::with_capacity(n * 12);
         for id in &self.ids {
@@ -218,8 +230,22 @@ impl DistanceMatrix {
     }
 }
 
-/// Reads an lsmat distance matrix.
+/// Reads an lsmat distance matrix straight into the condensed upper triangle (no square copy:
+/// at 50,000 ids the square alone would be 20 GB). Rows are gathered in blocks of about a
+/// million cells and parsed in parallel; each row's values above the diagonal are stored, the
+/// diagonal must be zero and the values below it must equal the ones already stored (within
+/// 1e-12 relative). Errors name the first bad line in file order.
 pub fn read_lsmat<R: BufRead>(reader: R, origin: &Location) -> Result<DistanceMatrix> {
+    read_lsmat_in_blocks(reader, origin, 1 << 20)
+}
+
+/// [`read_lsmat`] with blocks of about `block_cells` cells.
+fn read_lsmat_in_blocks<R: BufRead>(
+    reader: R,
+    origin: &Location,
+    block_cells: usize,
+) -> Result<DistanceMatrix> {
+    use rayon::prelude::*;
     let mut lines = Lines::new(reader, origin);
     let header = loop {
         match lines.next_line()? {
@@ -246,52 +272,100 @@ pub fn read_lsmat<R: BufRead>(reader: R, origin: &Location) -> Result<DistanceMa
             "the header names no ids, expected a leading tab then the ids",
         ));
     }
-    let mut square = vec![0.0f64; n * n];
+    let mut condensed = vec![0.0f64; n * (n - 1) / 2];
+    let block_rows = (block_cells / n).clamp(1, 1024);
+    let mut text = String::new();
+    let mut block: Vec<(usize, usize, usize)> = Vec::with_capacity(block_rows); // line, start, end
+    let mut values = vec![0.0f64; block_rows.min(n) * n];
     let mut row = 0;
-    while let Some((number, line)) = lines.next_line()? {
-        if line.trim().is_empty() {
-            continue;
-        }
-        if row == n {
-            return Err(Error::syntax(
-                &origin.at_line(number),
-                format!("more than {n} rows for {n} ids"),
-            ));
-        }
-        let fields: Vec<&str> = line.split('\t').collect();
-        if fields.len() != n + 1 {
-            return Err(Error::syntax(
-                &origin.at_line(number),
-                format!(
-                    "expected {} fields (an id and {n} distances), found {}",
-                    n + 1,
-                    fields.len()
-                ),
-            ));
-        }
-        if fields[0].trim() != ids[row] {
-            return Err(Error::invalid(
-                &origin.at_line(number),
-                format!(
-                    "row id '{}' does not match column id '{}' at the same position",
-                    fields[0].trim(),
-                    ids[row]
-                ),
-            ));
-        }
-        for (j, cell) in fields[1..].iter().enumerate() {
-            let v: f64 = cell.trim().parse().map_err(|_| {
-                Error::invalid(&origin.at_line(number), format!("'{cell}' is not a number"))
-            })?;
-            if !v.is_finite() || v < 0.0 {
-                return Err(Error::invalid(
-                    &origin.at_line(number),
-                    format!("distance {v} to '{}' is not finite and >= 0", ids[j]),
-                ));
+    let mut finished = false;
+    while !finished {
+        text.clear();
+        block.clear();
+        while block.len() < block_rows {
+            match lines.next_line()? {
+                None => {
+                    finished = true;
+                    break;
+                }
+                Some((_, line)) if line.trim().is_empty() => continue,
+                Some((number, line)) => {
+                    if row + block.len() == n {
+                        return Err(Error::syntax(
+                            &origin.at_line(number),
+                            format!("more than {n} rows for {n} ids"),
+                        ));
+                    }
+                    let start = text.len();
+                    text.push_str(line);
+                    block.push((number, start, text.len()));
+                }
             }
-            square[row * n + j] = v;
         }
-        row += 1;
+        if block.is_empty() {
+            break;
+        }
+        // Parse every row of the block (row `row + b` into `values[b * n..]`).
+        let first_error = values
+            .par_chunks_mut(n)
+            .zip(block.par_iter())
+            .enumerate()
+            .map(|(b, (out, &(number, start, end)))| {
+                parse_lsmat_row(
+                    &text[start..end],
+                    row + b,
+                    &ids,
+                    out,
+                    &origin.at_line(number),
+                )
+            })
+            .find_first(|r| r.is_err());
+        if let Some(Err(e)) = first_error {
+            return Err(e);
+        }
+        // Store the upper parts, then check diagonals and lower parts against stored values.
+        for (b, out) in values.chunks(n).take(block.len()).enumerate() {
+            let i = row + b;
+            if i + 1 < n {
+                let start = condensed_index(n, i, i + 1);
+                condensed[start..start + (n - 1 - i)].copy_from_slice(&out[i + 1..]);
+            }
+        }
+        let stored = &condensed;
+        let first_error = values
+            .par_chunks(n)
+            .zip(block.par_iter())
+            .enumerate()
+            .map(|(b, (out, _))| {
+                let i = row + b;
+                if out[i] != 0.0 {
+                    return Err(Error::invalid(
+                        origin,
+                        format!(
+                            "the diagonal is not zero at '{}' (a distance matrix must be hollow)",
+                            ids[i]
+                        ),
+                    ));
+                }
+                for (j, &b_value) in out[..i].iter().enumerate() {
+                    let a = stored[condensed_index(n, j, i)];
+                    if (a - b_value).abs() > 1e-12 * a.abs().max(b_value.abs()).max(1.0) {
+                        return Err(Error::invalid(
+                            origin,
+                            format!(
+                                "not symmetric: d({}, {}) = {a} but d({}, {}) = {b_value}",
+                                ids[j], ids[i], ids[i], ids[j]
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            })
+            .find_first(|r| r.is_err());
+        if let Some(Err(e)) = first_error {
+            return Err(e);
+        }
+        row += block.len();
     }
     if row != n {
         return Err(Error::syntax(
@@ -299,35 +373,56 @@ pub fn read_lsmat<R: BufRead>(reader: R, origin: &Location) -> Result<DistanceMa
             format!("{row} rows for {n} ids, expected a square matrix"),
         ));
     }
-    let mut condensed = Vec::with_capacity(n * (n - 1) / 2);
-    for i in 0..n {
-        if square[i * n + i] != 0.0 {
-            return Err(Error::invalid(
-                origin,
-                format!(
-                    "the diagonal is not zero at '{}' (a distance matrix must be hollow)",
-                    ids[i]
-                ),
-            ));
-        }
-        for j in (i + 1)..n {
-            let (a, b) = (square[i * n + j], square[j * n + i]);
-            if (a - b).abs() > 1e-12 * a.abs().max(b.abs()).max(1.0) {
-                return Err(Error::invalid(
-                    origin,
-                    format!(
-                        "not symmetric: d({}, {}) = {a} but d({}, {}) = {b}",
-                        ids[i], ids[j], ids[j], ids[i]
-                    ),
-                ));
-            }
-            condensed.push(a);
-        }
-    }
     DistanceMatrix::from_condensed(ids, condensed).map_err(|e| match e {
         Error::Invalid { message, .. } => Error::invalid(origin, message),
         other => other,
     })
+}
+
+/// Parses row `row` of an lsmat (its id, then `n` distances) into `out`.
+fn parse_lsmat_row(
+    line: &str,
+    row: usize,
+    ids: &[String],
+    out: &mut [f64],
+    at: &Location,
+) -> Result<()> {
+    let n = ids.len();
+    let fields = line.bytes().filter(|&b| b == b'\t').count() + 1;
+    if fields != n + 1 {
+        return Err(Error::syntax(
+            at,
+            format!(
+                "expected {} fields (an id and {n} distances), found {fields}",
+                n + 1
+            ),
+        ));
+    }
+    let mut cells = line.split('\t');
+    let id = cells.next().unwrap_or_default().trim();
+    if id != ids[row] {
+        return Err(Error::invalid(
+            at,
+            format!(
+                "row id '{id}' does not match column id '{}' at the same position",
+                ids[row]
+            ),
+        ));
+    }
+    for ((j, cell), slot) in cells.enumerate().zip(out.iter_mut()) {
+        let v: f64 = cell
+            .trim()
+            .parse()
+            .map_err(|_| Error::invalid(at, format!("'{cell}' is not a number")))?;
+        if !v.is_finite() || v < 0.0 {
+            return Err(Error::invalid(
+                at,
+                format!("distance {v} to '{}' is not finite and >= 0", ids[j]),
+            ));
+        }
+        *slot = v;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -373,5 +468,38 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("hollow"), "{e}");
+    }
+
+    #[test]
+    fn rows_read_one_per_block_give_the_same_matrix_and_errors() {
+        let text = "\ta\tb\tc\na\t0\t0.5\t1.0\nb\t0.5\t0\t0.25\n\nc\t1.0\t0.25\t0\n";
+        let origin = Location::named("dm");
+        let whole = read_lsmat(text.as_bytes(), &origin).expect("valid");
+        let one_by_one = read_lsmat_in_blocks(text.as_bytes(), &origin, 1).expect("valid");
+        assert_eq!(whole, one_by_one);
+        // The asymmetry sits across a block boundary: row c disagrees with row b.
+        let bad = text.replace("c\t1.0\t0.25", "c\t1.0\t0.3");
+        let e = read_lsmat_in_blocks(bad.as_bytes(), &origin, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("not symmetric: d(b, c) = 0.25 but d(c, b) = 0.3"),
+            "{e}"
+        );
+        let e = read_lsmat_in_blocks(text.replace("0.25\n", "x\n").as_bytes(), &origin, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("'x' is not a number"),
+            "{e}"
+        );
+        let e = read_lsmat(format!("{text}d\t1\t1\t1\n").as_bytes(), &origin)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 3 rows"), "{e}");
+        let e = read_lsmat("\ta\tb\na\t0\t1\n".as_bytes(), &origin)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("1 rows for 2 ids"), "{e}");
     }
 }

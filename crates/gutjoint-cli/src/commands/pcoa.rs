@@ -5,7 +5,6 @@ use anyhow::Result;
 use gutjoint_ecology::pcoa;
 use gutjoint_table::read_distance_file;
 use serde::Serialize;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// Principal coordinate analysis (scikit-bio's eigh method): coordinates per sample,
@@ -62,18 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         .dimensions
         .unwrap_or(result.n_axes())
         .min(result.n_axes());
-    let mut text = String::from("sample-id");
-    for axis in 1..=k {
-        let _ = write!(text, "\tPC{axis}");
-    }
-    text.push('\n');
-    for (i, id) in result.sample_ids.iter().enumerate() {
-        text.push_str(id);
-        for axis in 0..k {
-            let _ = write!(text, "\t{}", result.coordinate(i, axis));
-        }
-        text.push('\n');
-    }
+    let text = output::timed("format", || result.coordinates_tsv(k));
     if let Some(path) = &args.output {
         output::write_file(path, text.as_bytes())?;
     }

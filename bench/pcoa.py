@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""PCoA: gutjoint against scikit-bio, timed side by side on the same matrix, answers checked.
+
+1. eigh (default 2,000 samples): `gutjoint pcoa dm.tsv -o out.tsv` as a subprocess (process
+   start, reading the lsmat, all axes, writing the TSV; best of --repeat) against
+   `skbio.stats.ordination.pcoa(dm, method="eigh")` on the DistanceMatrix already in memory
+   (computation alone; best of --repeat). The Bray-Curtis matrix comes from `gutjoint beta` on
+   compare_ecology.py's table generator (95 % zeros, seed 42). Checks: every eigenvalue and
+   proportion explained within 1e-9 (relative to the largest eigenvalue), coordinates of the
+   first 10 axes within 1e-9 of scikit-bio's up to each axis' sign (relative to the axis'
+   largest |coordinate|). Exit 1 if a check fails.
+2. fsvd accuracy (default 5,000 samples, 10 dimensions): gutjoint's `--method fsvd` and
+   scikit-bio's `pcoa(method="fsvd")` are each compared with exact eigh (scikit-bio's for the top
+   10 axes, which step 1 shows equal to gutjoint's): relative eigenvalue error per axis and the largest coordinate
+   difference up to sign (relative to the axis' largest |coordinate|). Both tools' times are
+   printed (gutjoint end to end, scikit-bio in memory).
+3. --scale N: gutjoint alone, `pcoa --method fsvd --dimensions 10` on an N-sample lsmat under
+   /usr/bin/time -v (wall time, peak RSS), with an address-space limit of available RAM - 1 GB.
+
+    python bench/pcoa.py [--samples 2000] [--fsvd-samples 5000] [--scale 0] [--gutjoint PATH]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from compare_ecology import make_counts, write_biom_tsv  # noqa: E402
+
+
+def gutjoint_bin(arg):
+    path = arg or os.environ.get("GUTJOINT_BIN") or os.path.join(HERE, "..", "target", "release", "gutjoint")
+    if not os.path.exists(path):
+        sys.exit(f"no gutjoint binary at {path}: cargo build --release -p gutjoint-cli")
+    return os.path.abspath(path)
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kw)
+
+
+def best_of(repeat, fn):
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, value
+
+
+def write_matrix(gj, workdir, samples, features, name):
+    rng = np.random.default_rng(42)
+    counts = make_counts(rng, samples, features)
+    ids = [f"S{i}" for i in range(samples)]
+    table = os.path.join(workdir, f"{name}.tsv")
+    write_biom_tsv(table, counts, ids, [f"F{j}" for j in range(features)])
+    dm = os.path.join(workdir, f"{name}_dm.tsv")
+    run([gj, "beta", table, "--metric", "braycurtis", "-o", dm, "--quiet"])
+    os.remove(table)
+    return dm
+
+
+def axis_errors(ref_vals, ref_coords, vals, coords, k):
+    """Relative eigenvalue errors and coordinate errors up to sign for the first k axes."""
+    out = []
+    for a in range(k):
+        x, y = ref_coords[:, a], coords[:, a]
+        scale = np.abs(x).max()
+        diff = min(np.abs(x - y).max(), np.abs(x + y).max()) / scale if scale > 0 else 0.0
+        out.append((abs(vals[a] - ref_vals[a]) / abs(ref_vals[a]), diff))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--samples", type=int, default=2000)
+    ap.add_argument("--features", type=int, default=1000)
+    ap.add_argument("--fsvd-samples", type=int, default=5000)
+    ap.add_argument("--dimensions", type=int, default=10)
+    ap.add_argument("--scale", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--gutjoint")
+    ap.add_argument("--timed-command", help="time this instead of `gutjoint pcoa DM -o OUT`, with {dm} and {out} "
+                    "filled in (e.g. the release build of examples/pcoa_phases.rs when the CLI's release build "
+                    "is not available); its output file is the one checked")
+    args = ap.parse_args()
+    gj = gutjoint_bin(args.gutjoint)
+
+    import pandas as pd
+    from skbio import DistanceMatrix
+    from skbio.stats.ordination import pcoa
+
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="gj_pcoa_") as tmp:
+        # -- 1. eigh (skipped with --samples 0) ---------------------------------------------------
+        if args.samples:
+            dm_path = write_matrix(gj, tmp, args.samples, args.features, "eigh")
+            dm = DistanceMatrix.read(dm_path)
+            out = os.path.join(tmp, "pcoa.tsv")
+            timed = ([w.format(dm=dm_path, out=out) for w in args.timed_command.split()] if args.timed_command
+                     else [gj, "--timings", "pcoa", dm_path, "-o", out, "--quiet"])
+            gj_s, proc = best_of(args.repeat, lambda: run(timed))
+            ours = json.loads(run([gj, "pcoa", dm_path, "--json"]).stdout)  # untimed: all eigenvalues
+            phases = dict(l.removeprefix("timing\t").split("\t") for l in proc.stderr.splitlines() if "\t" in l)
+            import warnings
+
+            warnings.simplefilter("ignore")
+            sk_s, res = best_of(args.repeat, lambda: pcoa(dm, method="eigh"))
+            coords = pd.read_csv(out, sep="\t", index_col=0).to_numpy()
+            sk_vals = res.eigvals.to_numpy()
+            sk_coords = res.samples.to_numpy()
+            top = sk_vals[0]
+            val_diff = np.abs(np.array(ours["eigenvalues"]) - sk_vals).max() / top
+            prop_diff = np.abs(np.array(ours["proportion_explained"]) - res.proportion_explained.to_numpy()).max()
+            errs = axis_errors(sk_vals, sk_coords, np.array(ours["eigenvalues"]), coords, 10)
+            coord_diff = max(e[1] for e in errs)
+            print(f"PCoA eigh, {args.samples} samples (Bray-Curtis of {args.features} features, 95% zeros)")
+            print(f"  gutjoint pcoa (process, read, all axes, write) {gj_s:8.3f} s   phases {phases}")
+            if args.timed_command:
+                print(f"  (timed: {' '.join(timed)})")
+            print(f"  skbio pcoa(method='eigh') in memory            {sk_s:8.3f} s")
+            print(f"  ratio skbio / gutjoint: {sk_s / gj_s:.2f}x")
+            print(f"  max |eigenvalue diff| / lambda1 {val_diff:.2e}; proportion explained {prop_diff:.2e}; "
+                  f"coordinates (10 axes, up to sign) {coord_diff:.2e}")
+            for name, d in [("eigenvalues", val_diff), ("proportions", prop_diff), ("coordinates", coord_diff)]:
+                if not d <= 1e-9:
+                    print(f"  CHECK FAILED: {name} differ by {d:.2e}")
+                    failed = True
+            os.remove(dm_path)
+
+        # -- 2. fsvd accuracy ------------------------------------------------------------------
+        if args.fsvd_samples:
+            k = args.dimensions
+            dm_path = write_matrix(gj, tmp, args.fsvd_samples, args.features, "fsvd")
+            dm = DistanceMatrix.read(dm_path)
+            # Exact reference: scikit-bio's eigh for the top k (LAPACK's partial eigh), which
+            # step 1 shows equal to gutjoint's full eigh within 1e-9.
+            t = time.perf_counter()
+            ref = pcoa(dm, method="eigh", dimensions=k)
+            sk_eigh = time.perf_counter() - t
+            t = time.perf_counter()
+            approx = json.loads(run([gj, "pcoa", dm_path, "--method", "fsvd", "--dimensions", str(k), "--seed", "1", "--json"]).stdout)
+            gj_fsvd = time.perf_counter() - t
+            t = time.perf_counter()
+            sk = pcoa(dm, method="fsvd", dimensions=k, seed=1)
+            sk_fsvd = time.perf_counter() - t
+            ev, ec = ref.eigvals.to_numpy(), ref.samples.to_numpy()
+            ours = axis_errors(ev, ec, np.array(approx["eigenvalues"]), np.array(approx["coordinates"]), k)
+            theirs = axis_errors(ev, ec, sk.eigvals.to_numpy(), sk.samples.to_numpy(), k)
+            print(f"\nPCoA fsvd, {args.fsvd_samples} samples, {k} dimensions, against exact eigh")
+            print(f"  times: gutjoint fsvd {gj_fsvd:.2f} s (end to end); skbio fsvd {sk_fsvd:.2f} s, "
+                  f"skbio eigh (top {k}) {sk_eigh:.2f} s (in memory)")
+            print("  axis  eigenvalue   gutjoint fsvd: rel. eigenvalue error, coord error | skbio fsvd: same")
+            for a in range(k):
+                print(f"  PC{a + 1:<3} {ev[a]:11.6g}   {ours[a][0]:9.2e}  {ours[a][1]:9.2e}"
+                      f"            | {theirs[a][0]:9.2e}  {theirs[a][1]:9.2e}")
+            os.remove(dm_path)
+
+        # -- 3. scale --------------------------------------------------------------------------
+        if args.scale:
+            dm_path = write_matrix(gj, tmp, args.scale, args.features, "scale")
+            size = os.path.getsize(dm_path)
+            avail = int(open("/proc/meminfo").read().split("MemAvailable:")[1].split()[0]) * 1024
+            limit = avail - (1 << 30)
+
+            def cap():
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+            t = time.perf_counter()
+            p = subprocess.run(["/usr/bin/time", "-v", gj, "--timings", "pcoa", dm_path, "--method", "fsvd",
+                                "--dimensions", str(args.dimensions), "-o", os.path.join(tmp, "scale_pcoa.tsv")],
+                               capture_output=True, text=True, preexec_fn=cap)
+            wall = time.perf_counter() - t
+            rss = [l for l in p.stderr.splitlines() if "Maximum resident" in l]
+            timings = [l for l in p.stderr.splitlines() if l.startswith("timing")]
+            print(f"\nPCoA fsvd at {args.scale} samples ({size / 1e9:.1f} GB lsmat): exit {p.returncode}, "
+                  f"{wall:.1f} s, {rss[0].strip() if rss else '?'}; {timings}")
+            if p.returncode != 0:
+                print(p.stderr[-2000:])
+                failed = True
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
