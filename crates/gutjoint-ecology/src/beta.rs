@@ -18,7 +18,9 @@ UniFrac to one matrix product (shared branch length = X diag(l) Xᵀ).
 */
 
 use crate::error::{Error, Result};
-use crate::pairwise::{Precision, condensed_rows_in, fill_dense_rows, fill_rows_as, l2_squared, pairs_in_rows};
+use crate::pairwise::{
+    Precision, condensed_rows_in, fill_dense_rows, fill_rows_as, l2_squared, pairs_in_rows,
+};
 use crate::phylo::PhyloTable;
 use gutjoint_table::{DistanceMatrix, FeatureTable};
 use rayon::prelude::*;

@@ -279,12 +279,8 @@ fn permuted_partial(
     let last = g - 1;
     let batch = (4096 / last.max(1)).clamp(1, 256);
     let mut out = Vec::with_capacity(design.permutations);
-    let mut draws = permutation_draws(
-        &design.grouping.labels,
-        design.seed,
-        design.strata.as_ref(),
-    )
-    .take(design.permutations);
+    let mut draws = permutation_draws(&design.grouping.labels, design.seed, design.strata.as_ref())
+        .take(design.permutations);
     crate::progress::start(design.permutations as u64);
     loop {
         let chunk: Vec<Vec<usize>> = draws.by_ref().take(batch).collect();
@@ -363,7 +359,10 @@ pub fn permanova_reduce(
     for p in partials {
         total += p.total;
         within.iter_mut().zip(&p.within).for_each(|(a, b)| *a += b);
-        permuted.iter_mut().zip(&p.permuted).for_each(|(a, b)| *a += b);
+        permuted
+            .iter_mut()
+            .zip(&p.permuted)
+            .for_each(|(a, b)| *a += b);
     }
     let s_t = total / n as f64;
     let s_w: f64 = within.iter().zip(sizes).map(|(w, s)| w / *s as f64).sum();
@@ -421,7 +420,11 @@ mod tests {
                 next_row = b.rows.end;
                 next_offset += b.len();
                 // Balanced: a block exceeds its share by less than one (longest) row.
-                assert!(b.len() <= total / count + n, "{n} {count} {index}: {}", b.len());
+                assert!(
+                    b.len() <= total / count + n,
+                    "{n} {count} {index}: {}",
+                    b.len()
+                );
             }
             assert_eq!(next_row, n);
             assert_eq!(next_offset, total);
@@ -507,11 +510,10 @@ mod tests {
                 // x = F (g − 1)/(n − g): relative errors δ_T, δ_W of s_T and s_W (each within
                 // the reassociation bound, plus a few roundings of the final divisions) reach
                 // F multiplied by (1 + x)/x.
-                let rel = (many.test_statistic - single.test_statistic).abs()
-                    / single.test_statistic;
+                let rel =
+                    (many.test_statistic - single.test_statistic).abs() / single.test_statistic;
                 let x = single.test_statistic * (g - 1) as f64 / (keep.len() - g) as f64;
-                let bound =
-                    (2.0 * reassociation_bound(pairs) + 8.0 * f64::EPSILON) * (1.0 + x) / x;
+                let bound = (2.0 * reassociation_bound(pairs) + 8.0 * f64::EPSILON) * (1.0 + x) / x;
                 assert!(rel <= bound, "n={n} blocks={count}: {rel:e} > {bound:e}");
             }
         }
@@ -520,7 +522,9 @@ mod tests {
     #[test]
     fn blockwise_permanova_with_strata_equals_the_single_run() {
         let (dm, mut design) = dm_and_design(80, &[], 2);
-        let strata: Vec<String> = (0..80).map(|i| ["x", "y", "z"][i % 3].to_string()).collect();
+        let strata: Vec<String> = (0..80)
+            .map(|i| ["x", "y", "z"][i % 3].to_string())
+            .collect();
         design.strata = Some(Strata::from_values(&strata));
         let single = crate::permanova::permanova_within(
             &dm,

@@ -247,23 +247,23 @@ pub(crate) fn permutation_draws<'a>(
     let mut rng = Rng::new(seed);
     let blocks = strata.map(Strata::members);
     std::iter::repeat_with(move || match &blocks {
-            None => {
-                let mut p = labels.to_vec();
-                rng.shuffle(&mut p);
-                p
-            }
-            Some(blocks) => {
-                let mut p = labels.to_vec();
-                for members in blocks {
-                    let mut values: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
-                    rng.shuffle(&mut values);
-                    for (&i, v) in members.iter().zip(values) {
-                        p[i] = v;
-                    }
+        None => {
+            let mut p = labels.to_vec();
+            rng.shuffle(&mut p);
+            p
+        }
+        Some(blocks) => {
+            let mut p = labels.to_vec();
+            for members in blocks {
+                let mut values: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
+                rng.shuffle(&mut values);
+                for (&i, v) in members.iter().zip(values) {
+                    p[i] = v;
                 }
-                p
             }
-        })
+            p
+        }
+    })
 }
 
 /// A permutation of `0..n` per draw, restricted to strata when given (used to permute rows of
