@@ -251,10 +251,10 @@ fn permuted_partial(
     let first = block.rows.start;
     let mut column_of = vec![usize::MAX; n];
     let mut columns = Vec::new();
-    for j in (first + 1)..n {
-        if let Some(k) = design.kept[j] {
-            column_of[j] = columns.len();
-            columns.push(k);
+    for (slot, kept) in column_of.iter_mut().zip(&design.kept).skip(first + 1) {
+        if let Some(k) = kept {
+            *slot = columns.len();
+            columns.push(*k);
         }
     }
     let mut d2 = faer::Mat::<f64>::zeros(rows.len(), columns.len());
