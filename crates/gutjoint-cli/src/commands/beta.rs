@@ -199,28 +199,43 @@ fn run_block(
 ) -> Result<()> {
     let block = Block::new(table.n_samples(), index, count)?;
     let source = source(args, metric, table)?;
-    let ids = table.sample_ids();
     let label = format!("{} block {}/{count}", metric.name(), index + 1);
+    let job = BlockJob {
+        table,
+        metric,
+        phylo,
+        block: &block,
+        label: &label,
+        quiet,
+    };
     match args.precision {
-        Precision::F64 => {
-            let values = output::timed("compute", || {
-                output::with_progress(&label, quiet, || {
-                    beta_block::<f64>(table, metric, phylo, &block)
-                })
-            })?;
-            output::timed("write", || {
-                write_part(&args.output, source, ids, &block, &values)
+        Precision::F64 => job.write::<f64>(&args.output, source),
+        Precision::F32 => job.write::<f32>(&args.output, source),
+    }
+}
+
+/// One block to compute and write, in either precision.
+struct BlockJob<'a> {
+    table: &'a FeatureTable,
+    metric: BetaMetric,
+    phylo: Option<&'a gutjoint_ecology::PhyloTable>,
+    block: &'a Block,
+    label: &'a str,
+    quiet: bool,
+}
+
+impl BlockJob<'_> {
+    fn write<T>(&self, path: &std::path::Path, source: Source) -> Result<()>
+    where
+        T: gutjoint_ecology::pairwise::Precision + gutjoint_table::npy::NpyElement,
+    {
+        let values = output::timed("compute", || {
+            output::with_progress(self.label, self.quiet, || {
+                beta_block::<T>(self.table, self.metric, self.phylo, self.block)
             })
-        }
-        Precision::F32 => {
-            let values = output::timed("compute", || {
-                output::with_progress(&label, quiet, || {
-                    beta_block::<f32>(table, metric, phylo, &block)
-                })
-            })?;
-            output::timed("write", || {
-                write_part(&args.output, source, ids, &block, &values)
-            })
-        }
+        })?;
+        output::timed("write", || {
+            write_part(path, source, self.table.sample_ids(), self.block, &values)
+        })
     }
 }

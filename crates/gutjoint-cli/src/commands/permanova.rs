@@ -36,6 +36,17 @@ pub struct Args {
     /// The parts of a blockwise matrix (`gutjoint beta --block I/N`), instead of DM.tsv.
     #[arg(long, value_name = "PART", num_args = 1.., conflicts_with = "matrix")]
     pub blocks: Vec<PathBuf>,
+    #[command(flatten)]
+    pub design: Design,
+    /// Print the result as JSON (the default output is a two-column TSV).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The grouping and permutations of a test, shared by `permanova`, `permdisp` and
+/// `permanova-map`.
+#[derive(Debug, clap::Args)]
+pub struct Design {
     /// QIIME 2 metadata file.
     #[arg(long, value_name = "MD.tsv")]
     pub metadata: PathBuf,
@@ -48,9 +59,6 @@ pub struct Args {
     /// Seed of the permutation generator.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Print the result as JSON (the default output is a two-column TSV).
-    #[arg(long)]
-    pub json: bool,
     /// Permute only within the levels of this column (PERMANOVA only).
     #[arg(long, value_name = "COL")]
     pub strata: Option<String>,
@@ -110,9 +118,9 @@ fn report(
 ) -> Result<()> {
     let r = Report {
         test,
-        column: args.column.clone(),
+        column: args.design.column.clone(),
         strata,
-        seed: args.seed,
+        seed: args.design.seed,
         groups: g.grouping.names,
         dropped_missing_value: g.dropped_missing_value,
         dropped_not_in_metadata: g.dropped_not_in_metadata,
@@ -144,9 +152,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         return run_blocks(&args, quiet);
     };
     let dm = output::timed("read", || read_distance_file(matrix))?;
-    let g = super::ecology_args::grouped(dm, &args.metadata, &args.column)?;
-    let strata = match &args.strata {
-        Some(col) => Some(strata_of(g.dm.ids(), &args.metadata, col)?),
+    let g = super::ecology_args::grouped(dm, &args.design.metadata, &args.design.column)?;
+    let strata = match &args.design.strata {
+        Some(col) => Some(strata_of(g.dm.ids(), &args.design.metadata, col)?),
         None => None,
     };
     let test = output::timed("compute", || {
@@ -154,29 +162,33 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             permanova_within(
                 &g.dm,
                 &g.grouping,
-                args.permutations,
-                args.seed,
+                args.design.permutations,
+                args.design.seed,
                 strata.as_ref(),
             )
         })
     })
-    .with_context(|| match &args.strata {
+    .with_context(|| match &args.design.strata {
         Some(col) => format!("permutations within '{col}'"),
         None => "PERMANOVA".into(),
     })?;
     let strata = strata
-        .zip(args.strata.clone())
+        .zip(args.design.strata.clone())
         .map(|(s, column)| StrataReport {
             column,
             levels: s.names,
         });
-    let groups = Groups {
+    report(test, &args, groups_of_matrix(g), strata, quiet)
+}
+
+/// The grouping of a matrix that has been tested (its samples no longer needed).
+fn groups_of_matrix(g: super::ecology_args::GroupedMatrix) -> Groups {
+    Groups {
         keep: Vec::new(),
         grouping: g.grouping,
         dropped_missing_value: g.dropped_missing_value,
         dropped_not_in_metadata: g.dropped_not_in_metadata,
-    };
-    report(test, &args, groups, strata, quiet)
+    }
 }
 
 /// The strata of the grouped samples `ids`; a missing value is an error naming the sample.
@@ -214,8 +226,8 @@ pub fn run_disp(args: DispArgs, quiet: bool) -> Result<()> {
     };
     let g = super::ecology_args::grouped(
         read_distance_file(matrix)?,
-        &common.metadata,
-        &common.column,
+        &common.design.metadata,
+        &common.design.column,
     )?;
     let centre = match args.test {
         Centre::Median => DispersionCentre::Median,
@@ -225,22 +237,16 @@ pub fn run_disp(args: DispArgs, quiet: bool) -> Result<()> {
         permdisp(
             &g.dm,
             &g.grouping,
-            common.permutations,
-            common.seed,
+            common.design.permutations,
+            common.design.seed,
             centre,
             args.dimensions,
         )
     })?;
-    if common.strata.is_some() {
+    if common.design.strata.is_some() {
         bail!("--strata is for PERMANOVA; PERMDISP permutes freely");
     }
-    let groups = Groups {
-        keep: Vec::new(),
-        grouping: g.grouping,
-        dropped_missing_value: g.dropped_missing_value,
-        dropped_not_in_metadata: g.dropped_not_in_metadata,
-    };
-    report(test, &common, groups, None, quiet)
+    report(test, &common, groups_of_matrix(g), None, quiet)
 }
 
 /// PERMANOVA's map step on one part of a blockwise matrix (`gutjoint beta --block I/N`): the
@@ -256,21 +262,8 @@ pub struct MapArgs {
     /// One part file.
     #[arg(value_name = "PART")]
     pub part: PathBuf,
-    /// QIIME 2 metadata file.
-    #[arg(long, value_name = "MD.tsv")]
-    pub metadata: PathBuf,
-    /// Grouping column.
-    #[arg(long, value_name = "C")]
-    pub column: String,
-    /// Number of permutations.
-    #[arg(long, default_value_t = 999)]
-    pub permutations: usize,
-    /// Seed of the permutation generator.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Permute only within the levels of this column.
-    #[arg(long, value_name = "COL")]
-    pub strata: Option<String>,
+    #[command(flatten)]
+    pub design: Design,
     /// Output JSON of partial sums.
     #[arg(short, long, value_name = "SUMS.json")]
     pub output: PathBuf,
@@ -331,24 +324,17 @@ fn sums_sha256(total: f64, within: &[f64], permuted: &[f64]) -> String {
     hex(&h.finalize())
 }
 
-struct MapOptions<'a> {
-    metadata: &'a Path,
-    column: &'a str,
-    strata: Option<&'a str>,
-    permutations: usize,
-    seed: u64,
-}
-
-fn map_part(part: &Path, o: &MapOptions<'_>, quiet: bool) -> Result<PartialFile> {
+fn map_part(part: &Path, o: &Design, quiet: bool) -> Result<PartialFile> {
     let (header, reader) = read_part_header(part)?;
     let block = header.placement.block(header.source.n_samples, part)?;
     let values = read_payload(part, &header, reader)?.into_f64();
     let ids = &header.sample_ids;
-    let g = groups_of(ids, o.metadata, o.column)?;
+    let g = groups_of(ids, &o.metadata, &o.column)?;
     let kept_ids: Vec<String> = g.keep.iter().map(|&i| ids[i].clone()).collect();
     let strata = o
         .strata
-        .map(|c| strata_of(&kept_ids, o.metadata, c))
+        .as_deref()
+        .map(|c| strata_of(&kept_ids, &o.metadata, c))
         .transpose()?;
     let mut kept = vec![None; ids.len()];
     for (k, &i) in g.keep.iter().enumerate() {
@@ -375,12 +361,14 @@ fn map_part(part: &Path, o: &MapOptions<'_>, quiet: bool) -> Result<PartialFile>
         block: block.index + 1,
         blocks: block.count,
         design: DesignRecord {
-            metadata_sha256: super::beta_merge::file_sha256(o.metadata)?,
-            column: o.column.into(),
-            strata: strata.zip(o.strata).map(|(s, column)| StrataReport {
-                column: column.into(),
-                levels: s.names,
-            }),
+            metadata_sha256: super::beta_merge::file_sha256(&o.metadata)?,
+            column: o.column.clone(),
+            strata: strata
+                .zip(o.strata.clone())
+                .map(|(s, column)| StrataReport {
+                    column,
+                    levels: s.names,
+                }),
             permutations: o.permutations,
             seed: o.seed,
             group_sizes: design.group_sizes(),
@@ -464,17 +452,10 @@ fn note_dropped(r: &Report, quiet: bool) {
 }
 
 fn run_blocks(args: &Args, quiet: bool) -> Result<()> {
-    let options = MapOptions {
-        metadata: &args.metadata,
-        column: &args.column,
-        strata: args.strata.as_deref(),
-        permutations: args.permutations,
-        seed: args.seed,
-    };
     let files = output::timed("compute", || {
         args.blocks
             .iter()
-            .map(|p| Ok((p.clone(), map_part(p, &options, quiet)?)))
+            .map(|p| Ok((p.clone(), map_part(p, &args.design, quiet)?)))
             .collect::<Result<Vec<_>>>()
     })?;
     let r = reduce(files)?;
@@ -483,14 +464,7 @@ fn run_blocks(args: &Args, quiet: bool) -> Result<()> {
 }
 
 pub fn run_map(args: MapArgs, quiet: bool) -> Result<()> {
-    let options = MapOptions {
-        metadata: &args.metadata,
-        column: &args.column,
-        strata: args.strata.as_deref(),
-        permutations: args.permutations,
-        seed: args.seed,
-    };
-    let file = map_part(&args.part, &options, quiet)?;
+    let file = map_part(&args.part, &args.design, quiet)?;
     let mut text = serde_json::to_string(&file)?;
     text.push('\n');
     output::write_file(&args.output, text.as_bytes())
