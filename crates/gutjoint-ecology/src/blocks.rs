@@ -277,7 +277,11 @@ fn permuted_partial(
         r += 1;
     }
     let last = g - 1;
-    let batch = (4096 / last.max(1)).clamp(1, 256);
+    // As the single run, up to 256 permutations per product, but with the 0/1 matrix (columns
+    // × batch·(g−1) f64) capped at 2²⁵ values (256 MB): at 300,000 samples the uncapped batch
+    // would take 1.2 GB for three groups and ~10 GB for many.
+    let cap = (1usize << 25) / (columns.len() * last).max(1);
+    let batch = (4096 / last.max(1)).clamp(1, 256).min(cap.max(1));
     let mut out = Vec::with_capacity(design.permutations);
     let mut draws = permutation_draws(&design.grouping.labels, design.seed, design.strata.as_ref())
         .take(design.permutations);
