@@ -345,6 +345,15 @@ fn per_sample_chunks_concatenate_to_one_run() {
         &["gmhi", "examples/data/gmhi/species_relative_abundances.csv"],
         3,
     );
+    chunks_concatenate(
+        &[
+            "dysbiosis",
+            "examples/data/gespic/gespic_genus.tsv",
+            "--reference",
+            "gespic-healthy",
+        ],
+        3,
+    );
     let r = run(["alpha", GP, "--samples", "5/4"]);
     assert!(r.stderr.contains("1 ≤ I ≤ N"), "{}", r.stderr);
 }
