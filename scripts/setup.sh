@@ -41,3 +41,11 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     echo "note: PostgreSQL is not installed (needs root: apt-get install postgresql); the PostgreSQL job-store tests will be skipped" >&2
   fi
 fi
+# Snakemake for the blockwise workflow (workflow/Snakefile, issue #16), in a venv of its own so
+# its pins do not meet the Python peers'; the Slurm executor plugin for the cluster profile.
+SNAKEMAKE_VENV="${GUTJOINT_SNAKEMAKE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/gutjoint/snakemake}"
+if ! "$SNAKEMAKE_VENV/bin/snakemake" --version >/dev/null 2>&1; then
+  python3 -m venv --clear "$SNAKEMAKE_VENV"
+  "$SNAKEMAKE_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "snakemake>=9,<10" snakemake-executor-plugin-slurm
+fi

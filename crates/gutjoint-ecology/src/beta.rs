@@ -18,11 +18,14 @@ UniFrac to one matrix product (shared branch length = X diag(l) Xᵀ).
 */
 
 use crate::error::{Error, Result};
-use crate::pairwise::{Precision, fill_as, fill_dense, l2_squared};
+use crate::pairwise::{
+    Precision, condensed_rows_in, fill_dense_rows, fill_rows_as, l2_squared, pairs_in_rows,
+};
 use crate::phylo::PhyloTable;
 use gutjoint_table::{DistanceMatrix, FeatureTable};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::ops::Range;
 
 /// The beta metrics gutjoint computes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -88,32 +91,49 @@ pub fn beta(
     metric: BetaMetric,
     tree: Option<&PhyloTable>,
 ) -> Result<DistanceMatrix> {
-    let condensed = match metric {
-        BetaMetric::BrayCurtis => braycurtis::<f64>(table),
-        BetaMetric::Jaccard => jaccard::<f64>(table),
-        BetaMetric::Aitchison { pseudocount } => aitchison(table, pseudocount)?,
-        _ => {
-            let phylo = tree.ok_or_else(|| Error::NeedsTree {
-                metric: metric.name().into(),
-            })?;
-            unifrac(phylo, metric)?
-        }
-    };
+    let condensed = beta_rows::<f64>(table, metric, tree, 0..table.n_samples())?;
     DistanceMatrix::from_condensed(table.sample_ids().to_vec(), condensed)
         .map_err(|e| Error::Invalid(e.to_string()))
 }
 
-/// Bray–Curtis or Jaccard as a single-precision condensed matrix (sample order as the table),
-/// for cohorts too large for f64: values are computed in f64 and rounded once.
-pub fn beta_condensed_f32(table: &FeatureTable, metric: BetaMetric) -> Result<Vec<f32>> {
-    match metric {
-        BetaMetric::BrayCurtis => Ok(braycurtis::<f32>(table)),
-        BetaMetric::Jaccard => Ok(jaccard::<f32>(table)),
-        other => Err(Error::Invalid(format!(
-            "--precision f32 is available for braycurtis and jaccard, not {}",
-            other.name()
-        ))),
+/// A single-precision condensed matrix (sample order as the table), for cohorts too large for
+/// f64: values are computed in f64 and rounded once.
+pub fn beta_condensed_f32(
+    table: &FeatureTable,
+    metric: BetaMetric,
+    tree: Option<&PhyloTable>,
+) -> Result<Vec<f32>> {
+    beta_rows::<f32>(table, metric, tree, 0..table.n_samples())
+}
+
+/// Rows `rows` of the condensed distance matrix (d(i, j) for i in `rows`, j > i, row-major):
+/// the one implementation behind [`beta`], [`beta_condensed_f32`] and the blocks of
+/// [`crate::blocks`]. Every metric computes each row from the whole table independently of the
+/// other rows, so a range of rows holds the same bits as those rows of the whole matrix.
+pub fn beta_rows<T: Precision>(
+    table: &FeatureTable,
+    metric: BetaMetric,
+    tree: Option<&PhyloTable>,
+    rows: Range<usize>,
+) -> Result<Vec<T>> {
+    let n = table.n_samples();
+    if rows.start > rows.end || rows.end > n {
+        return Err(Error::Invalid(format!(
+            "rows {}..{} are outside the {n} samples",
+            rows.start, rows.end
+        )));
     }
+    Ok(match metric {
+        BetaMetric::BrayCurtis => braycurtis::<T>(table, rows),
+        BetaMetric::Jaccard => jaccard::<T>(table, rows),
+        BetaMetric::Aitchison { pseudocount } => aitchison::<T>(table, pseudocount, rows)?,
+        _ => {
+            let phylo = tree.ok_or_else(|| Error::NeedsTree {
+                metric: metric.name().into(),
+            })?;
+            unifrac::<T>(phylo, metric, rows)?
+        }
+    })
 }
 
 /// Bray–Curtis over an inverted index: for sample `i`, each of its nonzero features adds
@@ -122,13 +142,13 @@ pub fn beta_condensed_f32(table: &FeatureTable, metric: BetaMetric) -> Result<Ve
 /// zeros that is ~20× fewer operations than looking every nonzero of `j` up in a dense row of
 /// `i`. The shared sum of a pair adds the same nonzero terms in the same (feature) order as a
 /// direct Σ min(x, y), so the distances are the same bits.
-fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
+fn braycurtis<T: Precision>(table: &FeatureTable, rows: Range<usize>) -> Vec<T> {
     let n = table.n_samples();
     let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
     let (feature_ptr, feature_samples, feature_values) = table.to_feature_major();
-    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
     crate::progress::start(condensed.len() as u64);
-    crate::pairwise::condensed_rows(&mut condensed, n)
+    condensed_rows_in(&mut condensed, n, rows)
         .into_par_iter()
         .for_each_init(
             || vec![0.0; n],
@@ -159,7 +179,7 @@ fn braycurtis<T: Precision>(table: &FeatureTable) -> Vec<T> {
     condensed
 }
 
-fn jaccard<T: Precision>(table: &FeatureTable) -> Vec<T> {
+fn jaccard<T: Precision>(table: &FeatureTable, rows: Range<usize>) -> Vec<T> {
     let n = table.n_samples();
     let words = table.n_features().div_ceil(64);
     let mut bits = vec![0u64; n * words];
@@ -171,7 +191,7 @@ fn jaccard<T: Precision>(table: &FeatureTable) -> Vec<T> {
             bits[s * words + *f as usize / 64] |= 1 << (*f % 64);
         }
     }
-    fill_as(n, |i, j| {
+    fill_rows_as(n, rows, |i, j| {
         let (a, b) = (
             &bits[i * words..(i + 1) * words],
             &bits[j * words..(j + 1) * words],
@@ -213,12 +233,17 @@ pub fn clr_dense(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-fn aitchison(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
+fn aitchison<T: Precision>(
+    table: &FeatureTable,
+    pseudocount: f64,
+    rows: Range<usize>,
+) -> Result<Vec<T>> {
     let clr = clr_dense(table, pseudocount)?;
-    Ok(fill_dense(
+    Ok(fill_dense_rows(
         &clr,
         table.n_samples(),
         table.n_features(),
+        rows,
         |a, b| l2_squared(a, b).sqrt(),
     ))
 }
@@ -233,15 +258,20 @@ struct SparseRows<'a> {
 /// Fills the condensed matrix from sparse per-sample rows: for row `i`, its values (and extras)
 /// are spread into dense buffers once, then every later sample `j` walks only its own nonzeros
 /// against them. `kernel(i, dense_i, extra_i, j, j_position)` sees the two samples that way.
-fn fill_sparse<T: Precision, F>(data: &SparseRows<'_>, dim: usize, kernel: F) -> Vec<T>
+fn fill_sparse<T: Precision, F>(
+    data: &SparseRows<'_>,
+    dim: usize,
+    range: Range<usize>,
+    kernel: F,
+) -> Vec<T>
 where
     F: Fn(usize, &[f64], &[f64], usize) -> f64 + Sync,
 {
     let rows = data.rows;
     let n = rows.len();
-    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    let mut condensed = vec![T::default(); pairs_in_rows(n, range.clone())];
     crate::progress::start(condensed.len() as u64);
-    crate::pairwise::condensed_rows(&mut condensed, n)
+    condensed_rows_in(&mut condensed, n, range)
         .into_par_iter()
         .for_each_init(
             || {
@@ -279,7 +309,11 @@ where
 /// - weighted: Σ|a - b| = A_i + A_j - 2 Σ_shared min(a, b) for non-negative a, b;
 /// - generalized: branches held by one sample contribute l·p^α to both numerator and
 ///   denominator, so only shared branches need the full term.
-fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
+fn unifrac<T: Precision>(
+    phylo: &PhyloTable,
+    metric: BetaMetric,
+    range: Range<usize>,
+) -> Result<Vec<T>> {
     let b = phylo.n_branches();
     if let Some(s) = phylo.totals.iter().position(|t| *t <= 0.0) {
         return Err(Error::Invalid(format!(
@@ -304,7 +338,7 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
                 rows: &present,
                 extra: None,
             };
-            fill_sparse(&data, b, |i, dense, _, j| {
+            fill_sparse(&data, b, range.clone(), |i, dense, _, j| {
                 let shared: f64 = present[j].iter().map(|(k, _)| dense[*k as usize]).sum();
                 let union = owned[i] + owned[j] - shared;
                 if union > 0.0 {
@@ -336,7 +370,7 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
                 rows: &weighted,
                 extra: None,
             };
-            fill_sparse(&data, b, |i, dense, _, j| {
+            fill_sparse(&data, b, range.clone(), |i, dense, _, j| {
                 let shared_min: f64 = weighted[j]
                     .iter()
                     .map(|(k, v)| dense[*k as usize].min(*v))
@@ -380,7 +414,7 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
                 rows: &proportions,
                 extra: Some(&powers),
             };
-            fill_sparse(&data, b, |i, dense, dense_pow, j| {
+            fill_sparse(&data, b, range.clone(), |i, dense, dense_pow, j| {
                 let (mut num, mut den) = (solo[i] + solo[j], solo[i] + solo[j]);
                 // Branch-free: where sample i lacks the branch (p = 0, p^α = 0) both
                 // corrections are exactly zero, since q > 0 on every stored entry.
@@ -396,7 +430,7 @@ fn unifrac(phylo: &PhyloTable, metric: BetaMetric) -> Result<Vec<f64>> {
                 if den > 0.0 { num / den } else { 0.0 }
             })
         }
-        _ => unreachable!("non-phylogenetic metrics are handled by `beta`"),
+        _ => unreachable!("non-phylogenetic metrics are handled by `beta_rows`"),
     })
 }
 

@@ -26,6 +26,7 @@ Biol Conserv 61:1.
 pub mod adonis;
 pub mod alpha;
 pub mod beta;
+pub mod blocks;
 pub mod error;
 pub mod pairwise;
 pub mod pcoa;

@@ -5,6 +5,7 @@ one row of it per task, and offers a cache-blocked driver for dense per-sample v
 */
 
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// The element type of a condensed matrix: `f64` by default, `f32` to halve memory for very
 /// large cohorts (50,000 samples need 5 GB in f32 instead of 10 GB).
@@ -28,14 +29,31 @@ impl Precision for f32 {
 
 /// Splits the condensed triangle of `n` items into its rows (row `i` holds d(i, j) for j > i).
 pub fn condensed_rows<T>(condensed: &mut [T], n: usize) -> Vec<(usize, &mut [T])> {
-    let mut rows = Vec::with_capacity(n);
+    condensed_rows_in(condensed, n, 0..n)
+}
+
+/// Number of pairs (i, j), j > i, in rows `rows` of the condensed triangle of `n` items: the
+/// length of that slice of the condensed vector.
+pub fn pairs_in_rows(n: usize, rows: Range<usize>) -> usize {
+    rows.map(|i| n - i - 1).sum()
+}
+
+/// [`condensed_rows`] for a contiguous range of rows: `condensed` holds only those rows (a
+/// block of the matrix), in the same layout, so a block's values are computed by the same code
+/// as the whole matrix's.
+pub fn condensed_rows_in<T>(
+    condensed: &mut [T],
+    n: usize,
+    rows: Range<usize>,
+) -> Vec<(usize, &mut [T])> {
+    let mut out = Vec::with_capacity(rows.len());
     let mut rest = condensed;
-    for i in 0..n {
+    for i in rows {
         let (row, tail) = rest.split_at_mut(n - i - 1);
-        rows.push((i, row));
+        out.push((i, row));
         rest = tail;
     }
-    rows
+    out
 }
 
 /// Fills a condensed matrix with `distance(i, j)` for i < j, rows in parallel.
@@ -51,9 +69,17 @@ pub fn fill_as<T: Precision, F>(n: usize, distance: F) -> Vec<T>
 where
     F: Fn(usize, usize) -> f64 + Sync,
 {
-    let mut condensed = vec![T::default(); n * n.saturating_sub(1) / 2];
+    fill_rows_as(n, 0..n, distance)
+}
+
+/// [`fill_as`] for the rows `rows` of the condensed triangle only (one block of the matrix).
+pub fn fill_rows_as<T: Precision, F>(n: usize, rows: Range<usize>, distance: F) -> Vec<T>
+where
+    F: Fn(usize, usize) -> f64 + Sync,
+{
+    let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
     crate::progress::start(condensed.len() as u64);
-    condensed_rows(&mut condensed, n)
+    condensed_rows_in(&mut condensed, n, rows)
         .into_par_iter()
         .for_each(|(i, row)| {
             for (k, slot) in row.iter_mut().enumerate() {
@@ -71,11 +97,27 @@ pub fn fill_dense<F>(data: &[f64], n: usize, dim: usize, kernel: F) -> Vec<f64>
 where
     F: Fn(&[f64], &[f64]) -> f64 + Sync,
 {
+    fill_dense_rows(data, n, dim, 0..n, kernel)
+}
+
+/// [`fill_dense`] for the rows `rows` of the condensed triangle only, into any precision. Each
+/// value is `kernel(row i, row j)` whatever the blocking, so a block of rows holds the same bits
+/// as the same rows of the whole matrix.
+pub fn fill_dense_rows<T: Precision, F>(
+    data: &[f64],
+    n: usize,
+    dim: usize,
+    rows: Range<usize>,
+    kernel: F,
+) -> Vec<T>
+where
+    F: Fn(&[f64], &[f64]) -> f64 + Sync,
+{
     const BLOCK: usize = 16;
-    let mut condensed = vec![0.0; n * n.saturating_sub(1) / 2];
+    let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
     crate::progress::start(condensed.len() as u64);
-    let mut rows = condensed_rows(&mut condensed, n);
-    let mut blocks: Vec<Vec<(usize, &mut [f64])>> = Vec::new();
+    let mut rows = condensed_rows_in(&mut condensed, n, rows);
+    let mut blocks: Vec<Vec<(usize, &mut [T])>> = Vec::new();
     while !rows.is_empty() {
         let take = rows.len().min(BLOCK);
         blocks.push(rows.drain(..take).collect());
@@ -87,7 +129,7 @@ where
             for (i, row) in block.iter_mut() {
                 if j > *i {
                     let ri = &data[*i * dim..(*i + 1) * dim];
-                    row[j - *i - 1] = kernel(ri, rj);
+                    row[j - *i - 1] = T::from_f64(kernel(ri, rj));
                 }
             }
         }

@@ -53,7 +53,7 @@ impl Grouping {
             .collect();
         Grouping { labels, names }
     }
-    fn sizes(&self) -> Vec<usize> {
+    pub(crate) fn sizes(&self) -> Vec<usize> {
         let mut sizes = vec![0; self.names.len()];
         for &l in &self.labels {
             sizes[l] += 1;
@@ -63,7 +63,12 @@ impl Grouping {
 }
 
 fn check(dm: &DistanceMatrix, grouping: &Grouping) -> Result<()> {
-    let n = dm.len();
+    check_groups(dm.len(), grouping)
+}
+
+/// The grouping of `n` samples can be tested: one label per sample, two groups or more, and
+/// at least one group with two samples.
+pub(crate) fn check_groups(n: usize, grouping: &Grouping) -> Result<()> {
     let g = grouping.names.len();
     if grouping.labels.len() != n {
         return Err(Error::Invalid(format!(
@@ -144,20 +149,13 @@ pub fn permanova_within(
 ) -> Result<PermutationTest> {
     check(dm, grouping)?;
     if let Some(s) = strata {
-        check_strata(s, dm.len())?;
-        if !s.group_varies_within(&grouping.labels) {
-            return Err(Error::Invalid(format!(
-                "the grouping does not vary within any of the {} strata: every restricted permutation reproduces it, so the strata explain the groups entirely and the test cannot separate them",
-                s.names.len()
-            )));
-        }
+        check_strata_design(s, grouping, dm.len())?;
     }
     let n = dm.len();
     let g = grouping.names.len();
     let sizes = grouping.sizes();
     let d2: Vec<f64> = dm.condensed().iter().map(|d| d * d).collect();
     let s_t = d2.iter().sum::<f64>() / n as f64;
-    let f_of = |s_w: f64| ((s_t - s_w) / (g - 1) as f64) / (s_w / (n - g) as f64);
     // Observed statistic by a direct sum, in the same order as the definition.
     let mut within = vec![0.0; g];
     let mut k = 0;
@@ -170,15 +168,29 @@ pub fn permanova_within(
         }
     }
     let s_w: f64 = within.iter().zip(&sizes).map(|(w, s)| w / *s as f64).sum();
-    let observed = f_of(s_w);
     let permuted = permuted_within(dm, grouping, permutations, seed, strata);
+    Ok(pseudo_f_test(n, g, s_t, s_w, &permuted))
+}
+
+/// The PERMANOVA result from `s_T`, the observed `s_W` and every permutation's `s_W`: shared by
+/// the single-machine test and the blockwise reduce ([`crate::blocks`]).
+pub(crate) fn pseudo_f_test(
+    n: usize,
+    g: usize,
+    s_t: f64,
+    s_w: f64,
+    permuted: &[f64],
+) -> PermutationTest {
+    let f_of = |s_w: f64| ((s_t - s_w) / (g - 1) as f64) / (s_w / (n - g) as f64);
+    let observed = f_of(s_w);
     let threshold = observed - tie_tolerance(n) * observed.abs();
     let hits = permuted
         .iter()
         .map(|&s| f_of(s))
         .filter(|f| *f >= threshold)
         .count();
-    Ok(PermutationTest {
+    let permutations = permuted.len();
+    PermutationTest {
         method: "PERMANOVA",
         test_statistic_name: "pseudo-F",
         sample_size: n,
@@ -186,7 +198,19 @@ pub fn permanova_within(
         test_statistic: observed,
         p_value: (permutations > 0).then(|| (hits + 1) as f64 / (permutations + 1) as f64),
         permutations,
-    })
+    }
+}
+
+/// Strata fit the `n` samples and leave the grouping something to permute.
+pub(crate) fn check_strata_design(strata: &Strata, grouping: &Grouping, n: usize) -> Result<()> {
+    check_strata(strata, n)?;
+    if !strata.group_varies_within(&grouping.labels) {
+        return Err(Error::Invalid(format!(
+            "the grouping does not vary within any of the {} strata: every restricted permutation reproduces it, so the strata explain the groups entirely and the test cannot separate them",
+            strata.names.len()
+        )));
+    }
+    Ok(())
 }
 
 pub(crate) fn check_strata(strata: &Strata, n: usize) -> Result<()> {
@@ -208,28 +232,38 @@ fn permuted_labels(
     seed: u64,
     strata: Option<&Strata>,
 ) -> Vec<Vec<usize>> {
+    permutation_draws(labels, seed, strata)
+        .take(permutations)
+        .collect()
+}
+
+/// The same draws as [`permuted_labels`], one at a time: blockwise PERMANOVA
+/// ([`crate::blocks`]) redraws every permutation in each worker and must not hold them all.
+pub(crate) fn permutation_draws<'a>(
+    labels: &'a [usize],
+    seed: u64,
+    strata: Option<&Strata>,
+) -> impl Iterator<Item = Vec<usize>> + 'a {
     let mut rng = Rng::new(seed);
     let blocks = strata.map(Strata::members);
-    (0..permutations)
-        .map(|_| match &blocks {
-            None => {
-                let mut p = labels.to_vec();
-                rng.shuffle(&mut p);
-                p
-            }
-            Some(blocks) => {
-                let mut p = labels.to_vec();
-                for members in blocks {
-                    let mut values: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
-                    rng.shuffle(&mut values);
-                    for (&i, v) in members.iter().zip(values) {
-                        p[i] = v;
-                    }
+    std::iter::repeat_with(move || match &blocks {
+        None => {
+            let mut p = labels.to_vec();
+            rng.shuffle(&mut p);
+            p
+        }
+        Some(blocks) => {
+            let mut p = labels.to_vec();
+            for members in blocks {
+                let mut values: Vec<usize> = members.iter().map(|&i| labels[i]).collect();
+                rng.shuffle(&mut values);
+                for (&i, v) in members.iter().zip(values) {
+                    p[i] = v;
                 }
-                p
             }
-        })
-        .collect()
+            p
+        }
+    })
 }
 
 /// A permutation of `0..n` per draw, restricted to strata when given (used to permute rows of

@@ -44,18 +44,24 @@ impl NpyElement for f64 {
 
 /// Writes a 1-D array in `.npy` format (version 1.0; header padded to a multiple of 64 bytes).
 pub fn write_npy_vector<T: NpyElement>(values: &[T], out: &mut dyn Write) -> io::Result<()> {
+    write_npy_header::<T>(values.len(), out)?;
+    T::write_le(values, out)
+}
+
+/// Writes the `.npy` header of a 1-D array of `len` elements, for writers that stream the
+/// values after it (merging a matrix's blocks without holding it).
+pub fn write_npy_header<T: NpyElement>(len: usize, out: &mut dyn Write) -> io::Result<()> {
     let mut header = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': ({},), }}",
         T::DESCR,
-        values.len()
+        len
     );
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     header.push('\n');
     out.write_all(b"\x93NUMPY\x01\x00")?;
     out.write_all(&(header.len() as u16).to_le_bytes())?;
-    out.write_all(header.as_bytes())?;
-    T::write_le(values, out)
+    out.write_all(header.as_bytes())
 }
 
 #[cfg(test)]

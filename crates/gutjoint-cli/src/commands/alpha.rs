@@ -4,6 +4,7 @@ use crate::input::TableArgs;
 use crate::output;
 use anyhow::Result;
 use gutjoint_ecology::{AlphaMetric, alpha};
+use gutjoint_table::FeatureTable;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -34,11 +35,27 @@ pub struct Args {
     /// Print the result as JSON on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Only chunk K of N of the samples (1 ≤ K ≤ N, consecutive in table order), for cohorts
+    /// split over jobs: the chunks' rows, concatenated in order, are one run's rows.
+    #[arg(long, value_name = "K/N")]
+    pub samples: Option<String>,
+}
+
+/// Chunk `spec` (`K/N`) of the table's samples: samples `⌊(K−1)·n/N⌋ .. ⌊K·n/N⌋`, so the N
+/// chunks are consecutive, cover every sample once and differ in size by at most one.
+pub fn sample_chunk(table: FeatureTable, spec: Option<&str>) -> Result<FeatureTable> {
+    let Some(spec) = spec else {
+        return Ok(table);
+    };
+    let (k, count) = super::beta::parse_fraction(spec, "--samples")?;
+    let n = table.n_samples();
+    let keep: Vec<usize> = (k * n / count..(k + 1) * n / count).collect();
+    Ok(table.select_samples(&keep))
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
     let read = args.input.read(quiet)?;
-    let table = read.table;
+    let table = sample_chunk(read.table, args.samples.as_deref())?;
     let metrics: Vec<AlphaMetric> = if args.metrics.is_empty() {
         AlphaMetric::ALL
             .into_iter()

@@ -26,6 +26,9 @@ use std::path::{Path, PathBuf};
 pub struct GmhiArgs {
     #[command(flatten)]
     pub input: TableArgs,
+    /// Only chunk K of N of the samples (consecutive; chunks concatenate to one run's rows).
+    #[arg(long, value_name = "K/N")]
+    pub samples: Option<String>,
     /// Output TSV (stdout when omitted).
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
@@ -35,7 +38,7 @@ pub struct GmhiArgs {
 }
 
 pub fn run_gmhi(args: GmhiArgs, quiet: bool) -> Result<()> {
-    let table = args.input.read(quiet)?.table;
+    let table = super::alpha::sample_chunk(args.input.read(quiet)?.table, args.samples.as_deref())?;
     let result = gmhi(&table);
     if result.mh_species_in_table + result.mn_species_in_table == 0 {
         bail!(
@@ -247,6 +250,10 @@ pub struct DysbiosisArgs {
     /// Distance: braycurtis (HMP2's definition) or aitchison (CLR over the reference's taxa).
     #[arg(long, default_value = "braycurtis")]
     pub metric: String,
+    /// Only chunk K of N of the samples (with --reference: each sample is scored on its own;
+    /// chunks concatenate to one run's rows).
+    #[arg(long, value_name = "K/N", conflicts_with = "control")]
+    pub samples: Option<String>,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
     #[arg(long)]
@@ -293,7 +300,8 @@ pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
         }
         (Some(spec), _, _, _) => {
             let reference = load_reference(spec, quiet)?;
-            let table = args.input.read(quiet)?.table;
+            let table =
+                super::alpha::sample_chunk(args.input.read(quiet)?.table, args.samples.as_deref())?;
             let profiles = KeyedProfiles::from_table(&table, reference.rank())?;
             if !quiet {
                 eprintln!(

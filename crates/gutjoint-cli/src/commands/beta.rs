@@ -1,9 +1,12 @@
 //! `gutjoint beta`: distance matrices.
 
+use super::beta_merge::{Source, write_part};
 use crate::input::TableArgs;
 use crate::output;
 use anyhow::{Result, bail};
+use gutjoint_ecology::blocks::{Block, beta_block};
 use gutjoint_ecology::{BetaMetric, beta};
+use gutjoint_table::FeatureTable;
 use std::path::PathBuf;
 
 /// Beta diversity between all samples, written as a scikit-bio lsmat distance matrix.
@@ -14,6 +17,10 @@ use std::path::PathBuf;
 /// Example:
 ///   gutjoint beta examples/data/phyloseq/GlobalPatterns.otu.tsv --metric unweighted_unifrac \
 ///       --tree examples/data/phyloseq/GlobalPatterns.tree.nwk -o uu.tsv
+///
+/// With --block I/N, computes only block I (1 to N) of the matrix — a stripe of rows holding
+/// 1/N of the pairs — into a self-describing part file; `gutjoint beta-merge` joins the N
+/// parts into the same matrix, bit for bit, and `gutjoint permanova --blocks` tests them.
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -38,9 +45,27 @@ pub struct Args {
     /// triangle as a NumPy vector, scipy's `squareform` layout, sample ids in `<OUT>.ids.txt`).
     #[arg(short, long, value_name = "DM.tsv")]
     pub output: PathBuf,
-    /// Storage precision: f64, or f32 to halve memory (braycurtis and jaccard; with .npy output).
+    /// Storage precision: f64, or f32 to halve memory (computed in f64, rounded once; with
+    /// .npy output or --block).
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,
+    /// Compute block I of N only (1 ≤ I ≤ N) and write it as a part file for `beta-merge`.
+    #[arg(long, value_name = "I/N")]
+    pub block: Option<String>,
+}
+
+/// Parses `I/N` (1 ≤ I ≤ N) into a 0-based index and a count.
+pub fn parse_fraction(text: &str, option: &str) -> Result<(usize, usize)> {
+    let parsed = text.split_once('/').and_then(|(i, n)| {
+        Some((
+            i.trim().parse::<usize>().ok()?,
+            n.trim().parse::<usize>().ok()?,
+        ))
+    });
+    match parsed {
+        Some((i, n)) if n >= 1 && (1..=n).contains(&i) => Ok((i - 1, n)),
+        _ => bail!("{option} takes I/N with 1 ≤ I ≤ N (e.g. 2/8), got '{text}'"),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -55,6 +80,11 @@ fn write_npy<T: gutjoint_table::npy::NpyElement>(
     values: &[T],
 ) -> Result<()> {
     gutjoint_table::write_atomic_with(path, |w| gutjoint_table::npy::write_npy_vector(values, w))?;
+    write_ids_beside(path, ids)
+}
+
+/// The sample ids of a `.npy` matrix, one per line in `<OUT>.ids.txt`.
+pub fn write_ids_beside(path: &std::path::Path, ids: &[String]) -> Result<()> {
     let mut id_path = path.as_os_str().to_owned();
     id_path.push(".ids.txt");
     let mut text = ids.join("\n");
@@ -67,23 +97,16 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     if !(0.0..=1.0).contains(&args.alpha) {
         bail!("--alpha must be between 0 and 1, got {}", args.alpha);
     }
-    let table = output::timed("read", || args.input.read(quiet))?.table;
+    let block = args
+        .block
+        .as_deref()
+        .map(|b| parse_fraction(b, "--block"))
+        .transpose()?;
     let npy = args.output.extension().is_some_and(|e| e == "npy");
-    if args.precision == Precision::F32 {
-        if !npy {
-            bail!(
-                "--precision f32 writes a .npy file (the condensed matrix); name the output OUT.npy"
-            );
-        }
-        let condensed = output::timed("compute", || {
-            output::with_progress(metric.name(), quiet, || {
-                gutjoint_ecology::beta::beta_condensed_f32(&table, metric)
-            })
-        })?;
-        return output::timed("write", || {
-            write_npy(&args.output, table.sample_ids(), &condensed)
-        });
+    if args.precision == Precision::F32 && !npy && block.is_none() {
+        bail!("--precision f32 writes a .npy file (the condensed matrix); name the output OUT.npy");
     }
+    let table = output::timed("read", || args.input.read(quiet))?.table;
     let phylo = match (&args.tree, metric.is_phylogenetic()) {
         (Some(tree), true) => Some(super::ecology_args::phylo(
             &table,
@@ -97,6 +120,19 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         ),
         _ => None,
     };
+    if let Some((index, count)) = block {
+        return run_block(&args, &table, metric, phylo.as_ref(), index, count, quiet);
+    }
+    if args.precision == Precision::F32 {
+        let condensed = output::timed("compute", || {
+            output::with_progress(metric.name(), quiet, || {
+                gutjoint_ecology::beta::beta_condensed_f32(&table, metric, phylo.as_ref())
+            })
+        })?;
+        return output::timed("write", || {
+            write_npy(&args.output, table.sample_ids(), &condensed)
+        });
+    }
     let dm = output::timed("compute", || {
         output::with_progress(metric.name(), quiet, || {
             beta(&table, metric, phylo.as_ref())
@@ -111,4 +147,95 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         gutjoint_table::write_atomic_with(&args.output, |w| dm.write_lsmat(w))?;
         Ok(())
     })
+}
+
+/// What the distances depend on besides the table and tree files: recorded in every part so
+/// that parts of different computations cannot be merged.
+fn source(args: &Args, metric: BetaMetric, table: &FeatureTable) -> Result<Source> {
+    let taxonomy = args
+        .input
+        .taxonomy
+        .as_deref()
+        .map(super::beta_merge::file_sha256)
+        .transpose()?;
+    let mut parameters = serde_json::json!({
+        "format": args.input.format,
+        "samples_as_rows": args.input.samples_as_rows,
+        "rank": args.input.rank,
+        "taxonomy_sha256": taxonomy,
+        "drop_missing": args.drop_missing,
+    });
+    match metric {
+        BetaMetric::Aitchison { pseudocount } => parameters["pseudocount"] = pseudocount.into(),
+        BetaMetric::GeneralizedUnifrac { alpha } => parameters["alpha"] = alpha.into(),
+        _ => {}
+    }
+    Ok(Source {
+        table_sha256: super::beta_merge::inputs_sha256(&args.input.table)?,
+        tree_sha256: match (&args.tree, metric.is_phylogenetic()) {
+            (Some(t), true) => Some(super::beta_merge::file_sha256(t)?),
+            _ => None,
+        },
+        metric: metric.name().into(),
+        parameters,
+        precision: match args.precision {
+            Precision::F64 => "f64",
+            Precision::F32 => "f32",
+        }
+        .into(),
+        n_samples: table.n_samples(),
+        sample_ids_sha256: super::beta_merge::ids_sha256(table.sample_ids()),
+    })
+}
+
+fn run_block(
+    args: &Args,
+    table: &FeatureTable,
+    metric: BetaMetric,
+    phylo: Option<&gutjoint_ecology::PhyloTable>,
+    index: usize,
+    count: usize,
+    quiet: bool,
+) -> Result<()> {
+    let block = Block::new(table.n_samples(), index, count)?;
+    let source = source(args, metric, table)?;
+    let label = format!("{} block {}/{count}", metric.name(), index + 1);
+    let job = BlockJob {
+        table,
+        metric,
+        phylo,
+        block: &block,
+        label: &label,
+        quiet,
+    };
+    match args.precision {
+        Precision::F64 => job.write::<f64>(&args.output, source),
+        Precision::F32 => job.write::<f32>(&args.output, source),
+    }
+}
+
+/// One block to compute and write, in either precision.
+struct BlockJob<'a> {
+    table: &'a FeatureTable,
+    metric: BetaMetric,
+    phylo: Option<&'a gutjoint_ecology::PhyloTable>,
+    block: &'a Block,
+    label: &'a str,
+    quiet: bool,
+}
+
+impl BlockJob<'_> {
+    fn write<T>(&self, path: &std::path::Path, source: Source) -> Result<()>
+    where
+        T: gutjoint_ecology::pairwise::Precision + gutjoint_table::npy::NpyElement,
+    {
+        let values = output::timed("compute", || {
+            output::with_progress(self.label, self.quiet, || {
+                beta_block::<T>(self.table, self.metric, self.phylo, self.block)
+            })
+        })?;
+        output::timed("write", || {
+            write_part(path, source, self.table.sample_ids(), self.block, &values)
+        })
+    }
 }

@@ -33,6 +33,26 @@ pub struct GroupedMatrix {
 }
 
 pub fn grouped(dm: DistanceMatrix, metadata: &Path, column: &str) -> Result<GroupedMatrix> {
+    let g = groups_of(dm.ids(), metadata, column)?;
+    Ok(GroupedMatrix {
+        dm: dm.select(&g.keep),
+        grouping: g.grouping,
+        dropped_missing_value: g.dropped_missing_value,
+        dropped_not_in_metadata: g.dropped_not_in_metadata,
+    })
+}
+
+/// The grouping of samples `ids` by a metadata column: `keep` lists the positions of the
+/// samples with a value, in order; the others are reported.
+pub struct Groups {
+    pub keep: Vec<usize>,
+    pub grouping: Grouping,
+    pub dropped_missing_value: Vec<String>,
+    pub dropped_not_in_metadata: Vec<String>,
+}
+
+/// [`grouped`] for a matrix known only by its ids (the blocks of one too large to hold).
+pub fn groups_of(ids: &[String], metadata: &Path, column: &str) -> Result<Groups> {
     let md = read_metadata_file(metadata)?;
     let col = crate::input::metadata_column(&md, metadata, column)?;
     let index = md.index();
@@ -40,7 +60,7 @@ pub fn grouped(dm: DistanceMatrix, metadata: &Path, column: &str) -> Result<Grou
     let mut values = Vec::new();
     let mut missing = Vec::new();
     let mut absent = Vec::new();
-    for (i, id) in dm.ids().iter().enumerate() {
+    for (i, id) in ids.iter().enumerate() {
         match index.get(id.as_str()) {
             None => absent.push(id.clone()),
             Some(&row) => match col.text(row) {
@@ -56,7 +76,7 @@ pub fn grouped(dm: DistanceMatrix, metadata: &Path, column: &str) -> Result<Grou
         bail!(
             "{}: none of the distance matrix's {} ids has a value in column '{column}' (do the ids match the metadata's?)",
             metadata.display(),
-            dm.len()
+            ids.len()
         );
     }
     let grouping = Grouping::from_values(&values);
@@ -66,8 +86,8 @@ pub fn grouped(dm: DistanceMatrix, metadata: &Path, column: &str) -> Result<Grou
             grouping.names[0]
         );
     }
-    Ok(GroupedMatrix {
-        dm: dm.select(&keep),
+    Ok(Groups {
+        keep,
         grouping,
         dropped_missing_value: missing,
         dropped_not_in_metadata: absent,

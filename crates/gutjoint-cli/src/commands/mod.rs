@@ -5,6 +5,7 @@ pub mod associate;
 pub mod axis;
 pub mod batch;
 pub mod beta;
+pub mod beta_merge;
 pub mod classify;
 pub mod confounders;
 pub mod convert;

@@ -16,5 +16,6 @@ mod knowledge;
 mod longitudinal;
 mod predict;
 mod report;
+mod scale;
 mod serve;
 mod stats;
