@@ -1201,8 +1201,10 @@ mod tests {
         }
     }
 
+    /// Everything a run writes: results.json, report.html and the tables.
     fn bytes(a: &Analysis) -> String {
         let mut all = crate::outputs::results_json(a).expect("serialises");
+        all.push_str(&gutjoint_report::render_html(&a.results));
         for t in &a.tables {
             all.push_str(&t.text);
         }

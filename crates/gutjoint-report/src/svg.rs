@@ -317,7 +317,8 @@ pub fn volcano(points: &[&DaCoefficient], x_label: &str) -> String {
         );
     }
     for (p, y) in points.iter().zip(&ys) {
-        let colour = if !(p.q < 0.05) {
+        let significant = p.q < 0.05;
+        let colour = if !significant {
             "#999999"
         } else if p.estimate > 0.0 {
             PALETTE[5]
