@@ -232,7 +232,10 @@ pub fn command_line(config: &AnalysisConfig, out: &Path) -> String {
         flag("drugs", shell_word(&config.drugs.join(",")));
     }
     if !config.host_variables.is_empty() {
-        flag("host-variables", shell_word(&config.host_variables.join(",")));
+        flag(
+            "host-variables",
+            shell_word(&config.host_variables.join(",")),
+        );
     }
     if let Some(c) = &config.covariates {
         flag("covariates", shell_word(c));

@@ -853,7 +853,11 @@ fn drug_section(
     let patient_drugs = patient_index
         .map(|s| {
             let id = &profiles.sample_ids[s];
-            calls.iter().filter(|c| &c.sample_id == id).cloned().collect()
+            calls
+                .iter()
+                .filter(|c| &c.sample_id == id)
+                .cloned()
+                .collect()
         })
         .unwrap_or_default();
     Ok((summaries, therapy, patient_drugs))
@@ -1251,7 +1255,10 @@ mod tests {
             gutjoint_report::render_html(&back) == gutjoint_report::render_html(&analysis.results),
             "the report from results.json differs"
         );
-        assert_eq!(back.provenance.parameters, config, "every setting is recorded");
+        assert_eq!(
+            back.provenance.parameters, config,
+            "every setting is recorded"
+        );
         assert_eq!(back.provenance.inputs.len(), 2, "table and metadata");
     }
 

@@ -343,7 +343,12 @@ pub fn volcano(points: &[&DaCoefficient], x_label: &str) -> String {
         points[a]
             .q
             .total_cmp(&points[b].q)
-            .then(points[b].estimate.abs().total_cmp(&points[a].estimate.abs()))
+            .then(
+                points[b]
+                    .estimate
+                    .abs()
+                    .total_cmp(&points[a].estimate.abs()),
+            )
             .then(a.cmp(&b))
     });
     let (font, char_width) = (9.0, 4.6);
@@ -440,7 +445,10 @@ mod tests {
             label_name("k__Bacteria|p__Firmicutes|g__Blautia|s__Blautia_obeum"),
             "Blautia obeum"
         );
-        assert_eq!(label_name("d__Bacteria; g__Prevotella_9; s__"), "Prevotella 9");
+        assert_eq!(
+            label_name("d__Bacteria; g__Prevotella_9; s__"),
+            "Prevotella 9"
+        );
         assert_eq!(label_name("ASV_17"), "ASV 17");
     }
 }

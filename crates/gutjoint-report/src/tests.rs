@@ -71,7 +71,13 @@ fn the_schema_names_every_section_and_allows_null_for_non_finite_numbers() {
         .iter()
         .filter_map(|v| v.as_str())
         .collect();
-    for field in ["schema_version", "provenance", "groups", "alpha", "ordination"] {
+    for field in [
+        "schema_version",
+        "provenance",
+        "groups",
+        "alpha",
+        "ordination",
+    ] {
         assert!(required.contains(&field), "{field} not required");
     }
     let pattern = schema["properties"]["schema_version"]["pattern"]

@@ -523,7 +523,9 @@ fn peers_python(module: &str) -> Option<std::path::PathBuf> {
         .or_else(|| {
             std::env::var_os("XDG_CACHE_HOME")
                 .map(std::path::PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache"))
+                })
                 .map(|c| c.join("gutjoint/py-peers"))
         })?;
     let python = venv.join("bin/python");
@@ -568,7 +570,9 @@ fn results_re_render_validate_and_reproduce() {
             std::env::var_os("GUTJOINT_REQUIRE_PYTHON").is_none(),
             "Python jsonschema is required but not in the peers venv (scripts/setup.sh)"
         );
-        eprintln!("note: schema validation skipped: no jsonschema in the peers venv (scripts/setup.sh)");
+        eprintln!(
+            "note: schema validation skipped: no jsonschema in the peers venv (scripts/setup.sh)"
+        );
     }
     for dir in [out.clone(), out.join("gespic")] {
         let results = dir.join("results.json");
@@ -581,7 +585,8 @@ fn results_re_render_validate_and_reproduce() {
             "--quiet",
         ]);
         assert!(
-            std::fs::read(&again).expect("again") == std::fs::read(dir.join("report.html")).expect("report"),
+            std::fs::read(&again).expect("again")
+                == std::fs::read(dir.join("report.html")).expect("report"),
             "{}: the re-rendered report differs from the written one",
             dir.display()
         );
@@ -607,7 +612,8 @@ fn results_re_render_validate_and_reproduce() {
         }
         let text = std::fs::read_to_string(&results).expect("results");
         assert!(
-            !text.contains(out.to_str().expect("utf8")) && !text.contains(repo().to_str().expect("utf8")),
+            !text.contains(out.to_str().expect("utf8"))
+                && !text.contains(repo().to_str().expect("utf8")),
             "{}: an absolute path of this run is in the results",
             results.display()
         );
@@ -615,10 +621,21 @@ fn results_re_render_validate_and_reproduce() {
         let p = &r["provenance"];
         for input in p["inputs"].as_array().expect("inputs") {
             let path = dir.join(input["path"].as_str().expect("relative path"));
-            assert_eq!(input["sha256"].as_str(), Some(sha256sum(&path).as_str()), "{input}");
-            assert_eq!(input["bytes"].as_u64(), Some(std::fs::metadata(&path).expect("size").len()));
+            assert_eq!(
+                input["sha256"].as_str(),
+                Some(sha256sum(&path).as_str()),
+                "{input}"
+            );
+            assert_eq!(
+                input["bytes"].as_u64(),
+                Some(std::fs::metadata(&path).expect("size").len())
+            );
         }
-        assert_eq!(p["inputs"].as_array().map(Vec::len), Some(2), "table and metadata");
+        assert_eq!(
+            p["inputs"].as_array().map(Vec::len),
+            Some(2),
+            "table and metadata"
+        );
         let taxon_disease = p["knowledge_base"]["tables"]
             .as_array()
             .expect("tables")
@@ -630,8 +647,17 @@ fn results_re_render_validate_and_reproduce() {
             Some(sha256sum(&repo().join("knowledge/taxon_disease.tsv")).as_str())
         );
         assert_eq!(p["parameters"]["permutations"], 19);
-        assert_eq!(p["parameters"]["metric"], "braycurtis", "defaults are recorded too");
-        assert!(p["command"].as_str().is_some_and(|c| c.ends_with("--output .")), "{}", p["command"]);
+        assert_eq!(
+            p["parameters"]["metric"], "braycurtis",
+            "defaults are recorded too"
+        );
+        assert!(
+            p["command"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("--output .")),
+            "{}",
+            p["command"]
+        );
     }
     // The GESPIC command, run in its folder with this binary first on PATH, rewrites the same
     // results and report.
@@ -640,11 +666,12 @@ fn results_re_render_validate_and_reproduce() {
         .iter()
         .map(|f| std::fs::read(gespic.join(f)).expect("file"))
         .collect();
-    let command = json(&std::fs::read_to_string(gespic.join("results.json")).expect("results"))
-        ["provenance"]["command"]
-        .as_str()
-        .expect("command")
-        .to_string();
+    let command =
+        json(&std::fs::read_to_string(gespic.join("results.json")).expect("results"))["provenance"]
+            ["command"]
+            .as_str()
+            .expect("command")
+            .to_string();
     let bin_dir = bin().parent().expect("bin dir").to_path_buf();
     let path = format!(
         "{}:{}",
@@ -657,7 +684,11 @@ fn results_re_render_validate_and_reproduce() {
         .env("PATH", path)
         .output()
         .expect("sh");
-    assert!(rerun.status.success(), "{command}: {}", String::from_utf8_lossy(&rerun.stderr));
+    assert!(
+        rerun.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
     for (f, old) in ["results.json", "report.html"].iter().zip(&before) {
         assert!(
             &std::fs::read(gespic.join(f)).expect("file") == old,
@@ -677,10 +708,14 @@ fn results_re_render_validate_and_reproduce() {
     ]);
     assert_eq!(r.status, 1);
     assert!(
-        r.stderr.contains("results schema version 0.1, but this gutjoint")
+        r.stderr
+            .contains("results schema version 0.1, but this gutjoint")
             && r.stderr.contains("reads schema version 1.0"),
         "{}",
         r.stderr
     );
-    assert!(!out.join("old.html").exists(), "no report from a refused file");
+    assert!(
+        !out.join("old.html").exists(),
+        "no report from a refused file"
+    );
 }

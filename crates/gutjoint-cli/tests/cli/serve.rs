@@ -352,7 +352,10 @@ fn without_inputs(mut results: serde_json::Value) -> serde_json::Value {
         inputs.remove("table");
         inputs.remove("metadata");
     }
-    if let Some(p) = results.get_mut("provenance").and_then(|p| p.as_object_mut()) {
+    if let Some(p) = results
+        .get_mut("provenance")
+        .and_then(|p| p.as_object_mut())
+    {
         p.remove("command");
         if let Some(parameters) = p.get_mut("parameters").and_then(|c| c.as_object_mut()) {
             parameters.remove("table");
