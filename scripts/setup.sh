@@ -30,7 +30,7 @@ if ! "$PY_PEERS/bin/python" -c "import maturin, skbio, statsmodels, sklearn, bio
     python3 -m venv --clear "$PY_PEERS"
   fi
   "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check \
-    "maturin>=1.5,<2" "scikit-bio==0.7.4" statsmodels scikit-learn biom-format h5py pytest
+    "maturin>=1.5,<2" "scikit-bio==0.7.4" statsmodels scikit-learn biom-format h5py pytest jsonschema
 fi
 # PostgreSQL for the shared-queue tests of `gutjoint serve` (.ci/run starts a throwaway cluster).
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
@@ -48,4 +48,9 @@ if ! "$SNAKEMAKE_VENV/bin/snakemake" --version >/dev/null 2>&1; then
   python3 -m venv --clear "$SNAKEMAKE_VENV"
   "$SNAKEMAKE_VENV/bin/pip" install --quiet --disable-pip-version-check \
     "snakemake>=9,<10" snakemake-executor-plugin-slurm
+fi
+# Python jsonschema validates results.json against docs/results.schema.json (a CLI test), in the
+# peers venv (added after the venv was first made, so installed here when missing).
+if [ -x "$PY_PEERS/bin/python" ] && ! "$PY_PEERS/bin/python" -c "import jsonschema" >/dev/null 2>&1; then
+  "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check jsonschema
 fi

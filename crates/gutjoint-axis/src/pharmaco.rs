@@ -39,7 +39,7 @@ use crate::reference::quantile_sorted;
 use gutjoint_knowledge::{
     Disease, DrugMicrobe, Interaction, KnowledgeBase, KnownMetabolizer, PharmacoData, normalize,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// AGORA2 carriage, indexed by canonical species name (synonyms merged strain-weighted).
@@ -133,7 +133,7 @@ pub const MIN_SENSITIVITY: f64 = 0.5;
 pub const CARRIER_FRACTION: f64 = 0.5;
 
 /// How well an enzyme column's species carriage reproduces AGORA2's in-vitro tests.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MeasuredValidity {
     /// The `enzyme_carriage.tsv` column.
     pub column: String,
@@ -349,7 +349,7 @@ pub fn moiety_in_disease(
 }
 
 /// One output row: a sample, a drug and one of its mechanisms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DrugCall {
     pub sample_id: String,
     pub drug: String,
@@ -715,7 +715,7 @@ pub fn score_drugs_in(inputs: &DrugInputs<'_>, disease: Option<Disease>) -> Vec<
 
 /// Summary of one (drug, interaction, enzyme) over groups: median capacity of the samples that
 /// were scored for it, and low/typical/high counts.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DrugGroupSummary {
     pub drug: String,
     pub interaction: String,
@@ -729,10 +729,28 @@ pub struct DrugGroupSummary {
     pub pharmacology: Option<String>,
     pub citation: String,
     pub source: String,
-    pub median_capacity: Vec<(String, f64)>,
-    pub calls: Vec<(String, usize, usize, usize)>,
+    /// Median capacity per group, for groups with scored samples (quantifiable rows only).
+    pub median_capacity: Vec<GroupMedian>,
+    /// Low / typical / high call counts per group (quantifiable rows only).
+    pub calls: Vec<GroupCalls>,
     /// The call text of rows that carry no number (e.g. "no microbial metabolism reported").
     pub statement: Option<String>,
+}
+
+/// The median capacity of one group's samples.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GroupMedian {
+    pub group: String,
+    pub median: f64,
+}
+
+/// How many of one group's samples were called low, typical or high against the reference.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct GroupCalls {
+    pub group: String,
+    pub low: usize,
+    pub typical: usize,
+    pub high: usize,
 }
 
 pub fn summarize_by_group(
@@ -772,14 +790,22 @@ pub fn summarize_by_group(
                         .filter_map(|c| c.capacity)
                         .collect();
                     if !v.is_empty() {
-                        median_capacity.push((g.clone(), crate::reference::median(&mut v)));
+                        median_capacity.push(GroupMedian {
+                            group: g.clone(),
+                            median: crate::reference::median(&mut v),
+                        });
                     }
                     let of = |label: &str| {
                         rows.iter()
                             .filter(|c| group_of.get(&c.sample_id) == Some(g) && c.call == label)
                             .count()
                     };
-                    counts.push((g.clone(), of("low"), of("typical"), of("high")));
+                    counts.push(GroupCalls {
+                        group: g.clone(),
+                        low: of("low"),
+                        typical: of("typical"),
+                        high: of("high"),
+                    });
                 }
             }
             DrugGroupSummary {

@@ -69,6 +69,7 @@ enum Command {
     Predict(commands::predict::Args),
     Serve(commands::serve::ServeArgs),
     Keys(commands::serve::KeysArgs),
+    Report(commands::report::Args),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +113,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => commands::predict::run(args, cli.quiet),
         Command::Serve(args) => commands::serve::run_serve(args),
         Command::Keys(args) => commands::serve::run_keys(args),
+        Command::Report(args) => commands::report::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 /// The settings of one analysis. Paths are read as given (relative to the process's working
 /// directory). Unknown fields are refused when deserialising, so a misspelt setting is an
 /// error rather than a silently used default.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnalysisConfig {
     /// The feature table (BIOM, QIIME 2 .qza, MetaPhlAn, TSV/CSV); several MetaPhlAn profiles
@@ -88,7 +88,9 @@ impl Default for AnalysisConfig {
 
 /// Differential-abundance models. The serde names are the canonical ones; aliases are
 /// accepted when reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DaMethod {
     /// Per-feature linear models on log10(relative abundance + pseudocount).
@@ -112,7 +114,9 @@ impl DaMethod {
 }
 
 /// Classifiers of a group against the reference group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassifierModel {
     /// L1-regularised logistic regression (liblinear's objective, C = 1).

@@ -67,6 +67,9 @@ pub enum PipelineError {
         what: String,
         source: serde_json::Error,
     },
+    /// A results file cannot be read back (not JSON, another schema version, another layout).
+    #[error(transparent)]
+    Results(#[from] gutjoint_report::ReadError),
     /// The observer asked the run to stop.
     #[error("the analysis was cancelled")]
     Cancelled,

@@ -30,6 +30,7 @@ mod error;
 mod input;
 mod observer;
 mod outputs;
+mod provenance;
 mod run;
 
 pub use assets::{
@@ -40,11 +41,10 @@ pub use config::{AnalysisConfig, ClassifierModel, DaMethod};
 pub use error::PipelineError;
 pub use input::{TableInput, read_input_table};
 pub use observer::{NoopObserver, Observer};
-pub use outputs::{NamedTable, write_outputs};
-pub use run::{Analysis, run};
-
-/// The results model of one analysis (what `results.json` holds).
-pub use gutjoint_report::AnalysisResults as Results;
+pub use outputs::{NamedTable, read_results, results_json, results_schema, write_outputs};
+pub use provenance::{OUTPUT_PLACEHOLDER, command_line, sha256_hex};
+/// The results model of one analysis (what `results.json` holds), with its configuration.
+pub use run::{Analysis, Results, run};
 
 /// The `generated-by` string written into files: software name and version.
 pub fn software_version() -> String {

@@ -16,6 +16,9 @@ use gutjoint_report::{
     AlphaByGroup, AnalysisResults, Composition, GroupCount, Inputs, Ordination, OrdinationPoint,
     SCHEMA_VERSION, five_numbers,
 };
+
+/// The results of one analysis, with its configuration in the provenance.
+pub type Results = AnalysisResults<AnalysisConfig>;
 use gutjoint_table::{FeatureTable, Rank, read_metadata_file, read_tree_file};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,7 +29,7 @@ type Result<T, E = PipelineError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub struct Analysis {
     /// Everything `results.json` holds.
-    pub results: AnalysisResults,
+    pub results: Results,
     /// `tables/alpha.tsv`, `tables/pcoa.tsv`, `tables/distance_<metric>.tsv`.
     pub tables: Vec<NamedTable>,
 }
@@ -257,10 +260,13 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
     steps.check()?;
 
     let software = crate::software_version();
+    let provenance =
+        crate::provenance::provenance(config, assets, domain.reference_name.as_deref())?;
     let results = AnalysisResults {
-        schema_version: SCHEMA_VERSION,
+        schema_version: SCHEMA_VERSION.into(),
         software: software.clone(),
         title: config.title.clone(),
+        provenance,
         inputs: Inputs {
             table: config.table.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
             metadata: config.metadata.as_ref().map(|p| p.display().to_string()),
@@ -276,8 +282,8 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         alpha: alpha_groups,
         beta_metric: metric.name().into(),
         ordination: Ordination { eigenvalues: ordination.eigenvalues.iter().take(10).copied().collect(), proportion_explained: ordination.proportion_explained.iter().take(10).copied().collect(), points },
-        permanova: perm,
-        permdisp: disp,
+        permanova: perm.as_ref().map(Into::into),
+        permdisp: disp.as_ref().map(Into::into),
         composition,
         gmhi: domain.gmhi,
         dysbiosis: domain.dysbiosis,
@@ -400,10 +406,12 @@ struct Domain {
     gmhi: Option<gutjoint_report::ScoreByGroup>,
     dysbiosis: Option<gutjoint_report::DysbiosisSection>,
     signatures: Option<gutjoint_report::SignatureSection>,
-    drugs: Option<Vec<gutjoint_report::DrugSummary>>,
+    drugs: Option<Vec<gutjoint_report::DrugGroupSummary>>,
     therapy_notes: Vec<gutjoint_report::TherapyNote>,
     patient: Option<gutjoint_report::PatientView>,
     reference_label: Option<String>,
+    /// The healthy reference used (built-in name or file), when it could be loaded.
+    reference_name: Option<String>,
 }
 
 fn by_group(values: &[f64], grouping: &Grouping, metric: &str) -> Vec<AlphaByGroup> {
@@ -450,6 +458,7 @@ fn domain(
         therapy_notes: Vec::new(),
         patient: None,
         reference_label: None,
+        reference_name: None,
     };
     let species_level = table.ranks_present().contains(&Rank::Species);
     let patient_index = config
@@ -504,7 +513,10 @@ fn domain(
         }
     });
     let reference = match assets.reference(&reference_name) {
-        Ok(r) => Some(r),
+        Ok(r) => {
+            d.reference_name = Some(reference_name.clone());
+            Some(r)
+        }
         Err(e) => {
             notes.push(format!("reference '{reference_name}' unavailable: {e}"));
             None
@@ -546,7 +558,14 @@ fn domain(
                     p.dysbiosis = Some(row.dysbiosis);
                     p.dysbiosis_percentile = Some(row.percentile);
                     p.dysbiosis_flag = Some(row.flag);
-                    p.top_deviating_taxa = row.top_deviating_taxa.clone();
+                    p.top_deviating_taxa = row
+                        .top_deviating_taxa
+                        .iter()
+                        .map(|(taxon, z)| gutjoint_report::TaxonDeviation {
+                            taxon: taxon.clone(),
+                            z: *z,
+                        })
+                        .collect();
                 }
                 d.dysbiosis = Some(gutjoint_report::DysbiosisSection {
                     reference: r.reference.clone(),
@@ -572,7 +591,10 @@ fn domain(
                 &prof,
                 gutjoint_axis::dominance::DEFAULT_THRESHOLD,
             )[s];
-            p.dominant_taxon = Some((call.top_taxon.clone(), call.share));
+            p.dominant_taxon = Some(gutjoint_report::DominantTaxon {
+                taxon: call.top_taxon.clone(),
+                share: call.share,
+            });
         }
     }
 
@@ -625,7 +647,16 @@ fn domain(
                 citation: first.citation.clone(),
                 doi: first.doi.clone(),
                 confidence: first.confidence.clone(),
-                by_group: by,
+                by_group: by
+                    .into_iter()
+                    .map(
+                        |(group, on_reported_side, informative)| gutjoint_report::SignatureTally {
+                            group,
+                            on_reported_side,
+                            informative,
+                        },
+                    )
+                    .collect(),
             });
         }
         if let (Some(p), Some(s)) = (patient.as_mut(), patient_index) {
@@ -633,15 +664,13 @@ fn domain(
             p.consistent_signatures = rows
                 .iter()
                 .filter(|r| &r.sample_id == id && r.consistent == "yes")
-                .map(|r| {
-                    (
-                        r.taxon.clone(),
-                        r.disease.clone(),
-                        r.reported_direction.clone(),
-                        r.percentile.unwrap_or(f64::NAN),
-                        r.citation.clone(),
-                        r.doi.clone(),
-                    )
+                .map(|r| gutjoint_report::PatientSignature {
+                    taxon: r.taxon.clone(),
+                    disease: r.disease.clone(),
+                    reported_direction: r.reported_direction.clone(),
+                    percentile: r.percentile.filter(|p| p.is_finite()),
+                    citation: r.citation.clone(),
+                    doi: r.doi.clone(),
                 })
                 .collect();
         }
@@ -689,9 +718,9 @@ fn domain(
 }
 
 type DrugSection = (
-    Vec<gutjoint_report::DrugSummary>,
+    Vec<gutjoint_report::DrugGroupSummary>,
     Vec<gutjoint_report::TherapyNote>,
-    Vec<(String, String, Option<f64>, String, String)>,
+    Vec<gutjoint_report::DrugCall>,
 );
 
 #[allow(clippy::too_many_arguments)]
@@ -801,20 +830,7 @@ fn drug_section(
         bands: &bands,
         measured: None,
     });
-    let summaries = summarize_by_group(&calls, labels_of, &grouping.names)
-        .into_iter()
-        .map(|s| gutjoint_report::DrugSummary {
-            drug: s.drug,
-            interaction: s.interaction,
-            enzyme: s.enzyme,
-            evidence: s.evidence,
-            citation: s.citation,
-            source: s.source,
-            median_capacity: s.median_capacity,
-            calls: s.calls,
-            statement: s.statement,
-        })
-        .collect();
+    let summaries = summarize_by_group(&calls, labels_of, &grouping.names);
     let mut seen = std::collections::BTreeSet::new();
     let mut therapy = Vec::new();
     let drugs: std::collections::BTreeSet<&String> = per_sample.iter().flatten().collect();
@@ -840,15 +856,7 @@ fn drug_section(
             calls
                 .iter()
                 .filter(|c| &c.sample_id == id)
-                .map(|c| {
-                    (
-                        c.drug.clone(),
-                        c.interaction.clone(),
-                        c.capacity,
-                        c.call.clone(),
-                        c.citation.clone(),
-                    )
-                })
+                .cloned()
                 .collect()
         })
         .unwrap_or_default();
@@ -880,7 +888,10 @@ fn gut_joint(
         .enumerate()
         .map(|(g, name)| {
             let values: Vec<f64> = profile.abundance.iter().map(|row| row[g]).collect();
-            (name.clone(), by_group(&values, grouping, name))
+            gutjoint_report::GuildByGroup {
+                guild: name.clone(),
+                groups: by_group(&values, grouping, name),
+            }
         })
         .collect();
     let mut associations = Vec::new();
@@ -1013,7 +1024,13 @@ fn differential_abundance(
                     .coefficients
                     .into_iter()
                     .filter(|c| c.term.starts_with(&prefix))
-                    .map(|c| (c.feature, c.term, c.estimate, c.p, c.q))
+                    .map(|c| gutjoint_report::DaCoefficient {
+                        feature: c.feature,
+                        term: c.term,
+                        estimate: c.estimate,
+                        p: c.p,
+                        q: c.q,
+                    })
                     .collect();
                 ("ancombc", format!("ln(value + {pseudocount:.3e})"), rows)
             } else {
@@ -1026,7 +1043,13 @@ fn differential_abundance(
                 )?
                 .into_iter()
                 .filter(|c| c.term.starts_with(&prefix))
-                .map(|c| (c.feature, c.term, c.estimate, c.p, c.q))
+                .map(|c| gutjoint_report::DaCoefficient {
+                    feature: c.feature,
+                    term: c.term,
+                    estimate: c.estimate,
+                    p: c.p,
+                    q: c.q,
+                })
                 .collect();
                 (
                     "lm",
@@ -1125,7 +1148,11 @@ fn classifiers(
                         .and_then(|r| lineage.get(r))
                         .unwrap_or(&features[j].id)
                         .replace('_', " ");
-                    (name, cv.importances[j], cv.selected[j])
+                    gutjoint_report::FeatureImportance {
+                        feature: name,
+                        importance: cv.importances[j],
+                        selected: cv.selected[j],
+                    }
                 })
                 .collect();
             Ok(gutjoint_report::ClassifierResult {
@@ -1178,8 +1205,10 @@ mod tests {
         }
     }
 
+    /// Everything a run writes: results.json, report.html and the tables.
     fn bytes(a: &Analysis) -> String {
         let mut all = crate::outputs::results_json(a).expect("serialises");
+        all.push_str(&gutjoint_report::render_html(&a.results));
         for t in &a.tables {
             all.push_str(&t.text);
         }
@@ -1203,6 +1232,34 @@ mod tests {
             handles.map(|h| h.join().expect("no panic"))
         });
         assert_eq!(together, alone);
+    }
+
+    /// results.json reads back into the same results: re-serialised it is the same text, and
+    /// the report rendered from it has the bytes of the report rendered from the run. The
+    /// configuration exercises the host associations, the patient view and ANCOM-BC.
+    #[test]
+    fn results_read_back_and_re_render_the_same_bytes() {
+        let assets = Assets::embedded().expect("embedded assets");
+        let mut config = gespic(3);
+        config.host_variables = vec!["BASDAI".into(), "CRP".into()];
+        config.covariates = Some("age + C(sex)".into());
+        config.da_method = DaMethod::Ancombc;
+        config.sample = Some("P119".into());
+        let analysis = run(&config, &assets, &NoopObserver).expect("runs");
+        let text = crate::outputs::results_json(&analysis).expect("serialises");
+        let back = crate::outputs::read_results(&text, "results.json").expect("reads back");
+        let mut again = serde_json::to_string_pretty(&back).expect("serialises");
+        again.push('\n');
+        assert!(again == text, "results.json changes in a round trip");
+        assert!(
+            gutjoint_report::render_html(&back) == gutjoint_report::render_html(&analysis.results),
+            "the report from results.json differs"
+        );
+        assert_eq!(
+            back.provenance.parameters, config,
+            "every setting is recorded"
+        );
+        assert_eq!(back.provenance.inputs.len(), 2, "table and metadata");
     }
 
     /// An observer that cancels stops the run between steps with a typed error.

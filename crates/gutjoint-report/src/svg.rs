@@ -1,5 +1,7 @@
-//! Hand-written SVG plots: byte-stable output, no dependencies, easy to snapshot.
+//! Hand-written SVG plots: byte-stable output, no dependencies, easy to snapshot. Every mark
+//! carries a `<title>` (a tooltip in browsers, read by screen readers) with what it stands for.
 
+use crate::DaCoefficient;
 use std::fmt::Write as _;
 
 /// Colour-blind-safe palette (Okabe & Ito 2008).
@@ -48,16 +50,21 @@ fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-/// Scatter plot of (x, y, group index) with a legend.
-pub fn scatter(
-    points: &[(f64, f64, usize)],
-    groups: &[String],
-    x_label: &str,
-    y_label: &str,
-) -> String {
+/// One point of a scatter plot: its position, its group (index into the legend) and its
+/// tooltip.
+#[derive(Debug, Clone)]
+pub struct Point {
+    pub x: f64,
+    pub y: f64,
+    pub group: usize,
+    pub title: String,
+}
+
+/// Scatter plot of points coloured by group, with a legend.
+pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str) -> String {
     let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
-    let (x0, x1) = range(points.iter().map(|p| p.0));
-    let (y0, y1) = range(points.iter().map(|p| p.1));
+    let (x0, x1) = range(points.iter().map(|p| p.x));
+    let (y0, y1) = range(points.iter().map(|p| p.y));
     let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
     let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
     let mut s = format!(
@@ -72,10 +79,11 @@ pub fn scatter(
     for p in points {
         let _ = write!(
             s,
-            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3.2\" fill=\"{}\" fill-opacity=\"0.75\"/>",
-            sx(p.0),
-            sy(p.1),
-            PALETTE[p.2 % PALETTE.len()]
+            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3.2\" fill=\"{}\" fill-opacity=\"0.75\"><title>{}</title></circle>",
+            sx(p.x),
+            sy(p.y),
+            PALETTE[p.group % PALETTE.len()],
+            escape(&p.title)
         );
     }
     x_title(&mut s, (left + w - right) / 2.0, h - 12.0, 13, x_label);
@@ -153,10 +161,16 @@ pub fn boxplot_with_line(
         );
         let _ = write!(
             s,
-            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"0.6\" stroke=\"#333\"/>",
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" fill=\"{colour}\" fill-opacity=\"0.6\" stroke=\"#333\"><title>{}: min {}, Q1 {}, median {}, Q3 {}, max {}</title></rect>",
             cx - bw / 2.0,
             sy(f[3]),
-            (sy(f[1]) - sy(f[3])).max(0.5)
+            (sy(f[1]) - sy(f[3])).max(0.5),
+            escape(name),
+            short(f[0]),
+            short(f[1]),
+            short(f[2]),
+            short(f[3]),
+            short(f[4])
         );
         let _ = write!(
             s,
@@ -259,11 +273,28 @@ pub fn stacked_bars(groups: &[String], taxa: &[String], means: &[Vec<f64>]) -> S
     s
 }
 
-/// Volcano plot: estimate against -log10(p); points with q below 0.05 in colour, labelled.
-pub fn volcano(points: &[(String, f64, f64, f64)], x_label: &str) -> String {
+/// A number for a tooltip: four significant digits.
+fn short(v: f64) -> String {
+    if !v.is_finite() {
+        "NaN".into()
+    } else if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// How many points of a volcano plot get a label at most.
+const VOLCANO_LABELS: usize = 12;
+
+/// Volcano plot: estimate against -log10(p); points with q below 0.05 in colour. Only the
+/// strongest significant features are labelled (smallest q, then largest |estimate|, at most
+/// [`VOLCANO_LABELS`]), and a label that would overlap one already placed is left out; every
+/// point carries its name and values as a tooltip.
+pub fn volcano(points: &[&DaCoefficient], x_label: &str) -> String {
     let (w, h, left, bottom, top, right) = (560.0, 360.0, 60.0, 45.0, 15.0, 20.0);
-    let ys: Vec<f64> = points.iter().map(|p| -p.2.max(1e-300).log10()).collect();
-    let (x0, x1) = range(points.iter().map(|p| p.1));
+    let ys: Vec<f64> = points.iter().map(|p| -p.p.max(1e-300).log10()).collect();
+    let (x0, x1) = range(points.iter().map(|p| p.estimate));
     let (y0, y1) = range(ys.iter().copied().chain([0.0]));
     let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
     let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
@@ -286,33 +317,138 @@ pub fn volcano(points: &[(String, f64, f64, f64)], x_label: &str) -> String {
         );
     }
     for (p, y) in points.iter().zip(&ys) {
-        let significant = p.3 < 0.05;
+        let significant = p.q < 0.05;
         let colour = if !significant {
             "#999999"
-        } else if p.1 > 0.0 {
+        } else if p.estimate > 0.0 {
             PALETTE[5]
         } else {
             PALETTE[0]
         };
         let _ = write!(
             s,
-            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3\" fill=\"{colour}\" fill-opacity=\"0.8\"><title>{}</title></circle>",
-            sx(p.1),
+            "<circle cx=\"{:.2}\" cy=\"{:.2}\" r=\"3\" fill=\"{colour}\" fill-opacity=\"0.8\"><title>{}: estimate {}, p {}, q {}</title></circle>",
+            sx(p.estimate),
             sy(*y),
-            escape(&p.0)
+            escape(&p.feature),
+            short(p.estimate),
+            short(p.p),
+            short(p.q)
         );
-        if significant {
-            let _ = write!(
-                s,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" font-style=\"italic\">{}</text>",
-                sx(p.1) + 4.0,
-                sy(*y) - 3.0,
-                escape(&p.0)
-            );
+    }
+    // Labels: strongest first; each takes a box of its estimated text extent, and one that
+    // would overlap a box already taken (or leave the plot) is dropped.
+    let mut order: Vec<usize> = (0..points.len()).filter(|&i| points[i].q < 0.05).collect();
+    order.sort_by(|&a, &b| {
+        points[a]
+            .q
+            .total_cmp(&points[b].q)
+            .then(
+                points[b]
+                    .estimate
+                    .abs()
+                    .total_cmp(&points[a].estimate.abs()),
+            )
+            .then(a.cmp(&b))
+    });
+    let (font, char_width) = (9.0, 4.6);
+    let mut taken: Vec<[f64; 4]> = Vec::new();
+    for i in order {
+        if taken.len() == VOLCANO_LABELS {
+            break;
         }
+        let (px, py) = (sx(points[i].estimate), sy(ys[i]));
+        let name = label_name(&points[i].feature);
+        let width = name.chars().count() as f64 * char_width;
+        // Right of the point, or left of it when that would leave the plot.
+        let x = if px + 4.0 + width <= w - right {
+            px + 4.0
+        } else {
+            px - 4.0 - width
+        };
+        let y = (py - 3.0).max(top + font);
+        let b = [x, y - font, x + width, y + 2.0];
+        if b[0] < left || taken.iter().any(|t| overlaps(t, &b)) {
+            continue;
+        }
+        taken.push(b);
+        let _ = write!(
+            s,
+            "<text x=\"{x:.1}\" y=\"{y:.1}\" font-size=\"{font}\" font-style=\"italic\">{}</text>",
+            escape(&name)
+        );
     }
     x_title(&mut s, (left + w - right) / 2.0, h - 10.0, 12, x_label);
     y_title(&mut s, 16, (top + h - bottom) / 2.0, 12, "-log10(p)");
     s.push_str("</svg>");
     s
+}
+
+/// The readable end of a feature id: the deepest rank of a lineage (`g__Blautia`), without
+/// its prefix.
+fn label_name(feature: &str) -> String {
+    let last = feature
+        .rsplit(['|', ';'])
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.ends_with("__"))
+        .unwrap_or(feature);
+    let bare = match last.split_once("__") {
+        Some((prefix, rest)) if prefix.len() == 1 && !rest.is_empty() => rest,
+        _ => last,
+    };
+    bare.replace('_', " ")
+}
+
+fn overlaps(a: &[f64; 4], b: &[f64; 4]) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn coefficient(feature: &str, estimate: f64, p: f64, q: f64) -> DaCoefficient {
+        DaCoefficient {
+            feature: feature.into(),
+            term: "group[T.AS]".into(),
+            estimate,
+            p,
+            q,
+        }
+    }
+
+    /// Forty significant features in one spot: at most one label there (the strongest),
+    /// every point still drawn with its tooltip.
+    #[test]
+    fn volcano_labels_the_strongest_without_overlap() {
+        let mut points: Vec<DaCoefficient> = (0..40)
+            .map(|i| coefficient(&format!("g__Genus{i}"), 1.0 + i as f64 * 1e-4, 1e-6, 1e-4))
+            .collect();
+        points.push(coefficient("g__Strongest", 1.0, 1e-6, 1e-9));
+        points.push(coefficient("g__Far", -3.0, 1e-3, 0.01));
+        points.push(coefficient("g__Null", 0.1, 0.5, 0.9));
+        let refs: Vec<&DaCoefficient> = points.iter().collect();
+        let svg = volcano(&refs, "estimate");
+        let labels: Vec<&str> = svg
+            .split("font-style=\"italic\">")
+            .skip(1)
+            .map(|t| t.split('<').next().unwrap_or(""))
+            .collect();
+        assert_eq!(labels, ["Strongest", "Far"], "one label per crowded spot");
+        assert_eq!(svg.matches("<circle").count(), 43);
+        assert!(svg.contains("<title>g__Null: estimate 0.1000, p 0.5000, q 0.9000</title>"));
+    }
+
+    #[test]
+    fn labels_read_as_names() {
+        assert_eq!(
+            label_name("k__Bacteria|p__Firmicutes|g__Blautia|s__Blautia_obeum"),
+            "Blautia obeum"
+        );
+        assert_eq!(
+            label_name("d__Bacteria; g__Prevotella_9; s__"),
+            "Prevotella 9"
+        );
+        assert_eq!(label_name("ASV_17"), "ASV 17");
+    }
 }

@@ -5,10 +5,10 @@ kind and the taxonomic ranks its features name.
 
 use crate::lineage::Rank;
 use crate::table::{FeatureTable, ValueKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A description of a feature table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TableSummary {
     pub samples: usize,
     pub features: usize,

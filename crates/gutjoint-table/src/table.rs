@@ -9,11 +9,11 @@ kept as compressed sparse rows by sample (CSR): for sample `i` the nonzero featu
 
 use crate::error::{Error, Location, Result};
 use crate::lineage::{Lineage, Rank};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What the numbers in a table are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ValueKind {
     /// Whole-number read or sequence counts: rarefaction and Chao1 are meaningful.

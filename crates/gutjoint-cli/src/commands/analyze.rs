@@ -238,16 +238,9 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
 /// Runs the pipeline and writes its outputs, printing the notes unless `quiet`.
 fn run_config(config: &AnalysisConfig, assets: &Assets, out: &Path, quiet: bool) -> Result<()> {
     let mut analysis = gutjoint_pipeline::run(config, assets, &CliObserver { quiet })?;
-    // Inputs inside the output folder (the demo's) are named relative to it, so the report
-    // reads the same wherever it was written.
-    let relative = |p: &Path| p.strip_prefix(out).unwrap_or(p).display().to_string();
-    analysis.results.inputs.table = config
-        .table
-        .iter()
-        .map(|p| relative(p))
-        .collect::<Vec<_>>()
-        .join(", ");
-    analysis.results.inputs.metadata = config.metadata.as_deref().map(relative);
+    // Inputs inside the output folder (the demo's) are named relative to it, so the results
+    // and the report read the same wherever they were written.
+    analysis.relocate(out);
     if !quiet {
         for note in &analysis.results.notes {
             eprintln!("note: {note}");

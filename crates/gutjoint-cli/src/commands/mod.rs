@@ -20,6 +20,7 @@ pub mod pcoa;
 pub mod permanova;
 pub mod predict;
 pub mod replicate;
+pub mod report;
 pub mod serve;
 pub mod trajectory;
 pub mod validate;

@@ -242,9 +242,9 @@ fn analyze_with_ancombc_reports_what_da_computes() {
     let reported = da["coefficients"].as_array().expect("coefficients");
     assert_eq!(reported.len(), expected.len());
     for (r, (feature, estimate, q)) in reported.iter().zip(&expected) {
-        assert_eq!(r[0].as_str(), Some(feature.as_str()));
-        assert_eq!(r[2].as_f64(), Some(*estimate), "{feature}");
-        assert_eq!(r[4].as_f64(), Some(*q), "{feature}");
+        assert_eq!(r["feature"].as_str(), Some(feature.as_str()));
+        assert_eq!(r["estimate"].as_f64(), Some(*estimate), "{feature}");
+        assert_eq!(r["q"].as_f64(), Some(*q), "{feature}");
     }
 }
 
@@ -476,7 +476,7 @@ fn one_patient_view_and_problems_in_terminal_and_report() {
         .as_array()
         .expect("drugs")
         .iter()
-        .filter_map(|d| d[0].as_str())
+        .filter_map(|d| d["drug"].as_str())
         .collect();
     assert!(
         drugs.iter().all(|d| *d == "sulfasalazine") && !drugs.is_empty(),
@@ -506,94 +506,46 @@ fn one_patient_view_and_problems_in_terminal_and_report() {
     assert!(html.contains("one group only"));
 }
 
-/// A small JSON Schema checker for the keywords docs/results.schema.json uses: type, enum,
-/// required, properties, items, oneOf and local $ref.
-fn check_schema(
-    value: &serde_json::Value,
-    schema: &serde_json::Value,
-    root: &serde_json::Value,
-    path: &str,
-) -> Vec<String> {
-    use serde_json::Value;
-    let mut errors = Vec::new();
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
-        let target = reference
-            .trim_start_matches("#/")
-            .split('/')
-            .fold(root, |v, k| &v[k]);
-        return check_schema(value, target, root, path);
-    }
-    if let Some(options) = schema.get("oneOf").and_then(Value::as_array) {
-        let matching = options
-            .iter()
-            .filter(|o| check_schema(value, o, root, path).is_empty())
-            .count();
-        if matching != 1 {
-            errors.push(format!("{path}: matches {matching} of the oneOf options"));
-        }
-        return errors;
-    }
-    if let Some(t) = schema.get("type") {
-        let types: Vec<&str> = match t {
-            Value::String(s) => vec![s.as_str()],
-            Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        let actual = match value {
-            Value::Null => "null",
-            Value::Bool(_) => "boolean",
-            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-            Value::Number(_) => "number",
-            Value::String(_) => "string",
-            Value::Array(_) => "array",
-            Value::Object(_) => "object",
-        };
-        if !types
-            .iter()
-            .any(|t| *t == actual || (*t == "number" && actual == "integer"))
-        {
-            errors.push(format!("{path}: {actual}, expected {types:?}"));
-            return errors;
-        }
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(value)
-    {
-        errors.push(format!("{path}: {value} not in {allowed:?}"));
-    }
-    if let Value::Object(map) = value {
-        for key in schema
-            .get("required")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            if !map.contains_key(key) {
-                errors.push(format!("{path}: missing '{key}'"));
-            }
-        }
-        if let Some(props) = schema.get("properties").and_then(Value::as_object) {
-            for (k, sub) in props {
-                if let Some(v) = map.get(k) {
-                    errors.extend(check_schema(v, sub, root, &format!("{path}.{k}")));
-                }
-            }
-        }
-    }
-    if let (Value::Array(items), Some(sub)) = (value, schema.get("items")) {
-        for (i, v) in items.iter().enumerate() {
-            errors.extend(check_schema(v, sub, root, &format!("{path}[{i}]")));
-        }
-    }
-    errors
+/// The Python interpreter of the peers venv (scripts/setup.sh), when it has `module`.
+fn peers_python(module: &str) -> Option<std::path::PathBuf> {
+    let venv = std::env::var_os("GUTJOINT_PY_VENV")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache"))
+                })
+                .map(|c| c.join("gutjoint/py-peers"))
+        })?;
+    let python = venv.join("bin/python");
+    std::process::Command::new(&python)
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+        .then_some(python)
 }
 
+/// SHA-256 of a file as coreutils' `sha256sum` prints it.
+fn sha256sum(path: &std::path::Path) -> String {
+    let out = std::process::Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("digest")
+        .to_string()
+}
+
+/// Both demo reports: `gutjoint report results.json` re-renders report.html byte for byte;
+/// results.json validates against docs/results.schema.json with Python's jsonschema; the
+/// provenance's checksums are sha256sum's; no absolute path of the run is in the results; and
+/// the command the provenance records, run in the report's folder, writes the same bytes.
 #[test]
-fn results_json_follows_the_documented_schema() {
-    let schema =
-        json(&std::fs::read_to_string(repo().join("docs/results.schema.json")).expect("schema"));
-    let out = temp_dir("schema");
+fn results_re_render_validate_and_reproduce() {
+    let out = temp_dir("rerender");
     ok([
         "demo",
         "-o",
@@ -602,19 +554,158 @@ fn results_json_follows_the_documented_schema() {
         "19",
         "--quiet",
     ]);
-    for file in ["results.json", "gespic/results.json"] {
-        let results = json(&std::fs::read_to_string(out.join(file)).expect("results"));
-        let errors = check_schema(&results, &schema, &schema, "$");
-        assert!(errors.is_empty(), "{file}: {errors:#?}");
+    let python = peers_python("jsonschema");
+    if python.is_none() {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_PYTHON").is_none(),
+            "Python jsonschema is required but not in the peers venv (scripts/setup.sh)"
+        );
+        eprintln!(
+            "note: schema validation skipped: no jsonschema in the peers venv (scripts/setup.sh)"
+        );
     }
-    // The checker itself rejects what the schema forbids.
-    let mut broken = json(&std::fs::read_to_string(out.join("results.json")).expect("results"));
-    broken["schema_version"] = serde_json::json!("9.9");
-    broken.as_object_mut().expect("object").remove("groups");
-    let errors = check_schema(&broken, &schema, &schema, "$");
+    for dir in [out.clone(), out.join("gespic")] {
+        let results = dir.join("results.json");
+        let again = dir.join("again.html");
+        ok([
+            "report",
+            results.to_str().expect("utf8"),
+            "-o",
+            again.to_str().expect("utf8"),
+            "--quiet",
+        ]);
+        assert!(
+            std::fs::read(&again).expect("again")
+                == std::fs::read(dir.join("report.html")).expect("report"),
+            "{}: the re-rendered report differs from the written one",
+            dir.display()
+        );
+        if let Some(python) = &python {
+            let check = std::process::Command::new(python)
+                .args([
+                    "-c",
+                    "import json, sys, jsonschema\n\
+                     schema = json.load(open(sys.argv[1]))\n\
+                     jsonschema.Draft202012Validator.check_schema(schema)\n\
+                     jsonschema.Draft202012Validator(schema).validate(json.load(open(sys.argv[2])))",
+                ])
+                .arg(repo().join("docs/results.schema.json"))
+                .arg(&results)
+                .output()
+                .expect("python");
+            assert!(
+                check.status.success(),
+                "{}: {}",
+                results.display(),
+                String::from_utf8_lossy(&check.stderr)
+            );
+        }
+        let text = std::fs::read_to_string(&results).expect("results");
+        assert!(
+            !text.contains(out.to_str().expect("utf8"))
+                && !text.contains(repo().to_str().expect("utf8")),
+            "{}: an absolute path of this run is in the results",
+            results.display()
+        );
+        let r = json(&text);
+        let p = &r["provenance"];
+        for input in p["inputs"].as_array().expect("inputs") {
+            let path = dir.join(input["path"].as_str().expect("relative path"));
+            assert_eq!(
+                input["sha256"].as_str(),
+                Some(sha256sum(&path).as_str()),
+                "{input}"
+            );
+            assert_eq!(
+                input["bytes"].as_u64(),
+                Some(std::fs::metadata(&path).expect("size").len())
+            );
+        }
+        assert_eq!(
+            p["inputs"].as_array().map(Vec::len),
+            Some(2),
+            "table and metadata"
+        );
+        let taxon_disease = p["knowledge_base"]["tables"]
+            .as_array()
+            .expect("tables")
+            .iter()
+            .find(|t| t["name"] == "knowledge/taxon_disease.tsv")
+            .expect("taxon_disease");
+        assert_eq!(
+            taxon_disease["sha256"].as_str(),
+            Some(sha256sum(&repo().join("knowledge/taxon_disease.tsv")).as_str())
+        );
+        assert_eq!(p["parameters"]["permutations"], 19);
+        assert_eq!(
+            p["parameters"]["metric"], "braycurtis",
+            "defaults are recorded too"
+        );
+        assert!(
+            p["command"]
+                .as_str()
+                .is_some_and(|c| c.ends_with("--output .")),
+            "{}",
+            p["command"]
+        );
+    }
+    // The GESPIC command, run in its folder with this binary first on PATH, rewrites the same
+    // results and report.
+    let gespic = out.join("gespic");
+    let before: Vec<Vec<u8>> = ["results.json", "report.html"]
+        .iter()
+        .map(|f| std::fs::read(gespic.join(f)).expect("file"))
+        .collect();
+    let command =
+        json(&std::fs::read_to_string(gespic.join("results.json")).expect("results"))["provenance"]
+            ["command"]
+            .as_str()
+            .expect("command")
+            .to_string();
+    let bin_dir = bin().parent().expect("bin dir").to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let rerun = std::process::Command::new("sh")
+        .args(["-c", &format!("{command} --quiet")])
+        .current_dir(&gespic)
+        .env("PATH", path)
+        .output()
+        .expect("sh");
     assert!(
-        errors.iter().any(|e| e.contains("missing 'groups'"))
-            && errors.iter().any(|e| e.contains("9.9")),
-        "{errors:?}"
+        rerun.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&rerun.stderr)
+    );
+    for (f, old) in ["results.json", "report.html"].iter().zip(&before) {
+        assert!(
+            &std::fs::read(gespic.join(f)).expect("file") == old,
+            "{f} differs after running the recorded command"
+        );
+    }
+    // A results file of another major schema version is refused, naming both versions.
+    let mut old = json(&std::fs::read_to_string(out.join("results.json")).expect("results"));
+    old["schema_version"] = serde_json::json!("0.1");
+    let old_path = out.join("old.json");
+    std::fs::write(&old_path, old.to_string()).expect("write");
+    let r = run([
+        "report",
+        old_path.to_str().expect("utf8"),
+        "-o",
+        out.join("old.html").to_str().expect("utf8"),
+    ]);
+    assert_eq!(r.status, 1);
+    assert!(
+        r.stderr
+            .contains("results schema version 0.1, but this gutjoint")
+            && r.stderr.contains("reads schema version 1.0"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !out.join("old.html").exists(),
+        "no report from a refused file"
     );
 }

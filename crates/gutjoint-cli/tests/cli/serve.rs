@@ -345,11 +345,32 @@ fn gespic_parts<'a>(table: &'a [u8], md: &'a [u8], config: &'a str) -> Vec<Part<
     ]
 }
 
-/// Removes the run-specific input paths from a results.json, keeping everything computed.
+/// Removes the run-specific input paths from a results.json (in the inputs and the
+/// provenance's parameters, files and command), keeping everything computed and every checksum.
 fn without_inputs(mut results: serde_json::Value) -> serde_json::Value {
     if let Some(inputs) = results.get_mut("inputs").and_then(|i| i.as_object_mut()) {
         inputs.remove("table");
         inputs.remove("metadata");
+    }
+    if let Some(p) = results
+        .get_mut("provenance")
+        .and_then(|p| p.as_object_mut())
+    {
+        p.remove("command");
+        if let Some(parameters) = p.get_mut("parameters").and_then(|c| c.as_object_mut()) {
+            parameters.remove("table");
+            parameters.remove("metadata");
+        }
+        for file in p
+            .get_mut("inputs")
+            .and_then(|i| i.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(f) = file.as_object_mut() {
+                f.remove("path");
+            }
+        }
     }
     results
 }
