@@ -737,7 +737,8 @@ fn drug_section(
 ) -> Result<DrugSection> {
     use gutjoint_axis::KeyedProfiles;
     use gutjoint_axis::pharmaco::{
-        CarriageIndex, DrugInputs, band, enzyme_capacity, score_drugs, summarize_by_group,
+        CarriageIndex, DrugInputs, medications_by_sample, reference_bands, resolve_drug_name,
+        score_drugs, summarize_by_group,
     };
     if !table.ranks_present().contains(&Rank::Species) {
         return Err(PipelineError::Config(
@@ -749,78 +750,46 @@ fn drug_section(
     let n = profiles.sample_ids.len();
     let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
     for name in &config.drugs {
-        match kb.resolve_drug(name.trim()) {
-            Ok(drug) => per_sample
-                .iter_mut()
-                .for_each(|v| v.push(drug.drug.clone())),
-            Err(s) => notes.push(format!(
-                "drug '{name}' is unknown{}",
-                s.suggestion
-                    .map(|x| format!("; did you mean '{x}'?"))
-                    .unwrap_or_default()
-            )),
+        match resolve_drug_name(kb, name) {
+            Ok(drug) => per_sample.iter_mut().for_each(|v| v.push(drug.clone())),
+            Err(message) => notes.push(message),
         }
     }
     if let (Some(md_path), Some(column)) = (&config.metadata, &config.medication_column) {
         let md = read_metadata_file(md_path)?;
         let col = metadata_column(&md, md_path, column)?;
         let index = md.index();
-        let mut unknown = std::collections::BTreeSet::new();
-        for (s, id) in profiles.sample_ids.iter().enumerate() {
-            let Some(text) = index.get(id.as_str()).and_then(|&r| col.text(r)) else {
-                continue;
-            };
-            for name in text.split([',', ';', '/', '+']).map(str::trim).filter(|x| {
-                !x.is_empty()
-                    && !matches!(
-                        x.to_ascii_lowercase().as_str(),
-                        "none" | "no" | "na" | "-" | "0"
-                    )
-            }) {
-                match kb.resolve_drug(name) {
-                    Ok(drug) if !per_sample[s].contains(&drug.drug) => {
-                        per_sample[s].push(drug.drug.clone())
-                    }
-                    Ok(_) => {}
-                    Err(_) => {
-                        unknown.insert(name.to_string());
-                    }
+        let (listed, unknown) = medications_by_sample(
+            kb,
+            profiles
+                .sample_ids
+                .iter()
+                .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r))),
+        );
+        for (drugs, more) in per_sample.iter_mut().zip(listed) {
+            for d in more {
+                if !drugs.contains(&d) {
+                    drugs.push(d);
                 }
             }
         }
         if !unknown.is_empty() {
             notes.push(format!(
                 "medications not in the knowledge base (not scored): {}",
-                unknown.into_iter().collect::<Vec<_>>().join(", ")
+                unknown.into_keys().collect::<Vec<_>>().join(", ")
             ));
         }
     }
     let index = CarriageIndex::new(kb, &data);
-    let mut bands = BTreeMap::new();
-    if let Some(r) = reference.filter(|r| r.rank() == Some(Rank::Species))
-        && let Ok(pop) = r.population(None)
-    {
-        let ref_profiles = KeyedProfiles {
-            rank: Some(Rank::Species),
-            sample_ids: pop.sample_ids.clone(),
-            keys: pop.keys.clone(),
-            rows: pop.profiles.clone(),
-        };
-        for column in kb
-            .drug_microbe()
-            .iter()
-            .filter_map(|m| m.agora2_column.clone())
-            .collect::<std::collections::BTreeSet<_>>()
-        {
-            let caps: Vec<f64> = enzyme_capacity(kb, &index, &ref_profiles, &column)
-                .iter()
-                .map(|c| c.capacity)
-                .collect();
-            if let Some(b) = band(&caps) {
-                bands.insert(column, b);
-            }
-        }
-    }
+    // The same bands the `drugs` command scores against; none (calls n/a) without a
+    // species-level reference.
+    let bands = match reference {
+        Some(r) => reference_bands(kb, &index, r, None).unwrap_or_else(|e| {
+            notes.push(format!("drug calls are n/a: {e}"));
+            BTreeMap::new()
+        }),
+        None => BTreeMap::new(),
+    };
     let calls = score_drugs(&DrugInputs {
         kb,
         data: &data,
