@@ -399,12 +399,14 @@ pub fn resolve_drug_name(kb: &KnowledgeBase, name: &str) -> Result<String, Strin
     }
 }
 
-/// The drugs each sample takes, from its medication cell (`None`: no cell), as canonical names,
-/// each once and in the order listed; names the knowledge base does not know are returned
-/// apart, with their message, rather than dropped in silence. Every face (the `drugs`
-/// command, `analyze`) reads medication columns through this one rule.
+/// The drugs each sample takes: `common` (canonical names every sample takes, e.g. from
+/// `--drugs`), then those of its medication cell (`None`: no cell), as canonical names, each
+/// once and in the order listed; names the knowledge base does not know are returned apart,
+/// with their message, rather than dropped in silence. Every face (the `drugs` command,
+/// `analyze`) reads medication columns through this one rule.
 pub fn medications_by_sample<I, S>(
     kb: &KnowledgeBase,
+    common: &[String],
     cells: I,
 ) -> (Vec<Vec<String>>, BTreeMap<String, String>)
 where
@@ -415,7 +417,7 @@ where
     let per_sample = cells
         .into_iter()
         .map(|cell| {
-            let mut drugs: Vec<String> = Vec::new();
+            let mut drugs: Vec<String> = common.to_vec();
             if let Some(cell) = cell {
                 for name in medication_names(cell.as_ref()) {
                     match resolve_drug_name(kb, name) {
@@ -1084,7 +1086,7 @@ mod tests {
             Some("none"),
             Some("sulfasalazine, notadrug"),
         ];
-        let (per_sample, unknown) = medications_by_sample(&kb, cells);
+        let (per_sample, unknown) = medications_by_sample(&kb, &[], cells);
         assert_eq!(
             per_sample,
             [vec![sulfa.clone()], vec![], vec![], vec![sulfa]],

@@ -747,39 +747,36 @@ fn drug_section(
     }
     let data = assets.pharmaco()?;
     let profiles = KeyedProfiles::from_table(table, Some(Rank::Species))?;
-    let n = profiles.sample_ids.len();
-    let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
+    let mut common = Vec::new();
     for name in &config.drugs {
         match resolve_drug_name(kb, name) {
-            Ok(drug) => per_sample.iter_mut().for_each(|v| v.push(drug.clone())),
+            Ok(drug) => common.push(drug),
             Err(message) => notes.push(message),
         }
     }
-    if let (Some(md_path), Some(column)) = (&config.metadata, &config.medication_column) {
-        let md = read_metadata_file(md_path)?;
-        let col = metadata_column(&md, md_path, column)?;
-        let index = md.index();
-        let (listed, unknown) = medications_by_sample(
-            kb,
-            profiles
-                .sample_ids
-                .iter()
-                .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r))),
-        );
-        for (drugs, more) in per_sample.iter_mut().zip(listed) {
-            for d in more {
-                if !drugs.contains(&d) {
-                    drugs.push(d);
-                }
+    let per_sample = match (&config.metadata, &config.medication_column) {
+        (Some(md_path), Some(column)) => {
+            let md = read_metadata_file(md_path)?;
+            let col = metadata_column(&md, md_path, column)?;
+            let index = md.index();
+            let (per_sample, unknown) = medications_by_sample(
+                kb,
+                &common,
+                profiles
+                    .sample_ids
+                    .iter()
+                    .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r))),
+            );
+            if !unknown.is_empty() {
+                notes.push(format!(
+                    "medications not in the knowledge base (not scored): {}",
+                    unknown.into_keys().collect::<Vec<_>>().join(", ")
+                ));
             }
+            per_sample
         }
-        if !unknown.is_empty() {
-            notes.push(format!(
-                "medications not in the knowledge base (not scored): {}",
-                unknown.into_keys().collect::<Vec<_>>().join(", ")
-            ));
-        }
-    }
+        _ => vec![common; profiles.sample_ids.len()],
+    };
     let index = CarriageIndex::new(kb, &data);
     // The same bands the `drugs` command scores against; none (calls n/a) without a
     // species-level reference.

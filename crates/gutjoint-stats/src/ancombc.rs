@@ -94,6 +94,21 @@ pub fn default_pseudocount(table: &FeatureTable) -> f64 {
     }
 }
 
+/// The table row of each sample of the design, in the design's order (ANCOM-BC and ANCOM-BC2
+/// both fit on exactly the design's samples).
+pub(crate) fn design_rows(table: &FeatureTable, design: &Design) -> Result<Vec<usize>> {
+    let index = table.sample_index();
+    design
+        .sample_ids
+        .iter()
+        .map(|id| {
+            index.get(id.as_str()).copied().ok_or_else(|| {
+                Error::Invalid(format!("sample '{id}' of the design is not in the table"))
+            })
+        })
+        .collect()
+}
+
 /// Runs ANCOM-BC on `ln(value + pseudocount)` of every feature of `table`, over the samples of
 /// `design` (whose ids must be in the table). The table's values are used as they are: counts
 /// or proportions give the same non-intercept results.
@@ -114,16 +129,7 @@ pub fn ancombc(
             "the pseudocount must be a finite non-negative number, not {pseudocount}"
         )));
     }
-    let index = table.sample_index();
-    let rows: Vec<usize> = design
-        .sample_ids
-        .iter()
-        .map(|id| {
-            index.get(id.as_str()).copied().ok_or_else(|| {
-                Error::Invalid(format!("sample '{id}' of the design is not in the table"))
-            })
-        })
-        .collect::<Result<_>>()?;
+    let rows = design_rows(table, design)?;
     let ols = Ols::new(design)?;
     let pinv = ols.pseudo_inverse();
     let x = &design.x;

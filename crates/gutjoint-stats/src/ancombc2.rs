@@ -30,7 +30,7 @@ random effects: scikit-bio 0.7.4's `ancombc2` has no random-effect argument (the
 than answered by an unverified model.
 */
 
-use crate::ancombc::{Bias, estimate_bias, quantile};
+use crate::ancombc::{Bias, design_rows, estimate_bias, quantile};
 use crate::da::Coefficient;
 use crate::design::Design;
 use crate::distributions::t_two_sided;
@@ -102,16 +102,7 @@ pub fn ancombc2(
             options.var_quantile
         )));
     }
-    let index = table.sample_index();
-    let rows: Vec<usize> = design
-        .sample_ids
-        .iter()
-        .map(|id| {
-            index.get(id.as_str()).copied().ok_or_else(|| {
-                Error::Invalid(format!("sample '{id}' of the design is not in the table"))
-            })
-        })
-        .collect::<Result<_>>()?;
+    let rows = design_rows(table, design)?;
     let ols = Ols::new(design)?;
     let pinv = ols.pseudo_inverse();
     let x = &design.x;

@@ -154,43 +154,33 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
     };
     let profiles = species_profiles(&args.input, quiet)?;
-    let n = profiles.sample_ids.len();
-    let mut per_sample: Vec<Vec<String>> = vec![Vec::new(); n];
     let mut common = Vec::new();
     for d in &args.drugs {
         common.push(resolve_drug_name(&kb, d).map_err(anyhow::Error::msg)?);
     }
-    for v in per_sample.iter_mut() {
-        v.extend(common.iter().cloned());
-    }
-    match (&args.metadata, &args.medication_column) {
+    let per_sample = match (&args.metadata, &args.medication_column) {
         (Some(md_path), Some(column)) => {
             let md = read_metadata_file(md_path)?;
             let col = crate::input::metadata_column(&md, md_path, column)?;
             let index = md.index();
-            let (listed, unknown) = medications_by_sample(
+            let (per_sample, unknown) = medications_by_sample(
                 &kb,
+                &common,
                 profiles
                     .sample_ids
                     .iter()
                     .map(|id| index.get(id.as_str()).and_then(|&r| col.text(r))),
             );
-            for (drugs, more) in per_sample.iter_mut().zip(listed) {
-                for d in more {
-                    if !drugs.contains(&d) {
-                        drugs.push(d);
-                    }
-                }
-            }
             if !unknown.is_empty() && !quiet {
                 for message in unknown.values() {
                     eprintln!("warning: {message} (in column '{column}'); it was not scored");
                 }
             }
+            per_sample
         }
-        (None, None) => {}
+        (None, None) => vec![common; profiles.sample_ids.len()],
         _ => bail!("--metadata and --medication-column go together"),
-    }
+    };
     if per_sample.iter().all(Vec::is_empty) {
         bail!("no drug to score: give --drugs, or --metadata with --medication-column");
     }
