@@ -672,6 +672,25 @@ pub struct LmmResult {
     pub features: Vec<LmmFeature>,
 }
 
+impl LmmResult {
+    /// The fixed effects in `da`'s common coefficient layout (the degrees of freedom dropped),
+    /// so mixed models sit beside lm, ANCOM-BC and the others in one table.
+    pub fn da_coefficients(&self) -> Vec<crate::da::Coefficient> {
+        self.coefficients
+            .iter()
+            .map(|c| crate::da::Coefficient {
+                feature: c.feature.clone(),
+                term: c.term.clone(),
+                estimate: c.estimate,
+                se: c.se,
+                statistic: c.statistic,
+                p: c.p,
+                q: c.q,
+            })
+            .collect()
+    }
+}
+
 /// Fits `transform(feature) ~ design + (1 [+ slope] | subject)` for every feature of `table`.
 /// `subject_of_row` and the slope values follow the design's rows.
 pub fn mixed_models(

@@ -327,19 +327,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             if !quiet {
                 report_mixed(&result);
             }
-            let coefficients = result
-                .coefficients
-                .iter()
-                .map(|c| Coefficient {
-                    feature: c.feature.clone(),
-                    term: c.term.clone(),
-                    estimate: c.estimate,
-                    se: c.se,
-                    statistic: c.statistic,
-                    p: c.p,
-                    q: c.q,
-                })
-                .collect();
+            let coefficients = result.da_coefficients();
             lmm = Some(result);
             coefficients
         } else {
@@ -565,19 +553,7 @@ fn run_all(
         let result = output::timed("lmm", || {
             fit_mixed(args, md, used, d, lm_transform, Adjust::Bh)
         })?;
-        let coefficients: Vec<Coefficient> = result
-            .coefficients
-            .iter()
-            .map(|c| Coefficient {
-                feature: c.feature.clone(),
-                term: c.term.clone(),
-                estimate: c.estimate,
-                se: c.se,
-                statistic: c.statistic,
-                p: c.p,
-                q: c.q,
-            })
-            .collect();
+        let coefficients = result.da_coefficients();
         methods.push(("lmm", from(&coefficients)));
     }
     let options = ancombc::Options {
