@@ -206,6 +206,18 @@ impl Browser {
     }
 
     fn call(&mut self, method: &str, params: serde_json::Value) -> serde_json::Value {
+        match self.try_call(method, params) {
+            Ok(result) => result,
+            Err(error) => panic!("{method}: {error}"),
+        }
+    }
+
+    /// One CDP command; `Err` carries the protocol's error object.
+    fn try_call(
+        &mut self,
+        method: &str,
+        params: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
         use std::io::Write;
         self.next_id += 1;
         let id = self.next_id;
@@ -228,8 +240,10 @@ impl Browser {
             buf.pop();
             let reply: serde_json::Value = serde_json::from_slice(&buf).expect("CDP json");
             if reply["id"].as_u64() == Some(id) {
-                assert!(reply["error"].is_null(), "{method}: {}", reply["error"]);
-                return reply["result"].clone();
+                if !reply["error"].is_null() {
+                    return Err(reply["error"].clone());
+                }
+                return Ok(reply["result"].clone());
             }
             self.events.push(reply);
         }
@@ -248,10 +262,22 @@ impl Browser {
         r["result"]["value"].clone()
     }
 
+    /// Polls `expression` until it is truthy. While the page navigates (after a link is
+    /// followed), Chromium answers an evaluation with "Inspected target navigated or closed"
+    /// or a missing execution context: that is "not yet", so poll again rather than fail.
     fn wait_for(&mut self, expression: &str, limit: Duration) -> serde_json::Value {
         let deadline = Instant::now() + limit;
         loop {
-            let v = self.eval(expression);
+            let reply = self.try_call(
+                "Runtime.evaluate",
+                serde_json::json!({"expression": expression, "returnByValue": true, "awaitPromise": true}),
+            );
+            let v = match reply {
+                Ok(r) if r["exceptionDetails"].is_null() => r["result"]["value"].clone(),
+                Ok(r) => panic!("{expression}: {}", r["exceptionDetails"]),
+                Err(e) if is_navigating(&e) => serde_json::Value::Null,
+                Err(e) => panic!("Runtime.evaluate {expression}: {e}"),
+            };
             if !v.is_null() && v != serde_json::Value::Bool(false) {
                 return v;
             }
@@ -278,6 +304,19 @@ impl Browser {
             self.call("Input.dispatchKeyEvent", p);
         }
     }
+}
+
+/// The errors Chromium gives an evaluation that raced a navigation: the old document is gone
+/// and the new one has no execution context yet.
+fn is_navigating(error: &serde_json::Value) -> bool {
+    let message = error["message"].as_str().unwrap_or("");
+    [
+        "navigated or closed",
+        "execution context",
+        "Execution context",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
 }
 
 impl Drop for Browser {
@@ -669,7 +708,14 @@ fn upload_page_in_headless_chromium() {
             .is_some_and(|s| s.ends_with(": done."))
     );
     // The report, as the link opens it.
-    b.eval("location.href = document.getElementById('report-link').href; true");
+    // Following the link may answer "navigated" instead of `true`: both mean it was followed.
+    match b.try_call(
+        "Runtime.evaluate",
+        serde_json::json!({"expression": "location.href = document.getElementById('report-link').href; true", "returnByValue": true}),
+    ) {
+        Ok(r) => assert!(r["exceptionDetails"].is_null(), "{}", r["exceptionDetails"]),
+        Err(e) => assert!(is_navigating(&e), "following the report link: {e}"),
+    }
     b.wait_for(
         "location.protocol === 'blob:' && document.readyState === 'complete' && !!document.querySelector('section')",
         Duration::from_secs(30),
