@@ -514,6 +514,10 @@ pub struct SignaturesArgs {
     pub output: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Only chunk K of N of the samples (consecutive; each sample is scored against the
+    /// reference on its own, so the chunks' rows concatenate to one run's rows).
+    #[arg(long, value_name = "K/N")]
+    pub samples: Option<String>,
 }
 
 pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
@@ -541,7 +545,7 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
     if let Some(r) = &reference {
         r.population(args.population.as_deref())?;
     }
-    let table = args.input.read(quiet)?.table;
+    let table = super::alpha::sample_chunk(args.input.read(quiet)?.table, args.samples.as_deref())?;
     let cohort = gutjoint_axis::replicate::Cohort {
         contrast: gutjoint_knowledge::Contrast::CaseControl,
         sample_type: super::replicate::parse_code(
@@ -550,7 +554,7 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
             gutjoint_knowledge::SampleType::ALL,
         )?,
     };
-    let rows = gutjoint_axis::signatures::signatures_in(
+    let mut rows = gutjoint_axis::signatures::signatures_in(
         &kb,
         &table,
         &diseases,
@@ -558,6 +562,15 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
         args.sample_population.as_deref(),
         &cohort,
     );
+    // Sample by sample (associations in knowledge-base order within each), so that the rows
+    // of consecutive `--samples` chunks concatenate to one run's rows.
+    let position: std::collections::HashMap<&str, usize> = table
+        .sample_ids()
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i))
+        .collect();
+    rows.sort_by_key(|r| position.get(r.sample_id.as_str()).copied());
     if args.json {
         return output::print_json(&rows);
     }

@@ -33,8 +33,12 @@ fn load(arg: &Option<PathBuf>) -> Result<(KnowledgeBase, std::sync::Arc<Pharmaco
     Ok((assets.knowledge().clone(), assets.pharmaco()?))
 }
 
-fn species_profiles(input: &TableArgs, quiet: bool) -> Result<KeyedProfiles> {
-    let table = input.read(quiet)?.table;
+fn species_profiles(
+    input: &TableArgs,
+    samples: Option<&str>,
+    quiet: bool,
+) -> Result<KeyedProfiles> {
+    let table = super::alpha::sample_chunk(input.read(quiet)?.table, samples)?;
     if !table.ranks_present().contains(&Rank::Species) {
         bail!(
             "drug–microbe capacity needs species-level profiles (MetaPhlAn species or a table with species lineages); this table names no species"
@@ -89,6 +93,10 @@ pub struct Args {
     pub output: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
+    /// Only chunk K of N of the samples (consecutive; each sample is called against the
+    /// reference's bands on its own, so the chunks' rows concatenate to one run's rows).
+    #[arg(long, value_name = "K/N")]
+    pub samples: Option<String>,
 }
 
 /// HUMAnN unstratified EC rows: EC number → abundance per profile sample.
@@ -153,7 +161,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
         }
     };
-    let profiles = species_profiles(&args.input, quiet)?;
+    let profiles = species_profiles(&args.input, args.samples.as_deref(), quiet)?;
     let mut common = Vec::new();
     for d in &args.drugs {
         common.push(resolve_drug_name(&kb, d).map_err(anyhow::Error::msg)?);
@@ -267,7 +275,7 @@ pub fn run_enzymes(args: EnzymeArgs, quiet: bool) -> Result<()> {
             );
         }
     }
-    let profiles = species_profiles(&args.input, quiet)?;
+    let profiles = species_profiles(&args.input, None, quiet)?;
     let index = CarriageIndex::new(&kb, &data);
     let caps: Vec<Vec<gutjoint_axis::pharmaco::Capacity>> = args
         .enzymes

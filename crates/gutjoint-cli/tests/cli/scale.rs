@@ -354,32 +354,48 @@ fn per_sample_chunks_concatenate_to_one_run() {
         ],
         3,
     );
+    // Signatures against a reference with the samples in it (each scored leave-one-out) and
+    // drugs called against the built-in healthy bands: neither depends on the other samples.
+    chunks_concatenate(
+        &[
+            "signatures",
+            "examples/data/gmhi/validation_abundance.csv",
+            "--disease",
+            "AS",
+            "--reference",
+            "gmhi-healthy",
+        ],
+        3,
+    );
+    chunks_concatenate(
+        &[
+            "drugs",
+            "examples/data/gmhi/validation_abundance.csv",
+            "--drugs",
+            "sulfasalazine,digoxin",
+        ],
+        3,
+    );
     let r = run(["alpha", GP, "--samples", "5/4"]);
     assert!(r.stderr.contains("1 ≤ I ≤ N"), "{}", r.stderr);
 }
 
-/// Runs the Snakemake workflow with 3 shards when `snakemake` is installed (scripts/setup.sh
-/// puts it in ~/.cache/gutjoint/snakemake), else says why it did not.
-#[test]
-fn snakemake_workflow_matches_the_single_process_commands() {
+/// The snakemake that scripts/setup.sh installs (or `GUTJOINT_SNAKEMAKE`), if any.
+fn snakemake() -> Option<String> {
     let home = std::env::var("HOME").unwrap_or_default();
-    let candidates = [
+    [
         std::env::var("GUTJOINT_SNAKEMAKE").unwrap_or_default(),
         format!("{home}/.cache/gutjoint/snakemake/bin/snakemake"),
-    ];
-    let Some(snakemake) = candidates
-        .iter()
-        .find(|c| !c.is_empty() && Path::new(c).is_file())
-    else {
-        // CI installs it and sets GUTJOINT_REQUIRE_SNAKEMAKE: there a missing snakemake fails.
-        assert!(
-            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
-            "snakemake is required but not installed"
-        );
-        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
-        return;
-    };
-    let dir = temp_dir("scale-snakemake");
+    ]
+    .into_iter()
+    .find(|c| !c.is_empty() && Path::new(c).is_file())
+}
+
+/// Runs the workflow with 3 shards on the enterotype table (`extra`: how snakemake schedules
+/// the jobs) and checks every output against the single-process commands: the merged matrix
+/// and its ids byte for byte, PERMANOVA's pseudo-F and p, the alpha chunks' rows.
+fn workflow_matches_the_single_process_commands(snakemake: &str, name: &str, extra: &[&str]) {
+    let dir = temp_dir(name);
     let bin = crate::common::bin();
     let config = dir.join("config.yaml");
     let outdir = dir.join("out");
@@ -393,16 +409,22 @@ fn snakemake_workflow_matches_the_single_process_commands() {
         ),
     )
     .expect("config");
-    let status = std::process::Command::new(snakemake)
+    let output = std::process::Command::new(snakemake)
         .args(["--snakefile"])
         .arg(repo().join("workflow/Snakefile"))
         .args(["--configfile"])
         .arg(&config)
-        .args(["--cores", "2", "--directory"])
+        .args(extra)
+        .args(["--directory"])
         .arg(&dir)
-        .status()
+        .output()
         .expect("run snakemake");
-    assert!(status.success(), "snakemake failed");
+    assert!(
+        output.status.success(),
+        "snakemake failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
     let single = dir.join("single.npy");
     ok(["beta", ENT, "--metric", "braycurtis", "-o", &s(&single)]);
     assert!(
@@ -430,4 +452,135 @@ fn snakemake_workflow_matches_the_single_process_commands() {
     same_permanova(&one, &json(&text), "workflow");
     let alpha = std::fs::read_to_string(outdir.join("alpha.tsv")).expect("alpha.tsv");
     assert_eq!(alpha, ok(["alpha", ENT]), "workflow alpha chunks");
+    if extra.contains(&"slurm") {
+        // Every job but the final `all` went through sbatch: 3 blocks, 3 maps, 1 reduce,
+        // 1 merge, 3 alpha chunks and their concatenation.
+        let submitted = log.matches("has been submitted with SLURM jobid").count();
+        assert_eq!(submitted, 12, "jobs submitted to Slurm:\n{log}");
+    }
+}
+
+/// Runs the Snakemake workflow with 3 shards when `snakemake` is installed (scripts/setup.sh
+/// puts it in ~/.cache/gutjoint/snakemake), else says why it did not.
+#[test]
+fn snakemake_workflow_matches_the_single_process_commands() {
+    let Some(snakemake) = snakemake() else {
+        // CI installs it and sets GUTJOINT_REQUIRE_SNAKEMAKE: there a missing snakemake fails.
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
+            "snakemake is required but not installed"
+        );
+        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    workflow_matches_the_single_process_commands(&snakemake, "scale-snakemake", &["--cores", "2"]);
+}
+
+/// The same workflow submitted to a one-node Slurm cluster through the Slurm executor plugin
+/// and the repository's `slurm` profile: runs where `scripts/slurm-test.sh start` made that
+/// cluster (it exports GUTJOINT_TEST_SLURM; `.ci/run` does so and sets GUTJOINT_REQUIRE_SLURM).
+/// No accounting database there, so job states come from squeue (docs/scale.md says why).
+#[test]
+fn snakemake_workflow_on_slurm() {
+    let cluster = std::env::var_os("GUTJOINT_TEST_SLURM").is_some();
+    let snakemake = snakemake();
+    let (Some(snakemake), true) = (snakemake, cluster) else {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_SLURM").is_none(),
+            "a Slurm cluster and snakemake are required (scripts/slurm-test.sh start)"
+        );
+        eprintln!("skipped: no test Slurm cluster (scripts/slurm-test.sh start makes one)");
+        return;
+    };
+    let profile = repo().join("workflow/profiles/slurm");
+    workflow_matches_the_single_process_commands(
+        &snakemake,
+        "scale-slurm",
+        &[
+            "--workflow-profile",
+            &s(&profile),
+            "--executor",
+            "slurm",
+            "--slurm-status-command",
+            "squeue",
+            "--slurm-init-seconds-before-status-checks",
+            "2",
+            "--seconds-between-status-checks",
+            "2",
+            "--latency-wait",
+            "5",
+        ],
+    );
+}
+
+/// Every per-sample analysis the workflow offers, in 3 chunks on a species table, concatenated
+/// by the workflow: the same bytes as one `gutjoint` run of each (distances unmerged).
+#[test]
+fn snakemake_per_sample_analyses_match_one_run() {
+    let Some(snakemake) = snakemake() else {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
+            "snakemake is required but not installed"
+        );
+        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
+        return;
+    };
+    const GMHI: &str = "examples/data/gmhi/validation_abundance.csv";
+    let dir = temp_dir("scale-per-sample");
+    let outdir = dir.join("out");
+    let config = dir.join("config.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "table: {r}/{GMHI}\nmetric: braycurtis\nshards: 3\noutdir: {o}\nmerge: false\ngutjoint: {b}\nper_sample: [gmhi, dysbiosis, signatures, drugs]\nreference: gmhi-healthy\ndisease: AS\ndrugs: [sulfasalazine, digoxin]\n",
+            r = repo().display(),
+            o = outdir.display(),
+            b = crate::common::bin().display()
+        ),
+    )
+    .expect("config");
+    let output = std::process::Command::new(snakemake)
+        .args(["--snakefile"])
+        .arg(repo().join("workflow/Snakefile"))
+        .args(["--configfile"])
+        .arg(&config)
+        .args(["--cores", "2", "--directory"])
+        .arg(&dir)
+        .output()
+        .expect("run snakemake");
+    assert!(
+        output.status.success(),
+        "snakemake failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(outdir.join(name)).expect(name);
+    let reference = ["--reference", "gmhi-healthy"];
+    assert_eq!(read("gmhi.tsv"), ok(["gmhi", GMHI]));
+    assert_eq!(
+        read("dysbiosis.tsv"),
+        ok([&["dysbiosis", GMHI][..], &reference].concat())
+    );
+    assert_eq!(
+        read("signatures.tsv"),
+        ok([&["signatures", GMHI, "--disease", "AS"][..], &reference].concat())
+    );
+    assert_eq!(
+        read("drugs.tsv"),
+        ok([
+            &[
+                "drugs",
+                GMHI,
+                "--disease",
+                "AS",
+                "--drugs",
+                "sulfasalazine,digoxin"
+            ][..],
+            &reference
+        ]
+        .concat())
+    );
+    assert!(
+        !outdir.join("distance.npy").exists(),
+        "merge: false assembled the matrix"
+    );
 }
