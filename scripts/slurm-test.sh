@@ -59,7 +59,7 @@ case "$action" in
     cat >"$conf" <<EOF
 $marker (state in $dir)
 ClusterName=gutjoint-ci
-SlurmctldHost=$host
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=slurm
 AuthType=auth/munge
 StateSaveLocation=$dir/state
@@ -78,7 +78,7 @@ MpiDefault=none
 MinJobAge=600
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
-NodeName=$host CPUs=$cpus RealMemory=$mem State=UNKNOWN
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
     slurmctld
