@@ -156,13 +156,12 @@ fn check_sums(table: &FeatureTable, metric: BetaMetric) -> Result<()> {
     };
     // The two largest totals, (total, sample).
     let mut top = [(f64::NEG_INFINITY, 0); 2];
-    for s in 0..table.n_samples() {
+    for (s, id) in ids.iter().enumerate() {
         let total = table.sample_total(s);
         if !total.is_finite() {
             let largest = table.sample(s).1.iter().copied().fold(0.0, f64::max);
             return Err(overflow(format!(
-                "the values of sample '{}' (the largest {largest:e}) sum to {total}",
-                ids[s]
+                "the values of sample '{id}' (the largest {largest:e}) sum to {total}"
             )));
         }
         if total > top[0].0 {
