@@ -109,30 +109,8 @@ impl KeyedProfiles {
     }
 }
 
-/// Bray–Curtis between two sorted sparse proportion rows.
-pub fn braycurtis_sparse(a: &[(u32, f64)], b: &[(u32, f64)]) -> f64 {
-    let (mut i, mut j) = (0, 0);
-    let (mut diff, mut sum) = (0.0, 0.0);
-    while i < a.len() || j < b.len() {
-        let ka = a.get(i).map_or(u32::MAX, |p| p.0);
-        let kb = b.get(j).map_or(u32::MAX, |p| p.0);
-        if ka == kb {
-            diff += (a[i].1 - b[j].1).abs();
-            sum += a[i].1 + b[j].1;
-            i += 1;
-            j += 1;
-        } else if ka < kb {
-            diff += a[i].1;
-            sum += a[i].1;
-            i += 1;
-        } else {
-            diff += b[j].1;
-            sum += b[j].1;
-            j += 1;
-        }
-    }
-    if sum > 0.0 { diff / sum } else { 0.0 }
-}
+/// Bray–Curtis between two sorted sparse rows (the numeric room's kernel, under its old path).
+pub use gutjoint_numeric::braycurtis_sparse;
 
 #[cfg(test)]
 mod tests {

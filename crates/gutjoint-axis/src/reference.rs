@@ -155,40 +155,17 @@ impl Reference {
     }
 }
 
-/// Median of a slice (mean of the middle two for an even count); NaN when empty.
-pub fn median(values: &mut [f64]) -> f64 {
-    if values.is_empty() {
-        return f64::NAN;
-    }
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    if n % 2 == 1 {
-        values[n / 2]
-    } else {
-        (values[n / 2 - 1] + values[n / 2]) / 2.0
-    }
-}
-
-/// Linear-interpolation quantile (numpy's default) of sorted values.
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
+/// The numeric room's median, quantile and Euclidean distance, under their old paths here.
+pub use gutjoint_numeric::{euclidean, median, quantile_sorted};
 
 /// CLR of one sparse proportion row over `n_keys` keys with a pseudocount.
 pub fn clr_row(row: &[(u32, f64)], n_keys: usize, pseudocount: f64) -> Vec<f64> {
-    let mut out = vec![pseudocount.ln(); n_keys];
-    for (k, v) in row {
-        if (*k as usize) < n_keys {
-            out[*k as usize] = (v + pseudocount).ln();
-        }
-    }
-    let mean = out.iter().sum::<f64>() / n_keys.max(1) as f64;
-    out.iter_mut().for_each(|v| *v -= mean);
+    let mut out = vec![0.0; n_keys];
+    gutjoint_numeric::clr_sparse_into(
+        row.iter().map(|(k, v)| (*k as usize, *v)),
+        pseudocount,
+        &mut out,
+    );
     out
 }
 
@@ -267,15 +244,6 @@ fn build_population(
         clr_mean,
         clr_sd,
     }
-}
-
-/// Euclidean distance between two dense vectors.
-pub fn euclidean(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
 }
 
 /// Builds a reference from healthy samples' profiles and a population label per sample. With

@@ -481,13 +481,8 @@ pub fn follow_taxon(
     let mut by_group_and_time: Vec<TaxonCell> = cells
         .into_iter()
         .map(|((group, time), mut values)| {
-            values.sort_by(f64::total_cmp);
             let n = values.len();
-            let median = if n % 2 == 1 {
-                values[n / 2]
-            } else {
-                0.5 * (values[n / 2 - 1] + values[n / 2])
-            };
+            let median = gutjoint_numeric::median(&mut values);
             TaxonCell {
                 group,
                 time: f64::from_bits(time),

@@ -6,6 +6,7 @@ computes anything itself, they read inputs, call a pure analysis, and write its 
 
 mod commands;
 mod input;
+mod methods;
 mod output;
 
 use clap::{Parser, Subcommand};

@@ -84,12 +84,15 @@ pub fn with_progress<T>(label: &str, quiet: bool, work: impl FnOnce() -> T) -> T
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = stop.clone();
     let label = label.to_string();
+    // This run's counters (not the process's): the painter polls a clone.
+    let progress = gutjoint_ecology::progress::Progress::new();
+    let polled = progress.clone();
     let painter = std::thread::spawn(move || {
         let start = std::time::Instant::now();
         let mut painted = false;
         while !flag.load(std::sync::atomic::Ordering::Relaxed) {
             std::thread::sleep(std::time::Duration::from_millis(200));
-            let (done, total) = gutjoint_ecology::progress::get();
+            let (done, total) = polled.get();
             if start.elapsed().as_secs_f64() > 1.0 && total > 0 {
                 let width = 30;
                 let filled = (done.min(total) * width / total) as usize;
@@ -107,7 +110,7 @@ pub fn with_progress<T>(label: &str, quiet: bool, work: impl FnOnce() -> T) -> T
             eprint!("\r{}\r", " ".repeat(70));
         }
     });
-    let value = work();
+    let value = progress.watch(work);
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = painter.join();
     value

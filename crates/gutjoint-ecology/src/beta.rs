@@ -123,6 +123,7 @@ pub fn beta_rows<T: Precision>(
             rows.start, rows.end
         )));
     }
+    check_sums(table, metric)?;
     Ok(match metric {
         BetaMetric::BrayCurtis => braycurtis::<T>(table, rows),
         BetaMetric::Jaccard => jaccard::<T>(table, rows),
@@ -136,6 +137,51 @@ pub fn beta_rows<T: Precision>(
     })
 }
 
+/// Refuses a table whose sums would overflow in `metric`: every metric that divides by sample
+/// totals (Bray–Curtis, the weighted UniFracs) needs each sample's total to be finite, and
+/// Bray–Curtis adds two samples' totals, so the two largest must sum to a finite number too.
+/// Without this, values near 1e308 give NaN distances without a word. Jaccard (presence only)
+/// and Aitchison (logarithms) take no such sums.
+fn check_sums(table: &FeatureTable, metric: BetaMetric) -> Result<()> {
+    if matches!(
+        metric,
+        BetaMetric::Jaccard | BetaMetric::Aitchison { .. } | BetaMetric::UnweightedUnifrac
+    ) {
+        return Ok(());
+    }
+    let ids = table.sample_ids();
+    let overflow = |detail: String| Error::Overflow {
+        metric: metric.name().into(),
+        detail,
+    };
+    // The two largest totals, (total, sample).
+    let mut top = [(f64::NEG_INFINITY, 0); 2];
+    for (s, id) in ids.iter().enumerate() {
+        let total = table.sample_total(s);
+        if !total.is_finite() {
+            let largest = table.sample(s).1.iter().copied().fold(0.0, f64::max);
+            return Err(overflow(format!(
+                "the values of sample '{id}' (the largest {largest:e}) sum to {total}"
+            )));
+        }
+        if total > top[0].0 {
+            top = [(total, s), top[0]];
+        } else if total > top[1].0 {
+            top[1] = (total, s);
+        }
+    }
+    if metric == BetaMetric::BrayCurtis
+        && table.n_samples() >= 2
+        && !(top[0].0 + top[1].0).is_finite()
+    {
+        return Err(overflow(format!(
+            "samples '{}' and '{}' have totals {:e} and {:e}, and their distance divides by the sum of the two",
+            ids[top[0].1], ids[top[1].1], top[0].0, top[1].0
+        )));
+    }
+    Ok(())
+}
+
 /// Bray–Curtis over an inverted index: for sample `i`, each of its nonzero features adds
 /// `min(x_if, x_jf)` to an accumulator for every later sample `j` that also has the feature
 /// (found in the feature-major copy), so a pair costs only the features it shares. With 95%
@@ -147,7 +193,7 @@ fn braycurtis<T: Precision>(table: &FeatureTable, rows: Range<usize>) -> Vec<T> 
     let totals: Vec<f64> = (0..n).map(|s| table.sample_total(s)).collect();
     let (feature_ptr, feature_samples, feature_values) = table.to_feature_major();
     let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
-    crate::progress::start(condensed.len() as u64);
+    let progress = crate::progress::start(condensed.len() as u64);
     condensed_rows_in(&mut condensed, n, rows)
         .into_par_iter()
         .for_each_init(
@@ -173,7 +219,7 @@ fn braycurtis<T: Precision>(table: &FeatureTable, rows: Range<usize>) -> Vec<T> 
                     });
                     shared[j] = 0.0;
                 }
-                crate::progress::advance(row.len() as u64);
+                progress.advance(row.len() as u64);
             },
         );
     condensed
@@ -207,30 +253,9 @@ fn jaccard<T: Precision>(table: &FeatureTable, rows: Range<usize>) -> Vec<T> {
 }
 
 /// Centred log-ratio of each sample after adding `pseudocount` to every cell (zeros included),
-/// row-major `n_samples × n_features`.
+/// row-major `n_samples × n_features` (the numeric room's kernel, with ecology's error).
 pub fn clr_dense(table: &FeatureTable, pseudocount: f64) -> Result<Vec<f64>> {
-    if pseudocount.is_nan()
-        || pseudocount <= 0.0 && table.nnz() < table.n_samples() * table.n_features()
-    {
-        return Err(Error::Invalid(
-            "the CLR transform needs a pseudocount > 0 when the table has zeros".into(),
-        ));
-    }
-    let d = table.n_features();
-    let mut out = vec![0.0; table.n_samples() * d];
-    out.par_chunks_mut(d.max(1))
-        .enumerate()
-        .for_each(|(s, row)| {
-            let base = pseudocount.ln();
-            row.iter_mut().for_each(|v| *v = base);
-            let (idx, vals) = table.sample(s);
-            for (f, v) in idx.iter().zip(vals) {
-                row[*f as usize] = (v + pseudocount).ln();
-            }
-            let mean = row.iter().sum::<f64>() / d as f64;
-            row.iter_mut().for_each(|v| *v -= mean);
-        });
-    Ok(out)
+    gutjoint_numeric::clr_dense(table, pseudocount).map_err(|e| Error::Invalid(e.to_string()))
 }
 
 fn aitchison<T: Precision>(
@@ -270,7 +295,7 @@ where
     let rows = data.rows;
     let n = rows.len();
     let mut condensed = vec![T::default(); pairs_in_rows(n, range.clone())];
-    crate::progress::start(condensed.len() as u64);
+    let progress = crate::progress::start(condensed.len() as u64);
     condensed_rows_in(&mut condensed, n, range)
         .into_par_iter()
         .for_each_init(
@@ -296,7 +321,7 @@ where
                         dense_extra[*b as usize] = 0.0;
                     }
                 }
-                crate::progress::advance(out.len() as u64);
+                progress.advance(out.len() as u64);
             },
         );
     condensed
@@ -467,6 +492,65 @@ mod tests {
         let j = beta(&t, BetaMetric::Jaccard, None).expect("ok");
         // {0,1} vs {1,2}: shared 1, union 3
         assert!((j.get(0, 1) - 2.0 / 3.0).abs() < 1e-15);
+    }
+
+    /// Values near the largest f64: a table whose sums overflow is refused with the sample and
+    /// the value named (they used to give NaN distances without a word), while one whose sums
+    /// stay finite gives the hand-derived distance.
+    #[test]
+    fn sums_near_the_largest_float_are_refused_or_exact() {
+        // S0 = (1e308, 1e308) sums to inf.
+        let t = table(&[&[1e308, 1e308], &[1.0, 0.0]]);
+        let e = beta(&t, BetaMetric::BrayCurtis, None).expect_err("overflow");
+        let text = e.to_string();
+        assert!(matches!(e, Error::Overflow { .. }), "{text}");
+        assert!(text.contains("'S0'") && text.contains("1e308"), "{text}");
+        // Each total finite (1e308), but Bray–Curtis divides by their sum 2e308.
+        let t = table(&[&[1e308, 0.0], &[0.0, 1e308], &[1.0, 1.0]]);
+        let text = beta(&t, BetaMetric::BrayCurtis, None)
+            .expect_err("overflow")
+            .to_string();
+        assert!(text.contains("'S0' and 'S1'"), "{text}");
+        // Jaccard and Aitchison take no sums of values: they still work on the same table.
+        let j = beta(&t, BetaMetric::Jaccard, None).expect("presence only");
+        assert_eq!(j.get(0, 1), 1.0);
+        let a = beta(&t, BetaMetric::Aitchison { pseudocount: 1.0 }, None).expect("logs");
+        assert!(a.get(0, 1).is_finite());
+        // 4e307 and 5e307 sum to 9e307 < 1.8e308: computed, not refused. Bray–Curtis of
+        // (4e307, 0) and (0, 5e307) shares nothing, so it is 1; (4e307, 0) and (2e307, 0)
+        // share min = 2e307, so (6e307 - 4e307) / 6e307 = 1/3.
+        let t = table(&[&[4e307, 0.0], &[0.0, 5e307], &[2e307, 0.0]]);
+        let bc = beta(&t, BetaMetric::BrayCurtis, None).expect("finite sums");
+        assert_eq!(bc.get(0, 1), 1.0);
+        assert!((bc.get(0, 2) - 1.0 / 3.0).abs() < 1e-15, "{}", bc.get(0, 2));
+    }
+
+    /// The weighted UniFracs divide by each sample's total: an infinite total is refused, and
+    /// the parts of a block run (`beta_rows`) are checked the same way.
+    #[test]
+    fn weighted_unifrac_refuses_an_infinite_total() {
+        let tree =
+            gutjoint_table::newick::parse_newick("(F0:1,F1:1)root;", &Location::named("tree"))
+                .expect("tree");
+        let t = table(&[&[1e308, 1e308], &[1.0, 0.0]]);
+        let phylo = PhyloTable::new(&t, &tree, false).expect("tips");
+        for metric in [
+            BetaMetric::WeightedUnifrac,
+            BetaMetric::WeightedNormalizedUnifrac,
+            BetaMetric::GeneralizedUnifrac { alpha: 0.5 },
+        ] {
+            let text = beta(&t, metric, Some(&phylo))
+                .expect_err("overflow")
+                .to_string();
+            assert!(
+                text.contains("'S0'") && text.contains(metric.name()),
+                "{text}"
+            );
+            assert!(beta_rows::<f64>(&t, metric, Some(&phylo), 1..2).is_err());
+        }
+        // Unweighted UniFrac reads presence only.
+        let d = beta(&t, BetaMetric::UnweightedUnifrac, Some(&phylo)).expect("presence");
+        assert_eq!(d.get(0, 1), 0.5);
     }
 
     #[test]

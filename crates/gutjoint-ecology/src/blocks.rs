@@ -285,7 +285,7 @@ fn permuted_partial(
     let mut out = Vec::with_capacity(design.permutations);
     let mut draws = permutation_draws(&design.grouping.labels, design.seed, design.strata.as_ref())
         .take(design.permutations);
-    crate::progress::start(design.permutations as u64);
+    let progress = crate::progress::start(design.permutations as u64);
     loop {
         let chunk: Vec<Vec<usize>> = draws.by_ref().take(batch).collect();
         if chunk.is_empty() {
@@ -327,7 +327,7 @@ fn permuted_partial(
                     .sum(),
             );
         }
-        crate::progress::advance(chunk.len() as u64);
+        progress.advance(chunk.len() as u64);
     }
     out
 }

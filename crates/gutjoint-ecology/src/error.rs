@@ -17,6 +17,12 @@ pub enum Error {
     /// A metric name gutjoint does not know.
     #[error("unknown metric '{name}', expected one of: {expected}")]
     UnknownMetric { name: String, expected: String },
+    /// The sums a metric takes of the input's values exceed the largest f64 (≈1.8e308), so its
+    /// distances would be NaN.
+    #[error(
+        "{metric}: {detail}, which exceeds the largest floating-point number (about 1.8e308), so the distances would be NaN; divide the table by a common factor first ({metric} does not change under a common scale)"
+    )]
+    Overflow { metric: String, detail: String },
     /// Anything else wrong with the input, in words.
     #[error("{0}")]
     Invalid(String),

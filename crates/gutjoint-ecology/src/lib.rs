@@ -33,7 +33,8 @@ pub mod pcoa;
 pub mod permanova;
 pub mod phylo;
 pub mod progress;
-pub mod rng;
+/// The seeded RNG lives in the numeric room; re-exported so `gutjoint_ecology::rng::Rng` stays.
+pub use gutjoint_numeric::rng;
 
 pub use adonis::{MarginalPermanova, MarginalTerm, ModelTerm, permanova_margin};
 pub use alpha::{AlphaMetric, AlphaResult, alpha};

@@ -78,14 +78,14 @@ where
     F: Fn(usize, usize) -> f64 + Sync,
 {
     let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
-    crate::progress::start(condensed.len() as u64);
+    let progress = crate::progress::start(condensed.len() as u64);
     condensed_rows_in(&mut condensed, n, rows)
         .into_par_iter()
         .for_each(|(i, row)| {
             for (k, slot) in row.iter_mut().enumerate() {
                 *slot = T::from_f64(distance(i, i + 1 + k));
             }
-            crate::progress::advance(row.len() as u64);
+            progress.advance(row.len() as u64);
         });
     condensed
 }
@@ -115,7 +115,7 @@ where
 {
     const BLOCK: usize = 16;
     let mut condensed = vec![T::default(); pairs_in_rows(n, rows.clone())];
-    crate::progress::start(condensed.len() as u64);
+    let progress = crate::progress::start(condensed.len() as u64);
     let mut rows = condensed_rows_in(&mut condensed, n, rows);
     let mut blocks: Vec<Vec<(usize, &mut [T])>> = Vec::new();
     while !rows.is_empty() {
@@ -133,7 +133,7 @@ where
                 }
             }
         }
-        crate::progress::advance(block.iter().map(|(_, r)| r.len() as u64).sum());
+        progress.advance(block.iter().map(|(_, r)| r.len() as u64).sum());
     });
     condensed
 }

@@ -416,14 +416,10 @@ pub(crate) fn euclidean_matrix<P: AsRef<[f64]>>(pts: &[P]) -> DistanceMatrix {
     let mut condensed = Vec::with_capacity(n * n.saturating_sub(1) / 2);
     for i in 0..n {
         for j in (i + 1)..n {
-            let (a, b) = (pts[i].as_ref(), pts[j].as_ref());
-            condensed.push(
-                a.iter()
-                    .zip(b)
-                    .map(|(x, y)| (x - y) * (x - y))
-                    .sum::<f64>()
-                    .sqrt(),
-            );
+            condensed.push(gutjoint_numeric::euclidean(
+                pts[i].as_ref(),
+                pts[j].as_ref(),
+            ));
         }
     }
     DistanceMatrix::from_condensed((0..n).map(|i| i.to_string()).collect(), condensed)

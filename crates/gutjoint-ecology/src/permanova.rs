@@ -17,6 +17,7 @@ ANOVA F on those distances; each permutation recomputes the centres.
 use crate::error::{Error, Result};
 use crate::pcoa::pcoa;
 use crate::rng::Rng;
+use gutjoint_numeric::euclidean;
 use gutjoint_table::DistanceMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -363,7 +364,7 @@ fn permuted_within_as<T: Real>(
     let last = g - 1;
     let batch = (4096 / last.max(1)).clamp(1, 256);
     let mut out = Vec::with_capacity(permutations);
-    crate::progress::start(permutations as u64);
+    let progress = crate::progress::start(permutations as u64);
     for chunk in all.chunks(batch) {
         let cols = chunk.len() * last;
         let indicator = faer::Mat::<T>::from_fn(n, cols, |i, c| {
@@ -399,7 +400,7 @@ fn permuted_within_as<T: Real>(
                 .sum();
             out.push(s_w);
         }
-        crate::progress::advance(chunk.len() as u64);
+        progress.advance(chunk.len() as u64);
     }
     out
 }
@@ -439,12 +440,12 @@ pub fn permdisp(
     let g = grouping.names.len();
     let observed = dispersion_f(&points, axes, &grouping.labels, g, centre);
     let all = permuted_labels(&grouping.labels, permutations, seed, None);
-    crate::progress::start(permutations as u64);
+    let progress = crate::progress::start(permutations as u64);
     let stats: Vec<f64> = all
         .par_iter()
         .map(|labels| {
             let f = dispersion_f(&points, axes, labels, g, centre);
-            crate::progress::advance(1);
+            progress.advance(1);
             f
         })
         .collect();
@@ -483,14 +484,6 @@ fn dispersion_f(
         }
     }
     one_way_f(&distances, labels, g)
-}
-
-fn euclidean(a: &[f64], b: &[f64]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y) * (x - y))
-        .sum::<f64>()
-        .sqrt()
 }
 
 fn centroid(rows: &[&[f64]], dim: usize) -> Vec<f64> {

@@ -78,15 +78,17 @@ where
         return Ok(py.detach(work));
     };
     let callback: Py<PyAny> = callback.clone().unbind();
+    // This call's own counters, so two calls on two Python threads report apart.
+    let progress = gutjoint_ecology::progress::Progress::new();
     let (result, callback_error) = py.detach(|| {
         std::thread::scope(|scope| {
-            let handle = scope.spawn(work);
+            let handle = scope.spawn(|| progress.watch(work));
             let mut error: Option<PyErr> = None;
             let report = |error: &mut Option<PyErr>| {
                 if error.is_some() {
                     return;
                 }
-                let (done, total) = gutjoint_ecology::progress::get();
+                let (done, total) = progress.get();
                 Python::attach(|py| {
                     if let Err(e) = callback.call1(py, (done.min(total), total)) {
                         *error = Some(e);

@@ -499,18 +499,15 @@ pub struct Composition {
     pub means: Vec<Vec<f64>>,
 }
 
-/// Quartiles by linear interpolation (numpy's default), from unsorted values.
+/// Quartiles by linear interpolation (the numeric room's rule, NumPy's default), from unsorted
+/// values.
 pub fn five_numbers(values: &[f64]) -> Option<[f64; 5]> {
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        let pos = p * (v.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-    };
+    let q = |p: f64| gutjoint_numeric::quantile_sorted(&v, p);
     Some([v[0], q(0.25), q(0.5), q(0.75), v[v.len() - 1]])
 }
 

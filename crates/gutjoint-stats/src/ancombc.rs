@@ -428,42 +428,13 @@ fn initial_parameters(beta: &[f64]) -> (f64, f64, f64, f64, f64) {
     (delta, l1, l2, kappa1, kappa2)
 }
 
-/// The `q` quantile of sorted values by linear interpolation (NumPy's default method,
-/// including its choice of interpolating from the upper neighbour when the weight is ≥ ½).
-pub(crate) fn quantile(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    let position = (n - 1) as f64 * q;
-    let below = position.floor();
-    let lo = (below as usize).min(n - 1);
-    let hi = (lo + 1).min(n - 1);
-    let t = position - below;
-    let (a, b) = (sorted[lo], sorted[hi]);
-    let diff = b - a;
-    if t >= 0.5 {
-        b - diff * (1.0 - t)
-    } else {
-        a + diff * t
-    }
-}
+/// The `q` quantile of sorted values by linear interpolation, evaluated as NumPy does (the
+/// numeric room's one rule).
+pub(crate) use gutjoint_numeric::quantile_sorted as quantile;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quantiles_as_numpy() {
-        // numpy.quantile([1, 2, 4, 8], [0, 0.125, 0.5, 0.875, 1]) = 1, 1.375, 3, 6.5, 8.
-        let v = [1.0, 2.0, 4.0, 8.0];
-        for (q, want) in [
-            (0.0, 1.0),
-            (0.125, 1.375),
-            (0.5, 3.0),
-            (0.875, 6.5),
-            (1.0, 8.0),
-        ] {
-            assert_eq!(quantile(&v, q), want, "q = {q}");
-        }
-    }
 
     #[test]
     fn starting_values_by_hand() {

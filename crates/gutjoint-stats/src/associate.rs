@@ -39,13 +39,12 @@ pub struct Association {
 fn clr_rows(table: &FeatureTable, pseudocount: f64) -> Vec<Vec<f64>> {
     (0..table.n_samples())
         .map(|s| {
-            let mut row: Vec<f64> = table
-                .dense_sample(s)
-                .iter()
-                .map(|v| (v + pseudocount).ln())
-                .collect();
-            let mean = row.iter().sum::<f64>() / row.len() as f64;
-            row.iter_mut().for_each(|v| *v -= mean);
+            let mut row = vec![0.0; table.n_features()];
+            gutjoint_numeric::clr_dense_into(
+                table.dense_sample(s).into_iter(),
+                pseudocount,
+                &mut row,
+            );
             row
         })
         .collect()

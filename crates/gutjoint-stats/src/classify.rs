@@ -22,7 +22,7 @@ Everything is seeded: the same data, model and seed give the same numbers on any
 
 use crate::correlation::ranks;
 use crate::error::{Error, Result};
-use gutjoint_ecology::rng::Rng;
+use gutjoint_numeric::Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -16,7 +16,7 @@ the last digit: the test compares the difference with the spread between two sci
 
 use crate::distributions::{t_quantile, t_two_sided};
 use crate::fdr::{Adjust, adjust};
-use gutjoint_ecology::rng::Rng;
+use gutjoint_numeric::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
 

@@ -484,7 +484,7 @@ pub fn fit_path(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gutjoint_ecology::rng::Rng;
+    use gutjoint_numeric::Rng;
 
     fn data(n: usize, p: usize, seed: u64) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut rng = Rng::new(seed);

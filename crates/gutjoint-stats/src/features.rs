@@ -52,7 +52,7 @@ pub fn clr_dataset(
         None => crate::da::default_pseudocount(&used),
     };
     let p = used.n_features();
-    let x = gutjoint_ecology::beta::clr_dense(&used, pseudocount)
+    let x = gutjoint_numeric::clr_dense(&used, pseudocount)
         .map_err(|e| Error::Invalid(e.to_string()))?;
     let features = (0..p)
         .map(|f| FeatureName {

@@ -22,7 +22,7 @@ use crate::classify::delong_components;
 use crate::distributions::normal_two_sided;
 use crate::elastic_net::{Design, Family, Penalty, Tolerance, fit};
 use crate::error::{Error, Result};
-use gutjoint_ecology::rng::Rng;
+use gutjoint_numeric::Rng;
 use serde::{Deserialize, Serialize};
 
 /// 97.5th percentile of the standard normal.

@@ -42,7 +42,7 @@ use crate::metrics::{
     CalibrationBin, Difference, NetBenefit, brier, calibration, calibration_curve, decision_curve,
     delong_paired, r2_paired_bootstrap, regression, regression_bootstrap,
 };
-use gutjoint_ecology::rng::Rng;
+use gutjoint_numeric::Rng;
 use gutjoint_table::{FeatureTable, ValueKind};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -640,7 +640,7 @@ impl Preprocessing {
                     )));
                 }
                 v.sort_by(f64::total_cmp);
-                medians.push(crate::ancombc::quantile(&v, 0.5));
+                medians.push(gutjoint_numeric::quantile_sorted(&v, 0.5));
                 clinical.push(data.clinical_names[j].clone());
             }
         }
@@ -820,14 +820,8 @@ impl Preprocessing {
     }
 }
 
-/// CLR of proportions plus a pseudocount, written into `out`.
-fn clr_into(values: impl Iterator<Item = f64>, pseudocount: f64, out: &mut [f64]) {
-    for (o, v) in out.iter_mut().zip(values) {
-        *o = (v + pseudocount).ln();
-    }
-    let mean = out.iter().sum::<f64>() / out.len().max(1) as f64;
-    out.iter_mut().for_each(|v| *v -= mean);
-}
+/// CLR of proportions plus a pseudocount, written into `out` (the numeric room's kernel).
+use gutjoint_numeric::clr_dense_into as clr_into;
 
 // -------------------------------------------------------------------------- folds
 
@@ -2488,7 +2482,7 @@ mod leakage {
     fn leaky_selection(table: &FeatureTable, labels: &[bool], keep: usize) -> Vec<usize> {
         let rel = table.to_relative();
         let pc = crate::da::default_pseudocount(&rel);
-        let x = gutjoint_ecology::beta::clr_dense(&rel, pc).unwrap();
+        let x = gutjoint_numeric::clr_dense(&rel, pc).unwrap();
         let p = rel.n_features();
         let mut t: Vec<(f64, usize)> = (0..p)
             .map(|f| {

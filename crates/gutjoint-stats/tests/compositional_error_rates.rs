@@ -16,7 +16,7 @@ dirmult-lme (16 draws per data set to keep the run short; its p is the mean over
 scikit-bio).
 */
 
-use gutjoint_ecology::rng::Rng;
+use gutjoint_numeric::Rng;
 use gutjoint_stats::da::{Transform, default_pseudocount, linear_models};
 use gutjoint_stats::dirmult::dirmult_lme;
 use gutjoint_stats::lmm::{MixedModel, mixed_models};

@@ -1,10 +1,9 @@
 //! `gutjoint analyze` and `gutjoint demo`: the main job, one report from one command.
 
 use crate::input::TableArgs;
+use crate::methods::{ClassifierName, DaMethodName};
 use anyhow::{Context, Result, bail};
-use gutjoint_pipeline::{
-    AnalysisConfig, Assets, ClassifierModel, DaMethod, Observer, write_outputs,
-};
+use gutjoint_pipeline::{AnalysisConfig, Assets, Observer, write_outputs};
 use std::path::{Path, PathBuf};
 
 /// Run every analysis the inputs allow and write OUT_DIR/report.html (self-contained),
@@ -57,11 +56,11 @@ pub struct Args {
     #[arg(long, value_name = "COVARIATES")]
     pub covariates: Option<String>,
     /// Differential-abundance model: lm (log10 linear models) or ancombc (ANCOM-BC).
-    #[arg(long, default_value = "lm", value_name = "METHOD")]
-    pub da_method: String,
+    #[arg(long, value_enum, default_value_t = DaMethodName::Lm, value_name = "METHOD")]
+    pub da_method: DaMethodName,
     /// Classifier of each group against the reference group: l1-logistic, rf or none.
-    #[arg(long, default_value = "l1-logistic", value_name = "MODEL")]
-    pub classifier: String,
+    #[arg(long, value_enum, default_value_t = ClassifierName::L1Logistic, value_name = "MODEL")]
+    pub classifier: ClassifierName,
     /// One-patient view of this sample at the top of the report.
     #[arg(long, value_name = "ID")]
     pub sample: Option<String>,
@@ -191,17 +190,8 @@ impl Observer for CliObserver {
 fn config_of(args: &Args) -> Result<AnalysisConfig> {
     // Refuse a mistyped model before any work: a silent fallback would put another method's
     // numbers in the report.
-    let da_method = match args.da_method.as_str() {
-        "lm" => DaMethod::Lm,
-        "ancombc" => DaMethod::Ancombc,
-        other => bail!("unknown --da-method '{other}'; expected lm or ancombc"),
-    };
-    let classifier = match args.classifier.as_str() {
-        "l1-logistic" | "l1" | "lasso" => ClassifierModel::L1Logistic,
-        "rf" | "random-forest" => ClassifierModel::RandomForest,
-        "none" => ClassifierModel::None,
-        other => bail!("unknown --classifier '{other}'; expected l1-logistic, rf or none"),
-    };
+    let da_method = args.da_method.for_analysis()?;
+    let classifier = args.classifier.for_analysis();
     if args.metadata.is_some() != args.group.is_some() {
         bail!("--metadata and --group go together");
     }

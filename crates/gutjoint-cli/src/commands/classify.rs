@@ -1,6 +1,7 @@
 //! `gutjoint classify`: how well does the microbiome separate cases from controls?
 
 use crate::input::TableArgs;
+use crate::methods::ClassifierName;
 use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_stats::classify::{Model, cross_validate, fit_predict, roc_auc};
@@ -37,8 +38,8 @@ pub struct Args {
     #[arg(long, value_name = "VALUES")]
     pub negative: Option<String>,
     /// rf or l1-logistic.
-    #[arg(long, default_value = "rf")]
-    pub model: String,
+    #[arg(long, value_enum, default_value_t = ClassifierName::Rf)]
+    pub model: ClassifierName,
     /// Trees of the random forest.
     #[arg(long, default_value_t = 500)]
     pub trees: usize,
@@ -124,8 +125,8 @@ fn parse_where(spec: &str, flag: &str) -> Result<(String, Vec<String>)> {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let model = match args.model.as_str() {
-        "rf" | "random-forest" => {
+    let model = match args.model {
+        ClassifierName::Rf => {
             if args.trees == 0 {
                 bail!("--trees must be at least 1");
             }
@@ -134,13 +135,15 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
                 seed: args.seed,
             }
         }
-        "l1-logistic" | "lasso" => {
+        ClassifierName::L1Logistic => {
             if args.c.is_nan() || args.c <= 0.0 {
                 bail!("--c must be positive, got {}", args.c);
             }
             Model::L1Logistic { c: args.c }
         }
-        other => bail!("unknown --model '{other}'; expected rf or l1-logistic"),
+        ClassifierName::None => {
+            bail!("--model none is analyze's; classify needs rf or l1-logistic")
+        }
     };
     let table = args.input.read(quiet)?.table;
     let md = read_metadata_file(&args.metadata)?;

@@ -1,6 +1,7 @@
 //! `gutjoint da`: differential abundance with covariates.
 
 use crate::input::TableArgs;
+use crate::methods::DaMethodName;
 use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_stats::ancombc;
@@ -83,8 +84,8 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub batch: Option<String>,
     /// Method: lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all (consensus).
-    #[arg(long, default_value = "lm")]
-    pub method: String,
+    #[arg(long, value_enum, default_value_t = DaMethodName::Lm)]
+    pub method: DaMethodName,
     /// Transform for lm: log10 or asin-sqrt.
     #[arg(long, default_value = "log10")]
     pub transform: String,
@@ -135,22 +136,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let (ancombc, ancombc2, dirmult_lme) = match args.method.as_str() {
-        "lm" | "lmm" => (false, false, false),
-        "ancombc" | "ancom-bc" => (true, false, false),
-        "ancombc2" | "ancom-bc2" => (false, true, false),
-        "dirmult-lme" => (false, false, true),
-        "all" => (false, false, false),
-        "dirmult-ttest" => return run_dirmult(args, quiet),
-        other => bail!(
-            "unknown --method '{other}'; expected lm, lmm, ancombc, ancombc2, dirmult-lme, dirmult-ttest or all"
-        ),
+    let (ancombc, ancombc2, dirmult_lme) = match args.method {
+        DaMethodName::Lm | DaMethodName::Lmm | DaMethodName::All => (false, false, false),
+        DaMethodName::Ancombc => (true, false, false),
+        DaMethodName::Ancombc2 => (false, true, false),
+        DaMethodName::DirmultLme => (false, false, true),
+        DaMethodName::DirmultTtest => return run_dirmult(args, quiet),
     };
-    let mixed = args.method == "lmm";
+    let mixed = args.method == DaMethodName::Lmm;
     if (mixed || dirmult_lme) && args.subject.is_none() {
         bail!(
             "--method {} needs --subject COL (the metadata column naming each sample's subject)",
-            args.method
+            args.method.name()
         );
     }
     if ancombc2 && args.subject.is_some() {
@@ -158,7 +155,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             "--method ancombc2 has no random effect here: scikit-bio 0.7.4's ancombc2, which gutjoint matches, takes none, and the R package's rand_formula could not be checked; for repeated samples per subject use --method dirmult-lme or lmm with --subject"
         );
     }
-    let all = args.method == "all";
+    let all = args.method == DaMethodName::All;
     if !(mixed || dirmult_lme || all) && args.subject.is_some() {
         bail!("--subject belongs to --method lmm or dirmult-lme (repeated measures)");
     }
