@@ -74,9 +74,15 @@ fn comparison_block(h: &mut String, c: &ConfounderComparison) {
     };
     let _ = write!(
         h,
-        "<p>Adjusted for (nuisances and exposures recorded in every group): {}. Compared within levels (collinear): {}.</p>",
+        "<p>Candidates for adjustment (nuisances and exposures recorded in every group; the report's models use only the covariates and batch given): {}. Compared within levels (collinear): {}.</p>",
         list(&c.adjust_for),
         list(&c.compare_within)
+    );
+    // The column-by-column detail folds away: the collinear checks above are what to read.
+    let _ = write!(
+        h,
+        "<details class=\"confounder-detail\"><summary>{} notes and the column table</summary>",
+        c.warnings.len()
     );
     if !c.warnings.is_empty() {
         h.push_str("<ul class=\"confounder-notes\">");
@@ -105,6 +111,7 @@ fn comparison_block(h: &mut String, c: &ConfounderComparison) {
         column_table(h, &all);
         h.push_str("</details>");
     }
+    h.push_str("</details>");
 }
 
 fn column_table(h: &mut String, columns: &[&ConfounderColumn]) {
