@@ -630,7 +630,7 @@ pub(crate) fn cohort_population(config: &AnalysisConfig, samples: &[String]) -> 
         {
             continue;
         }
-        let Some(col) = md.column(&name) else {
+        let Some(col) = md.column(name) else {
             continue;
         };
         let mut values: Vec<String> = samples
