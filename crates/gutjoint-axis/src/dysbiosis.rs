@@ -173,19 +173,18 @@ pub fn dysbiosis_with(
     })
 }
 
-/// Scores every sample of `table` against the cohort's own controls (`control_ids`, at least
-/// three of them in the table): a reference is built from the controls alone, named
-/// `own controls (<label>)`, and every sample scored against it; controls are left out of
-/// their own comparison, so theirs are leave-one-out scores, the same as the percentile base.
-pub fn dysbiosis_against_controls(
+/// A reference built from the cohort's own controls (`control_ids`, at least three of them in
+/// the table), named `own controls (<label>)`, at `rank` (None = by feature id). Scoring a
+/// table against it leaves each control out of its own comparison ([`dysbiosis_with`] and the
+/// signatures skip a sample's own id), so controls get leave-one-out scores, the same as the
+/// percentile base.
+pub fn own_controls_reference(
     table: &FeatureTable,
     control_ids: &[String],
     label: &str,
     rank: Option<Rank>,
-    top: usize,
-    metric: DysbiosisMetric,
     software: &str,
-) -> Result<DysbiosisResult> {
+) -> Result<Reference> {
     let index = table.sample_index();
     let mut rows: Vec<usize> = control_ids
         .iter()
@@ -202,7 +201,7 @@ pub fn dysbiosis_against_controls(
     let controls = table.select_samples(&rows);
     let profiles = KeyedProfiles::from_table(&controls, rank)?;
     let labels = vec![label.to_string(); rows.len()];
-    let reference = build_reference(
+    build_reference(
         &format!("own controls ({label})"),
         &format!(
             "the cohort's own {} control samples ('{label}'); controls scored leave-one-out",
@@ -212,7 +211,21 @@ pub fn dysbiosis_against_controls(
         software,
         &profiles,
         &labels,
-    )?;
+    )
+}
+
+/// Scores every sample of `table` against the cohort's own controls
+/// ([`own_controls_reference`]).
+pub fn dysbiosis_against_controls(
+    table: &FeatureTable,
+    control_ids: &[String],
+    label: &str,
+    rank: Option<Rank>,
+    top: usize,
+    metric: DysbiosisMetric,
+    software: &str,
+) -> Result<DysbiosisResult> {
+    let reference = own_controls_reference(table, control_ids, label, rank, software)?;
     let all = KeyedProfiles::from_table(table, rank)?;
     dysbiosis_with(&all, &reference, None, top, metric)
 }

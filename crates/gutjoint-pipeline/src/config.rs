@@ -56,6 +56,16 @@ pub struct AnalysisConfig {
     pub sample: Option<String>,
     /// Report title.
     pub title: String,
+    /// Batch column (sequencing run, centre, study): added to the differential-abundance and
+    /// host-association models as `C(batch)`, PERMANOVA re-run with permutations within
+    /// batches, classifiers validated leaving one batch out. One level, or a group entirely
+    /// explained by the batch, is an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    /// The group's control level (default: a level named healthy, HC, control or controls):
+    /// dysbiosis and signatures are scored against these samples, each scored leave-one-out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
 }
 
 impl Default for AnalysisConfig {
@@ -82,6 +92,8 @@ impl Default for AnalysisConfig {
             classifier: ClassifierModel::default(),
             sample: None,
             title: "gutjoint report".into(),
+            batch: None,
+            control: None,
         }
     }
 }

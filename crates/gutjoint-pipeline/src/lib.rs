@@ -32,6 +32,7 @@ mod observer;
 mod outputs;
 mod provenance;
 mod run;
+mod sections;
 
 pub use assets::{
     Assets, BUILT_IN_REFERENCES, BuiltInReference, healthy_reference, parse_reference,

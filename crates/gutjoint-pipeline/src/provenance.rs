@@ -258,6 +258,14 @@ pub fn command_line(config: &AnalysisConfig, out: &Path) -> String {
     if config.samples_as_rows {
         words.push("--samples-as-rows".into());
     }
+    if let Some(b) = &config.batch {
+        words.push("--batch".into());
+        words.push(shell_word(b));
+    }
+    if let Some(c) = &config.control {
+        words.push("--control".into());
+        words.push(shell_word(c));
+    }
     words.join(" ")
 }
 

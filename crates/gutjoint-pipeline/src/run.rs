@@ -162,6 +162,23 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
             samples: grouping.labels.iter().filter(|l| **l == g).count(),
         })
         .collect();
+    // --control and --batch are checked before any work: a wrong level or an unusable batch
+    // ends the run with the file and column named.
+    let batch_check = match (&config.metadata, config.group.is_some()) {
+        (Some(md_path), true) => crate::sections::confounders::check_settings(
+            config,
+            &read_metadata_file(md_path)?,
+            md_path,
+            table.sample_ids(),
+            &grouping,
+        )?,
+        _ if config.batch.is_some() || config.control.is_some() => {
+            return Err(PipelineError::Config(
+                "--batch and --control need the metadata and the group column".into(),
+            ));
+        }
+        _ => None,
+    };
     steps.check()?;
 
     steps.start("alpha diversity");
@@ -258,6 +275,19 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
     steps.check()?;
     let classifiers = classifiers(config, &table, &grouping, &steps, &mut notes);
     steps.check()?;
+    let confounders = crate::sections::confounders::section(
+        &crate::sections::confounders::Context {
+            config,
+            table: &table,
+            dm: &dm,
+            grouping: &grouping,
+            batch: batch_check.as_ref(),
+            classifiers: classifiers.as_ref(),
+            reference: domain.reference_choice.clone(),
+        },
+        &mut notes,
+    );
+    steps.check()?;
 
     let software = crate::software_version();
     let provenance =
@@ -310,6 +340,7 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
             format!("Software: {software}; results schema {SCHEMA_VERSION}."),
         ],
         notes,
+        confounders,
     };
 
     let mut tables = vec![NamedTable {
@@ -412,6 +443,8 @@ struct Domain {
     reference_label: Option<String>,
     /// The healthy reference used (built-in name or file), when it could be loaded.
     reference_name: Option<String>,
+    /// Which reference scored dysbiosis and signatures: own controls or a built-in one.
+    reference_choice: Option<gutjoint_report::ReferenceChoice>,
 }
 
 fn by_group(values: &[f64], grouping: &Grouping, metric: &str) -> Vec<AlphaByGroup> {
@@ -459,6 +492,7 @@ fn domain(
         patient: None,
         reference_label: None,
         reference_name: None,
+        reference_choice: None,
     };
     let species_level = table.ranks_present().contains(&Rank::Species);
     let patient_index = config
@@ -523,16 +557,30 @@ fn domain(
         }
     };
     let kb = assets.knowledge();
-    if let Some(reference) = &reference {
+    // The cohort's own controls score dysbiosis and signatures when there are any; the
+    // built-in reference (kept for the drug calls) otherwise, with a warning.
+    let (own, choice) = crate::sections::confounders::own_reference(
+        config,
+        table,
+        grouping,
+        reference.as_deref(),
+        &reference_name,
+        notes,
+    );
+    d.reference_choice = choice;
+    let population = if own.is_some() {
+        None
+    } else {
+        config.population.as_deref()
+    };
+    let scoring = own.as_ref().or(reference.as_deref());
+    if let Some(reference) = scoring {
         steps.start("dysbiosis");
         let result = KeyedProfiles::from_table(table, reference.rank())
             .map_err(PipelineError::from)
             .and_then(|p| {
                 Ok(gutjoint_axis::dysbiosis::dysbiosis(
-                    &p,
-                    reference,
-                    config.population.as_deref(),
-                    5,
+                    &p, reference, population, 5,
                 )?)
             });
         match result {
@@ -599,7 +647,7 @@ fn domain(
     }
 
     // Signatures
-    if let Some(reference) = &reference {
+    if let Some(reference) = scoring {
         steps.start("arthritis signatures");
         let diseases: Vec<String> = grouping
             .names
@@ -623,7 +671,7 @@ fn domain(
             kb,
             table,
             &diseases,
-            Some((reference, config.population.as_deref())),
+            Some((reference, population)),
             None,
         );
         let tallies = gutjoint_axis::signatures::tally(&rows, labels_of, &grouping.names);
@@ -861,7 +909,8 @@ fn gut_joint(
         })
         .collect();
     let mut associations = Vec::new();
-    let covariates_text = config.covariates.clone().unwrap_or_default();
+    let covariates_text =
+        crate::sections::confounders::covariates_with_batch(config).unwrap_or_default();
     if let (false, Some(md_path)) = (config.host_variables.is_empty(), &config.metadata) {
         let run = || -> Result<Vec<gutjoint_stats::associate::Association>> {
             let md = read_metadata_file(md_path)?;
@@ -947,66 +996,65 @@ fn differential_abundance(
     steps.start("differential abundance");
     let run = || -> Result<gutjoint_report::DaSection> {
         let md = read_metadata_file(md_path)?;
-        let reference = grouping
-            .names
-            .iter()
-            .find(|g| g.eq_ignore_ascii_case("healthy"))
-            .unwrap_or(&grouping.names[0])
-            .clone();
-        let covariates = config.covariates.clone().unwrap_or_default();
+        let reference = crate::sections::confounders::reference_group(config, grouping);
+        let covariates =
+            crate::sections::confounders::covariates_with_batch(config).unwrap_or_default();
         let formula = if covariates.trim().is_empty() {
             format!("C({column})")
         } else {
             format!("C({column}) + {covariates}")
         };
-        let terms = gutjoint_stats::parse_formula(&formula)?;
-        let refs = BTreeMap::from([(column.clone(), reference.clone())]);
-        let design = gutjoint_stats::design(&md, table.sample_ids(), &terms, &refs)?;
-        let index = table.sample_index();
-        let keep: Vec<usize> = design
-            .sample_ids
-            .iter()
-            .map(|id| index[id.as_str()])
-            .collect();
-        let used = table.select_samples(&keep);
-        let present = used.feature_prevalence();
-        let features: Vec<usize> = (0..used.n_features())
-            .filter(|&f| present[f] * 10 >= used.n_samples() && present[f] > 0)
-            .collect();
-        let used = used.select_features(&features);
-        let pseudocount = gutjoint_stats::da::default_pseudocount(&used);
-        let prefix = format!("{column}[T.");
-        let (method, transform, coefficients): (&str, String, Vec<_>) =
-            if config.da_method == DaMethod::Ancombc {
-                // ANCOM-BC on the table's own values (counts or proportions).
-                let pseudocount = gutjoint_stats::ancombc::default_pseudocount(&used);
-                let result = gutjoint_stats::ancombc::ancombc(
-                    &used,
-                    &design,
-                    pseudocount,
-                    gutjoint_stats::ancombc::Options::default(),
-                )?;
-                let rows = result
-                    .coefficients
-                    .into_iter()
-                    .filter(|c| c.term.starts_with(&prefix))
-                    .map(|c| gutjoint_report::DaCoefficient {
-                        feature: c.feature,
-                        term: c.term,
-                        estimate: c.estimate,
-                        p: c.p,
-                        q: c.q,
-                    })
-                    .collect();
-                ("ancombc", format!("ln(value + {pseudocount:.3e})"), rows)
-            } else {
-                let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
-                let rows = gutjoint_stats::da::linear_models(
-                    &used,
-                    &design,
-                    transform,
-                    gutjoint_stats::Adjust::Bh,
-                )?
+        da_model(config, &md, table, column, &reference, &formula)
+    };
+    match run() {
+        Ok(section) => Some(section),
+        Err(e) => {
+            notes.push(format!("differential abundance was not run: {e}"));
+            None
+        }
+    }
+}
+
+/// One differential-abundance model, `formula` with `column` against `reference`, on the
+/// samples of `table` that have every value the formula needs; features present in ≥10% of
+/// them. The group coefficients only.
+pub(crate) fn da_model(
+    config: &AnalysisConfig,
+    md: &gutjoint_table::Metadata,
+    table: &FeatureTable,
+    column: &str,
+    reference: &str,
+    formula: &str,
+) -> Result<gutjoint_report::DaSection> {
+    let terms = gutjoint_stats::parse_formula(formula)?;
+    let refs = BTreeMap::from([(column.to_string(), reference.to_string())]);
+    let design = gutjoint_stats::design(md, table.sample_ids(), &terms, &refs)?;
+    let index = table.sample_index();
+    let keep: Vec<usize> = design
+        .sample_ids
+        .iter()
+        .map(|id| index[id.as_str()])
+        .collect();
+    let used = table.select_samples(&keep);
+    let present = used.feature_prevalence();
+    let features: Vec<usize> = (0..used.n_features())
+        .filter(|&f| present[f] * 10 >= used.n_samples() && present[f] > 0)
+        .collect();
+    let used = used.select_features(&features);
+    let pseudocount = gutjoint_stats::da::default_pseudocount(&used);
+    let prefix = format!("{column}[T.");
+    let (method, transform, coefficients): (&str, String, Vec<_>) =
+        if config.da_method == DaMethod::Ancombc {
+            // ANCOM-BC on the table's own values (counts or proportions).
+            let pseudocount = gutjoint_stats::ancombc::default_pseudocount(&used);
+            let result = gutjoint_stats::ancombc::ancombc(
+                &used,
+                &design,
+                pseudocount,
+                gutjoint_stats::ancombc::Options::default(),
+            )?;
+            let rows = result
+                .coefficients
                 .into_iter()
                 .filter(|c| c.term.starts_with(&prefix))
                 .map(|c| gutjoint_report::DaCoefficient {
@@ -1017,29 +1065,40 @@ fn differential_abundance(
                     q: c.q,
                 })
                 .collect();
-                (
-                    "lm",
-                    format!("log10(relative abundance + {pseudocount:.3e})"),
-                    rows,
-                )
-            };
-        Ok(gutjoint_report::DaSection {
-            method: method.into(),
-            formula,
-            reference,
-            transform,
-            samples: design.n,
-            features: used.n_features(),
-            coefficients,
-        })
-    };
-    match run() {
-        Ok(section) => Some(section),
-        Err(e) => {
-            notes.push(format!("differential abundance was not run: {e}"));
-            None
-        }
-    }
+            ("ancombc", format!("ln(value + {pseudocount:.3e})"), rows)
+        } else {
+            let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
+            let rows = gutjoint_stats::da::linear_models(
+                &used,
+                &design,
+                transform,
+                gutjoint_stats::Adjust::Bh,
+            )?
+            .into_iter()
+            .filter(|c| c.term.starts_with(&prefix))
+            .map(|c| gutjoint_report::DaCoefficient {
+                feature: c.feature,
+                term: c.term,
+                estimate: c.estimate,
+                p: c.p,
+                q: c.q,
+            })
+            .collect();
+            (
+                "lm",
+                format!("log10(relative abundance + {pseudocount:.3e})"),
+                rows,
+            )
+        };
+    Ok(gutjoint_report::DaSection {
+        method: method.into(),
+        formula: formula.to_string(),
+        reference: reference.to_string(),
+        transform,
+        samples: design.n,
+        features: used.n_features(),
+        coefficients,
+    })
 }
 
 /// Out-of-fold classifiers of each group against the reference group (`healthy` when present,
@@ -1068,7 +1127,7 @@ fn classifiers(
     let reference = grouping
         .names
         .iter()
-        .position(|g| g.eq_ignore_ascii_case("healthy"))
+        .position(|g| *g == crate::sections::confounders::reference_group(config, grouping))
         .unwrap_or(0);
     let mut comparisons = Vec::new();
     for (g, case) in grouping.names.iter().enumerate() {

@@ -15,7 +15,7 @@ pre.command{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;paddi
 .patient{border:2px solid #0072B2;padding:.5em 1em;border-radius:.4em}footer{margin-top:3em;color:#666;font-size:.9em}\
 @media print{.plots{display:block}h2{break-after:avoid}}";
 
-fn fmt(v: f64) -> String {
+pub(crate) fn fmt(v: f64) -> String {
     if !v.is_finite() {
         return "NaN".into();
     }
@@ -43,6 +43,10 @@ pub fn render_html<C: Serialize>(r: &AnalysisResults<C>) -> String {
         r.schema_version
     );
     h.push_str("<p class=\"note\" id=\"research-use\"><strong>Research software.</strong> This report describes microbiome data and compares groups; it is not a diagnosis and must not guide treatment on its own.</p>");
+
+    if let Some(c) = &r.confounders {
+        crate::html_confounders::confounder_section(&mut h, c);
+    }
 
     if let Some(p) = &r.patient {
         patient_section(&mut h, p);

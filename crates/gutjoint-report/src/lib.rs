@@ -22,6 +22,13 @@ mod html;
 mod real;
 mod svg;
 
+mod confounders;
+mod html_confounders;
+pub use confounders::{
+    BatchClassifier, BatchSection, CollinearCheck, ConfounderColumn, ConfounderComparison,
+    ConfounderSection, HeldOutBatch, LevelCounts, ReferenceChoice,
+};
+
 pub use gutjoint_axis::pharmaco::{DrugCall, DrugGroupSummary, GroupCalls, GroupMedian};
 pub use html::render_html;
 
@@ -82,6 +89,10 @@ pub struct AnalysisResults<C = serde_json::Value> {
     pub classifiers: Option<ClassifierSection>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
+    /// Confounders and batches: other columns against the group, collinear-column checks,
+    /// `--batch`, and which healthy reference was used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confounders: Option<ConfounderSection>,
 }
 
 /// Where a set of results came from (in the spirit of QIIME 2's provenance): enough to say

@@ -70,6 +70,15 @@ pub struct Args {
     /// Output folder.
     #[arg(short, long, value_name = "OUT_DIR")]
     pub output: PathBuf,
+    /// Batch column (sequencing run, centre, study): added to the differential-abundance and
+    /// host-association models, PERMANOVA re-run with permutations within batches, classifiers
+    /// validated leaving one batch out.
+    #[arg(long, value_name = "COL")]
+    pub batch: Option<String>,
+    /// Control level of the group column (default: healthy, HC, control or controls when
+    /// present): dysbiosis and signatures are scored against these samples.
+    #[arg(long, value_name = "VALUE")]
+    pub control: Option<String>,
 }
 
 /// Run `analyze` on the bundled real data (GMHI validation profiles: ankylosing spondylitis,
@@ -217,6 +226,8 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         classifier,
         sample: args.sample.clone(),
         title: args.title.clone(),
+        batch: args.batch.clone(),
+        control: args.control.clone(),
     })
 }
 

@@ -129,6 +129,23 @@ fn demo_report_is_complete_and_deterministic() {
     let gespic = json(&std::fs::read_to_string(a.join("gespic/results.json")).expect("gespic"));
     assert_eq!(gespic["samples_used"], 339);
     assert_eq!(gespic["permanova"]["number_of_groups"], 4);
+    // #13: the GESPIC report opens with the sequencing-run warning (every healthy sample is in
+    // run 0) and tests axSpA vs healthy within run 0 (16 axSpA, 62 healthy: cut -f2,3 of the
+    // metadata | sort | uniq -c).
+    let gespic_html = std::fs::read_to_string(a.join("gespic/report.html")).expect("html");
+    let warning = gespic_html
+        .find("axSpA vs healthy: 'SeqExp' is a nuisance column collinear with the group")
+        .expect("the SeqExp warning");
+    assert!(warning < gespic_html.find("id=\"data\"").expect("data section"));
+    let axspa = gespic["confounders"]["comparisons"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["label"] == "axSpA vs healthy"))
+        .expect("axSpA vs healthy");
+    assert_eq!(axspa["collinear"][0]["within_level"], "0");
+    assert_eq!(axspa["collinear"][0]["permanova_within"]["sample_size"], 78);
+    // Both demo cohorts have a 'healthy' level: dysbiosis is scored against it.
+    assert_eq!(gespic["dysbiosis"]["reference"], "own controls (healthy)");
+    assert_eq!(results["dysbiosis"]["reference"], "own controls (healthy)");
     // The GESPIC report carries the gut–joint link: guilds by group and host associations.
     assert_eq!(
         gespic["gut_joint"]["guilds"].as_array().map(Vec::len),

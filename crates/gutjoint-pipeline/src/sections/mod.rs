@@ -1,0 +1,3 @@
+//! The sections of `gutjoint analyze` that live in files of their own.
+
+pub(crate) mod confounders;
