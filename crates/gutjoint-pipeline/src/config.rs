@@ -56,6 +56,21 @@ pub struct AnalysisConfig {
     pub sample: Option<String>,
     /// Report title.
     pub title: String,
+    /// Metadata column naming each sample's subject: with `time`, adds the "Change over
+    /// time" section (trajectories per subject and mixed models).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Numeric metadata column with each sample's time (days, weeks or visit number).
+    #[serde(default)]
+    pub time: Option<String>,
+    /// Metadata column naming each recipient sample's donor sample (faecal transplants):
+    /// adds engraftment (PEDS) per recipient.
+    #[serde(default)]
+    pub donor: Option<String>,
+    /// The intervention studied (probiotic, FMT, anti-TNF …), when neither the metadata nor
+    /// `drugs` names it: the knowledge base's rows for it stand beside what the cohort shows.
+    #[serde(default)]
+    pub therapy: Vec<String>,
 }
 
 impl Default for AnalysisConfig {
@@ -82,6 +97,10 @@ impl Default for AnalysisConfig {
             classifier: ClassifierModel::default(),
             sample: None,
             title: "gutjoint report".into(),
+            subject: None,
+            time: None,
+            donor: None,
+            therapy: Vec::new(),
         }
     }
 }

@@ -32,6 +32,8 @@ mod observer;
 mod outputs;
 mod provenance;
 mod run;
+// Sections of the analysis, one file each.
+mod sections;
 
 pub use assets::{
     Assets, BUILT_IN_REFERENCES, BuiltInReference, healthy_reference, parse_reference,

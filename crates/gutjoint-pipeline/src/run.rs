@@ -83,6 +83,17 @@ fn validate(config: &AnalysisConfig) -> Result<BetaMetric> {
             "the metadata file and the group column go together: give both or neither".into(),
         ));
     }
+    // Change over time (#17).
+    if config.subject.is_some() != config.time.is_some() {
+        return Err(PipelineError::Config(
+            "the subject and time columns go together: give both or neither".into(),
+        ));
+    }
+    if config.donor.is_some() && config.subject.is_none() {
+        return Err(PipelineError::Config(
+            "the donor column needs the subject and time columns".into(),
+        ));
+    }
     if let Some(f) = &config.format {
         crate::input::parse_format(f)?;
     }
@@ -258,6 +269,16 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
     steps.check()?;
     let classifiers = classifiers(config, &table, &grouping, &steps, &mut notes);
     steps.check()?;
+    // Change over time (#17).
+    let change = crate::sections::change::change(
+        config,
+        assets,
+        &table,
+        &full,
+        domain.reference_name.as_deref(),
+        &mut notes,
+    )?;
+    steps.check()?;
 
     let software = crate::software_version();
     let provenance =
@@ -310,6 +331,7 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
             format!("Software: {software}; results schema {SCHEMA_VERSION}."),
         ],
         notes,
+        change,
     };
 
     let mut tables = vec![NamedTable {

@@ -15,7 +15,7 @@ pre.command{white-space:pre-wrap;overflow-wrap:anywhere;background:#f6f8fa;paddi
 .patient{border:2px solid #0072B2;padding:.5em 1em;border-radius:.4em}footer{margin-top:3em;color:#666;font-size:.9em}\
 @media print{.plots{display:block}h2{break-after:avoid}}";
 
-fn fmt(v: f64) -> String {
+pub(crate) fn fmt(v: f64) -> String {
     if !v.is_finite() {
         return "NaN".into();
     }
@@ -192,6 +192,9 @@ pub fn render_html<C: Serialize>(r: &AnalysisResults<C>) -> String {
     h.push_str("</table><p>PERMANOVA tests whether group centroids differ; PERMDISP whether group spreads differ. A significant PERMANOVA with a significant PERMDISP may reflect dispersion rather than location.</p></section>");
 
     domain_sections(&mut h, r);
+    if let Some(c) = &r.change {
+        crate::html_change::change_section(&mut h, c);
+    }
 
     // Notes and methods
     if !r.notes.is_empty() {
@@ -222,7 +225,7 @@ fn boxes(rows: &[AlphaByGroup]) -> Vec<(String, [f64; 5])> {
         .collect()
 }
 
-fn doi_link(doi: &str, text: &str) -> String {
+pub(crate) fn doi_link(doi: &str, text: &str) -> String {
     if doi.is_empty() {
         escape(text)
     } else {
@@ -234,7 +237,7 @@ fn doi_link(doi: &str, text: &str) -> String {
     }
 }
 
-fn badge(evidence: &str) -> String {
+pub(crate) fn badge(evidence: &str) -> String {
     let class = evidence.split([' ', '(']).next().unwrap_or("none");
     format!(
         "<span class=\"badge ev-{}\">{}</span>",

@@ -17,7 +17,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A horizontal axis title centred at `x`.
-fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
+pub(crate) fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
     let _ = write!(
         s,
         "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"{font}\">{}</text>",
@@ -26,7 +26,7 @@ fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
 }
 
 /// A vertical axis title at `x`, centred on `mid_y`.
-fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
+pub(crate) fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
     let _ = write!(
         s,
         "<text x=\"{x}\" y=\"{mid_y}\" text-anchor=\"middle\" font-size=\"{font}\" transform=\"rotate(-90 {x} {mid_y})\">{}</text>",
@@ -34,7 +34,7 @@ fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
     );
 }
 
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);
@@ -93,7 +93,7 @@ pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str
     s
 }
 
-fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
+pub(crate) fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
     for (g, name) in groups.iter().enumerate() {
         let yy = y + g as f64 * 20.0;
         let _ = write!(
