@@ -81,9 +81,8 @@ pub fn recipients(
     time: &str,
     donor: &str,
 ) -> Result<Vec<RecipientSample>> {
-    let [subject, time, donor] = [subject, time, donor].map(|name| {
-        metadata_column(md, path, name).map(|column| NamedColumn { name, column })
-    });
+    let [subject, time, donor] = [subject, time, donor]
+        .map(|name| metadata_column(md, path, name).map(|column| NamedColumn { name, column }));
     gutjoint_axis::engraftment::recipients(md, samples, subject?, time?, donor?)
         .map_err(|e| anyhow!("{}: {e}", path.display()))
 }

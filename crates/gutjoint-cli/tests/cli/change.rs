@@ -83,7 +83,9 @@ fn analyze_change_section_equals_trajectory() {
         Some(
             format!(
                 "no model for braycurtis_to_first: {}",
-                traj["skipped_models"][0]["reason"].as_str().expect("reason")
+                traj["skipped_models"][0]["reason"]
+                    .as_str()
+                    .expect("reason")
             )
             .as_str()
         )
@@ -94,12 +96,21 @@ fn analyze_change_section_equals_trajectory() {
         assert_eq!(m["n_subjects"], 22);
         assert_eq!(m["formula"], e["formula"]);
         assert_eq!(m["n_samples"], e["n_samples"]);
-        let (terms, want) = (m["terms"].as_array().expect("t"), e["terms"].as_array().expect("t"));
+        let (terms, want) = (
+            m["terms"].as_array().expect("t"),
+            e["terms"].as_array().expect("t"),
+        );
         assert_eq!(terms.len(), 4, "{m}");
         for (t, w) in terms.iter().zip(want) {
             assert_eq!(t["term"], w["term"]);
             for k in ["estimate", "se", "df", "p"] {
-                assert_eq!(t[k].as_f64(), w[k].as_f64(), "{} {} {k}", m["metric"], t["term"]);
+                assert_eq!(
+                    t[k].as_f64(),
+                    w[k].as_f64(),
+                    "{} {} {k}",
+                    m["metric"],
+                    t["term"]
+                );
             }
         }
     }
@@ -202,7 +213,9 @@ fn analyze_engraftment_curves_equal_q2_fmt() {
     // Grouped by the time itself: no arms, so the models are `metric ~ time`.
     assert!(change["group_column"].is_null());
     assert_eq!(change["models"][0]["formula"], "time + (1 | subject)");
-    let samples = change["engraftment"]["samples"].as_array().expect("samples");
+    let samples = change["engraftment"]["samples"]
+        .as_array()
+        .expect("samples");
     let by: HashMap<&str, &serde_json::Value> = samples
         .iter()
         .map(|s| (s["sample"].as_str().expect("id"), s))
@@ -251,7 +264,11 @@ fn analyze_engraftment_curves_equal_q2_fmt() {
         .and_then(|s| s.split("</section>").next())
         .expect("change section");
     let plots = section.matches("<svg").count();
-    assert_eq!(section.matches("<polyline").count(), 5 * plots, "{plots} plots");
+    assert_eq!(
+        section.matches("<polyline").count(),
+        5 * plots,
+        "{plots} plots"
+    );
     assert!(section.contains(">PEDS</text>"));
 }
 
@@ -282,9 +299,8 @@ fn analyze_change_refuses_a_duplicate_subject_time() {
     assert_ne!(r.status, 0);
     assert!(
         r.stderr.contains("dup.tsv")
-            && r.stderr.contains(
-                "subject 'S1' has two samples at time 1 ('sample-1' and 'sample-2')"
-            ),
+            && r.stderr
+                .contains("subject 'S1' has two samples at time 1 ('sample-1' and 'sample-2')"),
         "{}",
         r.stderr
     );

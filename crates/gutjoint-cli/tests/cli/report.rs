@@ -152,7 +152,10 @@ fn demo_report_is_complete_and_deterministic() {
     let probiotic =
         json(&std::fs::read_to_string(a.join("probiotic/results.json")).expect("probiotic"));
     assert_eq!(probiotic["samples_used"], 44);
-    assert_eq!(probiotic["change"]["points"].as_array().map(Vec::len), Some(44));
+    assert_eq!(
+        probiotic["change"]["points"].as_array().map(Vec::len),
+        Some(44)
+    );
     assert_eq!(probiotic["change"]["control_group"], "Placebo");
     // The report's classifier is `gutjoint classify` with the same settings (L1 logistic,
     // 5 x 5 folds, seed 0, features in >= 10% of the samples compared): the same AUC.

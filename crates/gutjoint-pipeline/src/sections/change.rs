@@ -47,9 +47,8 @@ pub(crate) fn change(
         ));
     };
     let md = read_metadata_file(md_path)?;
-    let in_file = |e: gutjoint_axis::Error| {
-        PipelineError::Config(format!("{}: {e}", md_path.display()))
-    };
+    let in_file =
+        |e: gutjoint_axis::Error| PipelineError::Config(format!("{}: {e}", md_path.display()));
     let named = |name| named_column(&md, md_path, name);
     // The group is the arm when it varies between subjects' samples and is not the time or
     // subject itself (an FMT cohort grouped by time point has no arms).
@@ -140,7 +139,12 @@ pub(crate) fn change(
                 excluded_from_baseline_measures: e
                     .excluded_from_baseline_measures
                     .iter()
-                    .map(|x| format!("subject '{}' left out of the baseline measures: {}", x.subject, x.reason))
+                    .map(|x| {
+                        format!(
+                            "subject '{}' left out of the baseline measures: {}",
+                            x.subject, x.reason
+                        )
+                    })
                     .collect(),
                 resolution_note: e.resolution_note.clone(),
             })
