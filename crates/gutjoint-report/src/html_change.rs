@@ -7,7 +7,7 @@ A pure function of [`ChangeSection`]; every mark has a `<title>` tooltip.
 
 use crate::change::ChangeSection;
 use crate::html::{badge, doi_link, fmt};
-use crate::svg::{PALETTE, escape, legend, range, x_title, y_title};
+use crate::svg::{PALETTE, escape, framed_plot, legend, range, x_title, y_title};
 use std::fmt::Write as _;
 
 /// One subject's line: its group (index into the legend) and its (time, value, sample) points
@@ -25,15 +25,7 @@ pub(crate) fn lines(series: &[Series], groups: &[String], x_label: &str, y_label
     let (y0, y1) = range(series.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
     let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
     let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
-    );
-    let _ = write!(
-        s,
-        "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
-        w - left - right,
-        h - bottom - top
-    );
+    let mut s = framed_plot(w, h, [left, bottom, top, right]);
     // Axis ends, so the scale can be read without hovering.
     for (x, anchor, value) in [(left, "start", x0), (w - right, "end", x1)] {
         let _ = write!(

@@ -60,13 +60,9 @@ pub struct Point {
     pub title: String,
 }
 
-/// Scatter plot of points coloured by group, with a legend.
-pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str) -> String {
-    let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
-    let (x0, x1) = range(points.iter().map(|p| p.x));
-    let (y0, y1) = range(points.iter().map(|p| p.y));
-    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
-    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+/// The opening of an x–y plot `w` × `h` with its frame inside the margins
+/// `[left, bottom, top, right]`.
+pub(crate) fn framed_plot(w: f64, h: f64, [left, bottom, top, right]: [f64; 4]) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
     );
@@ -76,6 +72,17 @@ pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str
         w - left - right,
         h - bottom - top
     );
+    s
+}
+
+/// Scatter plot of points coloured by group, with a legend.
+pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str) -> String {
+    let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
+    let (x0, x1) = range(points.iter().map(|p| p.x));
+    let (y0, y1) = range(points.iter().map(|p| p.y));
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
+    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+    let mut s = framed_plot(w, h, [left, bottom, top, right]);
     for p in points {
         let _ = write!(
             s,

@@ -216,30 +216,7 @@ fn analyze_engraftment_curves_equal_q2_fmt() {
     let samples = change["engraftment"]["samples"]
         .as_array()
         .expect("samples");
-    let by: HashMap<&str, &serde_json::Value> = samples
-        .iter()
-        .map(|s| (s["sample"].as_str().expect("id"), s))
-        .collect();
-    let expected =
-        std::fs::read_to_string(repo().join(FMT).join("expected_peds.ndjson")).expect("peds");
-    let mut n = 0;
-    for line in expected.lines().filter(|l| !l.trim().is_empty()) {
-        let e = json(line);
-        let s = by[e["id"].as_str().expect("id")];
-        assert_eq!(
-            s["transferred_donor_features"].as_u64(),
-            e["Transfered_Donor_Features"].as_u64()
-        );
-        assert_eq!(
-            s["total_donor_features"].as_u64(),
-            e["Total_Donor_Features"].as_u64()
-        );
-        // q2-fmt's file stores the ratio rounded to 10 decimals.
-        let peds = s["peds"].as_f64().expect("peds");
-        assert!((peds - e["measure"].as_f64().expect("measure")).abs() < 5e-11);
-        n += 1;
-    }
-    assert_eq!(n, 25);
+    crate::longitudinal::assert_peds_equal_q2_fmt(samples);
     assert_eq!(samples.len(), 25);
     let therapies = change["therapies"].as_array().expect("therapies");
     assert!(
