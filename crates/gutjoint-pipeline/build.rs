@@ -29,6 +29,19 @@ const FILES: &[(&str, &str)] = &[
         "examples/data/gespic/gespic_metadata.tsv",
         "demo_gespic_metadata.tsv",
     ),
+    // The LGG probiotic trial (Lahti et al. 2013): the demo's third report, change over time.
+    (
+        "examples/data/longitudinal/peerj32/counts.tsv",
+        "demo_peerj32_counts.tsv",
+    ),
+    (
+        "examples/data/longitudinal/peerj32/metadata.tsv",
+        "demo_peerj32_metadata.tsv",
+    ),
+    (
+        "examples/data/longitudinal/peerj32/taxonomy.tsv",
+        "demo_peerj32_taxonomy.tsv",
+    ),
     // Arumugam et al. 2011 genus profiles with their published enterotype labels: the
     // enterotype centroids (`gutjoint enterotype`, engraftment's baseline community type).
     (

@@ -25,6 +25,7 @@ measures.
 
 use crate::error::{Error, Result};
 use crate::profile::{KeyedProfiles, braycurtis_sparse};
+use crate::trajectory::{NamedColumn, timed_samples};
 use gutjoint_table::FeatureTable;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -160,6 +161,28 @@ pub fn fates(sample: &[u32], baseline: &[u32], donor: &[u32]) -> Vec<(u32, Fate)
             )
         })
         .collect()
+}
+
+/// Recipient samples from the metadata: the samples of `sample_ids` with a subject value, their
+/// time and the donor sample they received (an error when a recipient has no numeric time or
+/// no donor, or when no sample has a subject).
+pub fn recipients(
+    md: &gutjoint_table::Metadata,
+    sample_ids: &[String],
+    subject: NamedColumn,
+    time: NamedColumn,
+    donor: NamedColumn,
+) -> Result<Vec<RecipientSample>> {
+    let (timed, _) = timed_samples(md, sample_ids, subject, time, Some(donor))?;
+    Ok(timed
+        .into_iter()
+        .map(|t| RecipientSample {
+            sample: t.sample,
+            subject: t.subject,
+            time: t.time,
+            donor: t.group.unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// Engraftment of every recipient sample of `table`.

@@ -116,6 +116,86 @@ pub(crate) fn check_subject_times<'a>(
     Ok(())
 }
 
+/// A sample's time from a metadata column: present and numeric, or an error naming the sample,
+/// its subject, the column `name` and the value found (shared by trajectories and engraftment).
+pub fn sample_time(
+    column: &Column,
+    row: usize,
+    sample: &str,
+    subject: &str,
+    name: &str,
+) -> Result<f64> {
+    let text = column.text(row).ok_or_else(|| {
+        Error::Invalid(format!(
+            "sample '{sample}' (subject '{subject}') has no '{name}' value"
+        ))
+    })?;
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|t: &f64| t.is_finite())
+        .ok_or_else(|| {
+            Error::Invalid(format!(
+                "sample '{sample}': '{name}' is '{text}', expected a number"
+            ))
+        })
+}
+
+/// A metadata column and its name (the name goes into error messages).
+#[derive(Debug, Clone, Copy)]
+pub struct NamedColumn<'a> {
+    pub name: &'a str,
+    pub column: &'a Column,
+}
+
+/// The samples of `sample_ids` that have a subject value in `md`, with their time and group,
+/// and the number left out because they are not in the metadata or have no subject. A sample
+/// with a subject but no numeric time, or no group value when a group is given, is an error.
+pub fn timed_samples(
+    md: &Metadata,
+    sample_ids: &[String],
+    subject: NamedColumn,
+    time: NamedColumn,
+    group: Option<NamedColumn>,
+) -> Result<(Vec<TimedSample>, usize)> {
+    let index = md.index();
+    let mut samples = Vec::new();
+    let mut no_subject = 0usize;
+    for id in sample_ids {
+        let Some(who) = index
+            .get(id.as_str())
+            .and_then(|&row| subject.column.text(row).map(|s| (row, s)))
+        else {
+            no_subject += 1;
+            continue;
+        };
+        let (row, who) = who;
+        let when = sample_time(time.column, row, id, &who, time.name)?;
+        let group = match group {
+            Some(g) => Some(g.column.text(row).ok_or_else(|| {
+                Error::Invalid(format!(
+                    "sample '{id}' (subject '{who}') has no '{}' value",
+                    g.name
+                ))
+            })?),
+            None => None,
+        };
+        samples.push(TimedSample {
+            sample: id.clone(),
+            subject: who,
+            time: when,
+            group,
+        });
+    }
+    if samples.is_empty() {
+        return Err(Error::Invalid(format!(
+            "no sample of the table has a '{}' value",
+            subject.name
+        )));
+    }
+    Ok((samples, no_subject))
+}
+
 /// Checks times and (subject, time) uniqueness; returns sample indices in the table.
 fn validate(table: &FeatureTable, samples: &[TimedSample]) -> Result<Vec<usize>> {
     check_subject_times(

@@ -73,6 +73,18 @@ const EMBEDDED: &[(&str, &[u8])] = &[
         "demo/gespic/gespic_metadata.tsv",
         gz!("demo_gespic_metadata.tsv"),
     ),
+    (
+        "demo/probiotic/peerj32_counts.tsv",
+        gz!("demo_peerj32_counts.tsv"),
+    ),
+    (
+        "demo/probiotic/peerj32_metadata.tsv",
+        gz!("demo_peerj32_metadata.tsv"),
+    ),
+    (
+        "demo/probiotic/peerj32_taxonomy.tsv",
+        gz!("demo_peerj32_taxonomy.tsv"),
+    ),
 ];
 
 /// A healthy reference built into gutjoint from the bundled real data. Its precomputed file

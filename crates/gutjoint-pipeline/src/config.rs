@@ -66,6 +66,23 @@ pub struct AnalysisConfig {
     /// dysbiosis and signatures are scored against these samples, each scored leave-one-out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
+    // The change-over-time settings are left out of the written configuration when unset,
+    // so the provenance (and report) of an analysis without them keeps its bytes.
+    /// Metadata column naming each sample's subject: with `time`, adds the "Change over
+    /// time" section (trajectories per subject and mixed models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Numeric metadata column with each sample's time (days, weeks or visit number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Metadata column naming each recipient sample's donor sample (faecal transplants):
+    /// adds engraftment (PEDS) per recipient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub donor: Option<String>,
+    /// The intervention studied (probiotic, FMT, anti-TNF …), when neither the metadata nor
+    /// `drugs` names it: the knowledge base's rows for it stand beside what the cohort shows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub therapy: Vec<String>,
 }
 
 impl Default for AnalysisConfig {
@@ -94,6 +111,10 @@ impl Default for AnalysisConfig {
             title: "gutjoint report".into(),
             batch: None,
             control: None,
+            subject: None,
+            time: None,
+            donor: None,
+            therapy: Vec::new(),
         }
     }
 }

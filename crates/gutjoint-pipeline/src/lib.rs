@@ -32,6 +32,7 @@ mod observer;
 mod outputs;
 mod provenance;
 mod run;
+// Sections of the analysis, one file each.
 mod sections;
 
 pub use assets::{

@@ -254,6 +254,19 @@ pub fn command_line(config: &AnalysisConfig, out: &Path) -> String {
         flag("sample", shell_word(s));
     }
     flag("title", shell_word(&config.title));
+    // Change over time (#17).
+    if let Some(s) = &config.subject {
+        flag("subject", shell_word(s));
+    }
+    if let Some(t) = &config.time {
+        flag("time", shell_word(t));
+    }
+    if let Some(d) = &config.donor {
+        flag("donor", shell_word(d));
+    }
+    if !config.therapy.is_empty() {
+        flag("therapy", shell_word(&config.therapy.join(",")));
+    }
     flag("output", path(out));
     if config.samples_as_rows {
         words.push("--samples-as-rows".into());

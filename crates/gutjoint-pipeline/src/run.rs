@@ -83,6 +83,17 @@ fn validate(config: &AnalysisConfig) -> Result<BetaMetric> {
             "the metadata file and the group column go together: give both or neither".into(),
         ));
     }
+    // Change over time (#17).
+    if config.subject.is_some() != config.time.is_some() {
+        return Err(PipelineError::Config(
+            "the subject and time columns go together: give both or neither".into(),
+        ));
+    }
+    if config.donor.is_some() && config.subject.is_none() {
+        return Err(PipelineError::Config(
+            "the donor column needs the subject and time columns".into(),
+        ));
+    }
     if let Some(f) = &config.format {
         crate::input::parse_format(f)?;
     }
@@ -287,6 +298,15 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         },
         &mut notes,
     );
+    // Change over time (#17).
+    let change = crate::sections::change::change(
+        config,
+        assets,
+        &table,
+        &full,
+        domain.reference_name.as_deref(),
+        &mut notes,
+    )?;
     steps.check()?;
 
     let software = crate::software_version();
@@ -341,6 +361,7 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         ],
         notes,
         confounders,
+        change,
     };
 
     let mut tables = vec![NamedTable {

@@ -196,6 +196,9 @@ pub fn render_html<C: Serialize>(r: &AnalysisResults<C>) -> String {
     h.push_str("</table><p>PERMANOVA tests whether group centroids differ; PERMDISP whether group spreads differ. A significant PERMANOVA with a significant PERMDISP may reflect dispersion rather than location.</p></section>");
 
     domain_sections(&mut h, r);
+    if let Some(c) = &r.change {
+        crate::html_change::change_section(&mut h, c);
+    }
 
     // Notes and methods
     if !r.notes.is_empty() {
@@ -226,7 +229,7 @@ fn boxes(rows: &[AlphaByGroup]) -> Vec<(String, [f64; 5])> {
         .collect()
 }
 
-fn doi_link(doi: &str, text: &str) -> String {
+pub(crate) fn doi_link(doi: &str, text: &str) -> String {
     if doi.is_empty() {
         escape(text)
     } else {
@@ -238,7 +241,7 @@ fn doi_link(doi: &str, text: &str) -> String {
     }
 }
 
-fn badge(evidence: &str) -> String {
+pub(crate) fn badge(evidence: &str) -> String {
     let class = evidence.split([' ', '(']).next().unwrap_or("none");
     format!(
         "<span class=\"badge ev-{}\">{}</span>",

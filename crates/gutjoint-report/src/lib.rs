@@ -28,6 +28,13 @@ pub use confounders::{
     BatchClassifier, BatchSection, CollinearCheck, ConfounderColumn, ConfounderComparison,
     ConfounderSection, HeldOutBatch, LevelCounts, ReferenceChoice,
 };
+// Change over time (longitudinal cohorts, #17).
+mod change;
+mod html_change;
+pub use change::{
+    ChangeModel, ChangePoint, ChangeSection, ChangeTerm, EngraftmentCurves, EngraftmentPoint,
+    TherapyExpectation,
+};
 
 pub use gutjoint_axis::pharmaco::{DrugCall, DrugGroupSummary, GroupCalls, GroupMedian};
 pub use html::render_html;
@@ -93,6 +100,10 @@ pub struct AnalysisResults<C = serde_json::Value> {
     /// `--batch`, and which healthy reference was used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub confounders: Option<ConfounderSection>,
+    /// Change over time within subjects (`--subject`, `--time`): trajectories, mixed models,
+    /// engraftment and the therapy's expected effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<ChangeSection>,
 }
 
 /// Where a set of results came from (in the spirit of QIIME 2's provenance): enough to say

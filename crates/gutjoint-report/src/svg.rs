@@ -17,7 +17,7 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A horizontal axis title centred at `x`.
-fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
+pub(crate) fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
     let _ = write!(
         s,
         "<text x=\"{x}\" y=\"{y}\" text-anchor=\"middle\" font-size=\"{font}\">{}</text>",
@@ -26,7 +26,7 @@ fn x_title(s: &mut String, x: f64, y: f64, font: u32, text: &str) {
 }
 
 /// A vertical axis title at `x`, centred on `mid_y`.
-fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
+pub(crate) fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
     let _ = write!(
         s,
         "<text x=\"{x}\" y=\"{mid_y}\" text-anchor=\"middle\" font-size=\"{font}\" transform=\"rotate(-90 {x} {mid_y})\">{}</text>",
@@ -34,7 +34,7 @@ fn y_title(s: &mut String, x: u32, mid_y: f64, font: u32, text: &str) {
     );
 }
 
-fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+pub(crate) fn range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     for v in values.filter(|v| v.is_finite()) {
         lo = lo.min(v);
@@ -60,13 +60,9 @@ pub struct Point {
     pub title: String,
 }
 
-/// Scatter plot of points coloured by group, with a legend.
-pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str) -> String {
-    let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
-    let (x0, x1) = range(points.iter().map(|p| p.x));
-    let (y0, y1) = range(points.iter().map(|p| p.y));
-    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
-    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+/// The opening of an x–y plot `w` × `h` with its frame inside the margins
+/// `[left, bottom, top, right]`.
+pub(crate) fn framed_plot(w: f64, h: f64, [left, bottom, top, right]: [f64; 4]) -> String {
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
     );
@@ -76,6 +72,17 @@ pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str
         w - left - right,
         h - bottom - top
     );
+    s
+}
+
+/// Scatter plot of points coloured by group, with a legend.
+pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str) -> String {
+    let (w, h, left, bottom, top, right) = (560.0, 400.0, 60.0, 50.0, 20.0, 140.0);
+    let (x0, x1) = range(points.iter().map(|p| p.x));
+    let (y0, y1) = range(points.iter().map(|p| p.y));
+    let sx = |x: f64| left + (x - x0) / (x1 - x0) * (w - left - right);
+    let sy = |y: f64| h - bottom - (y - y0) / (y1 - y0) * (h - bottom - top);
+    let mut s = framed_plot(w, h, [left, bottom, top, right]);
     for p in points {
         let _ = write!(
             s,
@@ -93,7 +100,7 @@ pub fn scatter(points: &[Point], groups: &[String], x_label: &str, y_label: &str
     s
 }
 
-fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
+pub(crate) fn legend(s: &mut String, groups: &[String], x: f64, y: f64) {
     for (g, name) in groups.iter().enumerate() {
         let yy = y + g as f64 * 20.0;
         let _ = write!(

@@ -79,10 +79,28 @@ pub struct Args {
     /// present): dysbiosis and signatures are scored against these samples.
     #[arg(long, value_name = "VALUE")]
     pub control: Option<String>,
+    /// Metadata column naming each sample's subject: with --time, adds "Change over time"
+    /// (a line per subject for Shannon and dysbiosis, and per metric the mixed model
+    /// `metric ~ time * group + (1 | subject)` that `gutjoint trajectory` fits).
+    #[arg(long, value_name = "COL", requires = "time")]
+    pub subject: Option<String>,
+    /// Numeric metadata column with each sample's time (days, weeks or visit number).
+    #[arg(long, value_name = "COL", requires = "subject")]
+    pub time: Option<String>,
+    /// Metadata column naming each recipient sample's donor sample (faecal transplants):
+    /// adds the engraftment (PEDS) curves per recipient, as `gutjoint engraftment`.
+    #[arg(long, value_name = "COL", requires = "subject")]
+    pub donor: Option<String>,
+    /// The intervention studied (probiotic, FMT, anti-TNF …) when the metadata does not name
+    /// it: the knowledge base's rows for it stand beside what the cohort shows.
+    #[arg(long, value_delimiter = ',', value_name = "T1,T2")]
+    pub therapy: Vec<String>,
 }
 
-/// Run `analyze` on the bundled real data (GMHI validation profiles: ankylosing spondylitis,
-/// rheumatoid arthritis and healthy stool metagenomes) and write the report.
+/// Run `analyze` on the bundled real data and write three reports: GMHI validation profiles
+/// (ankylosing spondylitis, rheumatoid arthritis and healthy stool metagenomes) in OUT_DIR,
+/// the GESPIC spondyloarthritis cohort in OUT_DIR/gespic, and change over time in a probiotic
+/// trial (Lactobacillus rhamnosus GG vs placebo, before and after) in OUT_DIR/probiotic.
 ///
 /// Example:
 ///   gutjoint demo -o gutjoint-demo && open gutjoint-demo/report.html
@@ -168,8 +186,42 @@ pub fn run_demo(args: DemoArgs, quiet: bool) -> Result<()> {
             "gutjoint demo — German Spondyloarthritis Inception Cohort (GESPIC, 16S genus level)",
         )
     };
+    // 3. Change over time: the Lactobacillus rhamnosus GG trial (Lahti et al. 2013, PeerJ),
+    // 22 adults before and after LGG or placebo (HITChip genus-like taxa). Chosen over the
+    // bundled FMT set because it has two arms (LGG, placebo) to colour and compare, enough
+    // subjects for the mixed models, genus names for dysbiosis and composition, and a
+    // documented study; the FMT set (5 recipients, no arms, no taxonomy) is what the CLI tests
+    // run the engraftment curves on.
+    let probiotic_out = args.output.join("probiotic");
+    let probiotic = AnalysisConfig {
+        taxonomy: Some(file(
+            "data/longitudinal/peerj32/taxonomy.tsv",
+            "demo/probiotic/peerj32_taxonomy.tsv",
+            &probiotic_out,
+        )?),
+        // HITChip's "et rel." groups read as species, but the profiles are genus-like 16S:
+        // the healthy reference is GESPIC's 16S genera, not GMHI's metagenomic species.
+        reference: Some("gespic-healthy".into()),
+        subject: Some("subject".into()),
+        time: Some("time".into()),
+        therapy: vec!["probiotic".into()],
+        ..common(
+            file(
+                "data/longitudinal/peerj32/counts.tsv",
+                "demo/probiotic/peerj32_counts.tsv",
+                &probiotic_out,
+            )?,
+            file(
+                "data/longitudinal/peerj32/metadata.tsv",
+                "demo/probiotic/peerj32_metadata.tsv",
+                &probiotic_out,
+            )?,
+            "gutjoint demo — change over time: Lactobacillus rhamnosus GG vs placebo, before and after (Lahti et al. 2013, HITChip)",
+        )
+    };
     run_config(&gmhi, &assets, &args.output, quiet)?;
-    run_config(&gespic, &assets, &gespic_out, quiet)
+    run_config(&gespic, &assets, &gespic_out, quiet)?;
+    run_config(&probiotic, &assets, &probiotic_out, quiet)
 }
 
 /// The assets: the folder named by GUTJOINT_ASSETS when set (its files replace the built-in
@@ -228,6 +280,10 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         title: args.title.clone(),
         batch: args.batch.clone(),
         control: args.control.clone(),
+        subject: args.subject.clone(),
+        time: args.time.clone(),
+        donor: args.donor.clone(),
+        therapy: args.therapy.clone(),
     })
 }
 

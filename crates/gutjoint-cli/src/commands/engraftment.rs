@@ -2,9 +2,10 @@
 
 use crate::input::{TableArgs, metadata_column};
 use crate::output;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 use gutjoint_axis::engraftment::{EngraftmentResult, RecipientSample, engraftment};
 use gutjoint_axis::profile::KeyedProfiles;
+use gutjoint_axis::trajectory::NamedColumn;
 use gutjoint_table::{Metadata, Rank, read_metadata_file};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -71,33 +72,6 @@ pub struct EngraftmentReport {
     pub baseline_enterotypes: Vec<BaselineEnterotype>,
 }
 
-/// A sample's time: present and numeric, or an error naming the file, sample and value.
-pub fn sample_time(
-    column: &gutjoint_table::Column,
-    row: usize,
-    path: &std::path::Path,
-    sample: &str,
-    subject: &str,
-    name: &str,
-) -> Result<f64> {
-    let text = column.text(row).with_context(|| {
-        format!(
-            "{}: sample '{sample}' (subject '{subject}') has no '{name}' value",
-            path.display()
-        )
-    })?;
-    text.trim()
-        .parse()
-        .ok()
-        .filter(|t: &f64| t.is_finite())
-        .with_context(|| {
-            format!(
-                "{}: sample '{sample}': '{name}' is '{text}', expected a number",
-                path.display()
-            )
-        })
-}
-
 /// Recipient samples from the metadata: rows of the table's samples with a subject value.
 pub fn recipients(
     md: &Metadata,
@@ -107,39 +81,10 @@ pub fn recipients(
     time: &str,
     donor: &str,
 ) -> Result<Vec<RecipientSample>> {
-    let subject_col = metadata_column(md, path, subject)?;
-    let time_col = metadata_column(md, path, time)?;
-    let donor_col = metadata_column(md, path, donor)?;
-    let index = md.index();
-    let mut out = Vec::new();
-    for id in samples {
-        let Some(&row) = index.get(id.as_str()) else {
-            continue;
-        };
-        let Some(who) = subject_col.text(row) else {
-            continue;
-        };
-        let when = sample_time(time_col, row, path, id, &who, time)?;
-        let from = donor_col.text(row).with_context(|| {
-            format!(
-                "{}: sample '{id}' (subject '{who}') has no '{donor}' value",
-                path.display()
-            )
-        })?;
-        out.push(RecipientSample {
-            sample: id.clone(),
-            subject: who,
-            time: when,
-            donor: from,
-        });
-    }
-    if out.is_empty() {
-        bail!(
-            "{}: no sample of the table has a '{subject}' value",
-            path.display()
-        );
-    }
-    Ok(out)
+    let [subject, time, donor] = [subject, time, donor]
+        .map(|name| metadata_column(md, path, name).map(|column| NamedColumn { name, column }));
+    gutjoint_axis::engraftment::recipients(md, samples, subject?, time?, donor?)
+        .map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {

@@ -2,10 +2,10 @@
 
 use crate::input::{TableArgs, metadata_column};
 use crate::output;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow};
 use gutjoint_axis::profile::KeyedProfiles;
 use gutjoint_axis::trajectory::{
-    TaxonFollowUp, TimedSample, follow_taxon, match_taxon, trajectory,
+    NamedColumn, TaxonFollowUp, follow_taxon, match_taxon, timed_samples, trajectory,
 };
 use gutjoint_table::read_metadata_file;
 use std::fmt::Write as _;
@@ -79,43 +79,23 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         Some(g) => Some(metadata_column(&md, path, g)?),
         None => None,
     };
-    let index = md.index();
-    let mut samples = Vec::new();
-    let mut no_subject = 0usize;
-    for id in table.sample_ids() {
-        let Some(&row) = index.get(id.as_str()) else {
-            no_subject += 1;
-            continue;
-        };
-        let Some(subject) = subject_col.text(row) else {
-            no_subject += 1;
-            continue;
-        };
-        let time = super::engraftment::sample_time(time_col, row, path, id, &subject, &args.time)?;
-        let group = match group_col {
-            Some(c) => Some(c.text(row).with_context(|| {
-                format!(
-                    "{}: sample '{id}' has no '{}' value",
-                    path.display(),
-                    args.group.as_deref().unwrap_or_default()
-                )
-            })?),
-            None => None,
-        };
-        samples.push(TimedSample {
-            sample: id.clone(),
-            subject,
-            time,
-            group,
-        });
-    }
-    if samples.is_empty() {
-        bail!(
-            "{}: no sample of the table has a '{}' value",
-            path.display(),
-            args.subject
-        );
-    }
+    let (samples, no_subject) = timed_samples(
+        &md,
+        table.sample_ids(),
+        NamedColumn {
+            name: &args.subject,
+            column: subject_col,
+        },
+        NamedColumn {
+            name: &args.time,
+            column: time_col,
+        },
+        group_col.map(|column| NamedColumn {
+            name: args.group.as_deref().unwrap_or_default(),
+            column,
+        }),
+    )
+    .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     let dysbiosis = match &args.reference {
         Some(r) => {
             let reference = super::axis::load_reference(r, quiet)?;

@@ -155,23 +155,9 @@ fn lmm_one_sample_per_subject_is_a_clear_error() {
     assert!(r.stderr.contains("single sample"), "{}", r.stderr);
 }
 
-#[test]
-fn engraftment_peds_equals_q2_fmt() {
-    let out = ok([
-        "engraftment",
-        &format!("{FMT}/feature-table.biom"),
-        "--metadata",
-        &format!("{FMT}/metadata.tsv"),
-        "--subject",
-        "SubjectID",
-        "--time",
-        "time_point",
-        "--donor",
-        "Donor",
-        "--json",
-    ]);
-    let v = json(&out);
-    let samples = v["engraftment"]["samples"].as_array().expect("samples");
+/// Engraftment rows (JSON objects of `SampleEngraftment`'s fields) equal q2-fmt's stored PEDS
+/// output for all 25 recipient samples of its test data.
+pub fn assert_peds_equal_q2_fmt(samples: &[serde_json::Value]) {
     let by: HashMap<&str, &serde_json::Value> = samples
         .iter()
         .map(|s| (s["sample"].as_str().expect("id"), s))
@@ -198,6 +184,30 @@ fn engraftment_peds_equals_q2_fmt() {
         n += 1;
     }
     assert_eq!(n, 25);
+}
+
+#[test]
+fn engraftment_peds_equals_q2_fmt() {
+    let out = ok([
+        "engraftment",
+        &format!("{FMT}/feature-table.biom"),
+        "--metadata",
+        &format!("{FMT}/metadata.tsv"),
+        "--subject",
+        "SubjectID",
+        "--time",
+        "time_point",
+        "--donor",
+        "Donor",
+        "--json",
+    ]);
+    let v = json(&out);
+    let samples = v["engraftment"]["samples"].as_array().expect("samples");
+    assert_peds_equal_q2_fmt(samples);
+    let by: HashMap<&str, &serde_json::Value> = samples
+        .iter()
+        .map(|s| (s["sample"].as_str().expect("id"), s))
+        .collect();
     // Baselines are each subject's time 1; fates exist after it.
     let first = by["76575c97"];
     assert_eq!(first["is_baseline"], true);

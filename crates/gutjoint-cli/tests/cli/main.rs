@@ -5,6 +5,7 @@ CI links the dependency graph once.
 */
 
 mod axis;
+mod change;
 mod classify;
 mod common;
 mod confounders;

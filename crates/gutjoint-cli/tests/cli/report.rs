@@ -158,6 +158,22 @@ fn demo_report_is_complete_and_deterministic() {
     );
     let gespic_html = std::fs::read_to_string(a.join("gespic/report.html")).expect("html");
     assert!(gespic_html.contains("id=\"gut-joint\""));
+    // The probiotic trial is the third: change over time, the same bytes on each run.
+    for file in ["probiotic/results.json", "probiotic/report.html"] {
+        assert_eq!(
+            std::fs::read(a.join(file)).expect(file),
+            std::fs::read(b.join(file)).expect(file),
+            "{file} differs between two identical runs"
+        );
+    }
+    let probiotic =
+        json(&std::fs::read_to_string(a.join("probiotic/results.json")).expect("probiotic"));
+    assert_eq!(probiotic["samples_used"], 44);
+    assert_eq!(
+        probiotic["change"]["points"].as_array().map(Vec::len),
+        Some(44)
+    );
+    assert_eq!(probiotic["change"]["control_group"], "Placebo");
     // The report's classifier is `gutjoint classify` with the same settings (L1 logistic,
     // 5 x 5 folds, seed 0, features in >= 10% of the samples compared): the same AUC.
     let classifiers = results["classifiers"]["comparisons"]
@@ -415,6 +431,44 @@ fn demo_report_renders_in_headless_chromium() {
             "an empty plot"
         );
     }
+    // The third report (change over time in the probiotic trial) renders too, and each of its
+    // new plots draws a line and a dot per subject.
+    let url3 = format!("file://{}", out.join("probiotic/report.html").display());
+    let dom3 = std::process::Command::new(browser)
+        .args(common)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", &url3])
+        .output()
+        .expect("chromium");
+    assert!(dom3.status.success());
+    let stderr3 = String::from_utf8_lossy(&dom3.stderr);
+    assert!(
+        !stderr3
+            .lines()
+            .any(|l| l.contains("CONSOLE") || l.contains("Uncaught")),
+        "console messages: {stderr3}"
+    );
+    let rendered3 = String::from_utf8_lossy(&dom3.stdout);
+    let change = rendered3
+        .split("<section id=\"change\">")
+        .nth(1)
+        .and_then(|s| s.split("</section>").next())
+        .expect("the change section after rendering");
+    let plots: Vec<&str> = change.split("<svg").skip(1).collect();
+    assert_eq!(plots.len(), 2, "Shannon and dysbiosis");
+    for svg in plots {
+        let body = svg.split("</svg>").next().unwrap_or("");
+        // 22 subjects, two visits each.
+        assert_eq!(body.matches("<polyline").count(), 22, "a line per subject");
+        assert_eq!(body.matches("<circle").count(), 44, "a dot per sample");
+    }
+    for svg in rendered3.split("<svg").skip(1) {
+        let body = svg.split("</svg>").next().unwrap_or("");
+        assert!(
+            body.contains("<rect") || body.contains("<circle"),
+            "an empty plot in the third report"
+        );
+    }
     let screenshot = repo().join("target/demo-report.png");
     let shot = std::process::Command::new(browser)
         .args(common)
@@ -556,7 +610,7 @@ fn sha256sum(path: &std::path::Path) -> String {
         .to_string()
 }
 
-/// Both demo reports: `gutjoint report results.json` re-renders report.html byte for byte;
+/// The three demo reports: `gutjoint report results.json` re-renders report.html byte for byte;
 /// results.json validates against docs/results.schema.json with Python's jsonschema; the
 /// provenance's checksums are sha256sum's; no absolute path of the run is in the results; and
 /// the command the provenance records, run in the report's folder, writes the same bytes.
@@ -581,7 +635,7 @@ fn results_re_render_validate_and_reproduce() {
             "note: schema validation skipped: no jsonschema in the peers venv (scripts/setup.sh)"
         );
     }
-    for dir in [out.clone(), out.join("gespic")] {
+    for dir in [out.clone(), out.join("gespic"), out.join("probiotic")] {
         let results = dir.join("results.json");
         let again = dir.join("again.html");
         ok([
@@ -638,10 +692,12 @@ fn results_re_render_validate_and_reproduce() {
                 Some(std::fs::metadata(&path).expect("size").len())
             );
         }
+        // The probiotic trial's table comes with its taxonomy.
+        let probiotic = dir.ends_with("probiotic");
         assert_eq!(
             p["inputs"].as_array().map(Vec::len),
-            Some(2),
-            "table and metadata"
+            Some(if probiotic { 3 } else { 2 }),
+            "table and metadata (and taxonomy)"
         );
         let taxon_disease = p["knowledge_base"]["tables"]
             .as_array()

@@ -1,3 +1,4 @@
-//! The sections of `gutjoint analyze` that live in files of their own.
+//! The sections of `gutjoint analyze` that live in files of their own, each called from `run.rs`.
 
+pub(crate) mod change;
 pub(crate) mod confounders;
