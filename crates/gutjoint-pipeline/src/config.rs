@@ -56,6 +56,10 @@ pub struct AnalysisConfig {
     pub sample: Option<String>,
     /// Report title.
     pub title: String,
+    /// Predict this outcome from the baseline microbiome and clinical covariates ("Does the
+    /// microbiome predict response?"); absent: no such section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<crate::OutcomeConfig>,
 }
 
 impl Default for AnalysisConfig {
@@ -82,6 +86,7 @@ impl Default for AnalysisConfig {
             classifier: ClassifierModel::default(),
             sample: None,
             title: "gutjoint report".into(),
+            outcome: None,
         }
     }
 }

@@ -32,6 +32,7 @@ mod observer;
 mod outputs;
 mod provenance;
 mod run;
+mod sections;
 
 pub use assets::{
     Assets, BUILT_IN_REFERENCES, BuiltInReference, healthy_reference, parse_reference,
@@ -45,6 +46,7 @@ pub use outputs::{NamedTable, read_results, results_json, results_schema, write_
 pub use provenance::{OUTPUT_PLACEHOLDER, command_line, sha256_hex};
 /// The results model of one analysis (what `results.json` holds), with its configuration.
 pub use run::{Analysis, Results, run};
+pub use sections::outcome::OutcomeConfig;
 
 /// The `generated-by` string written into files: software name and version.
 pub fn software_version() -> String {

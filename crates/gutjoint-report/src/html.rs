@@ -192,6 +192,9 @@ pub fn render_html<C: Serialize>(r: &AnalysisResults<C>) -> String {
     h.push_str("</table><p>PERMANOVA tests whether group centroids differ; PERMDISP whether group spreads differ. A significant PERMANOVA with a significant PERMDISP may reflect dispersion rather than location.</p></section>");
 
     domain_sections(&mut h, r);
+    if let Some(o) = &r.outcome {
+        crate::html_outcome::render(&mut h, o);
+    }
 
     // Notes and methods
     if !r.notes.is_empty() {

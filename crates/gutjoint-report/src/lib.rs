@@ -19,11 +19,17 @@ schema says `number | null` for those fields).
 */
 
 mod html;
+mod html_outcome;
+mod outcome;
 mod real;
 mod svg;
 
 pub use gutjoint_axis::pharmaco::{DrugCall, DrugGroupSummary, GroupCalls, GroupMedian};
 pub use html::render_html;
+pub use outcome::{
+    BinaryOutcomeMetrics, CalibrationPoint, ContinuousOutcomeMetrics, ModelDifference,
+    OutcomeMetrics, OutcomeModel, OutcomePrediction, OutcomeSection, RocCorner, StableFeature,
+};
 
 use gutjoint_ecology::PermutationTest;
 use gutjoint_table::TableSummary;
@@ -82,6 +88,9 @@ pub struct AnalysisResults<C = serde_json::Value> {
     pub classifiers: Option<ClassifierSection>,
     pub methods: Vec<String>,
     pub notes: Vec<String>,
+    /// Does the microbiome predict response? (`analyze --outcome`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeSection>,
 }
 
 /// Where a set of results came from (in the spirit of QIIME 2's provenance): enough to say

@@ -3,7 +3,7 @@
 use crate::input::TableArgs;
 use anyhow::{Context, Result, bail};
 use gutjoint_pipeline::{
-    AnalysisConfig, Assets, ClassifierModel, DaMethod, Observer, write_outputs,
+    AnalysisConfig, Assets, ClassifierModel, DaMethod, Observer, OutcomeConfig, write_outputs,
 };
 use std::path::{Path, PathBuf};
 
@@ -71,6 +71,20 @@ pub struct Args {
     /// Output folder.
     #[arg(short, long, value_name = "OUT_DIR")]
     pub output: PathBuf,
+    /// Add "Does the microbiome predict response?": predict this metadata column (binary with
+    /// --positive, else numeric) from the baseline microbiome and --clinical covariates, as
+    /// `gutjoint predict` does with its default settings and this --seed.
+    #[arg(long, value_name = "COL")]
+    pub outcome: Option<String>,
+    /// The outcome's positive level (responder); makes the outcome binary.
+    #[arg(long, value_name = "VALUE", requires = "outcome")]
+    pub positive: Option<String>,
+    /// Clinical covariates the microbiome has to beat, comma-separated.
+    #[arg(long, value_name = "COL,COL", value_delimiter = ',', requires = "outcome")]
+    pub clinical: Vec<String>,
+    /// Label permutations of the microbiome-only model's p (0 to skip).
+    #[arg(long, default_value_t = 99, requires = "outcome")]
+    pub outcome_permutations: usize,
 }
 
 /// Run `analyze` on the bundled real data (GMHI validation profiles: ankylosing spondylitis,
@@ -227,6 +241,12 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         classifier,
         sample: args.sample.clone(),
         title: args.title.clone(),
+        outcome: args.outcome.as_ref().map(|column| OutcomeConfig {
+            column: column.clone(),
+            positive: args.positive.clone(),
+            clinical: args.clinical.clone(),
+            permutations: args.outcome_permutations,
+        }),
     })
 }
 
