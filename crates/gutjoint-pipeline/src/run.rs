@@ -265,8 +265,18 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
     steps.check()?;
     let outcome = match &config.outcome {
         Some(o) => {
-            observer.progress("treatment-response prediction", STEPS.len() as u64, STEPS.len() as u64);
-            crate::sections::outcome::outcome_section(o, config.seed, &full, config.metadata.as_deref(), &mut notes)?
+            observer.progress(
+                "treatment-response prediction",
+                STEPS.len() as u64,
+                STEPS.len() as u64,
+            );
+            crate::sections::outcome::outcome_section(
+                o,
+                config.seed,
+                &full,
+                config.metadata.as_deref(),
+                &mut notes,
+            )?
         }
         None => None,
     };

@@ -306,12 +306,7 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
                 points: o
                     .predictions
                     .iter()
-                    .map(|p| {
-                        (
-                            [p.clinical, p.microbiome, p.combined][k.min(2)],
-                            p.observed,
-                        )
-                    })
+                    .map(|p| ([p.clinical, p.microbiome, p.combined][k.min(2)], p.observed))
                     .collect(),
                 line: false,
             };

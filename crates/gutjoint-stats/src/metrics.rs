@@ -193,7 +193,9 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<RocPoint>> {
         )));
     }
     if let Some(s) = scores.iter().find(|s| s.is_nan()) {
-        return Err(Error::Invalid(format!("ROC curve: score {s} is not a number")));
+        return Err(Error::Invalid(format!(
+            "ROC curve: score {s} is not a number"
+        )));
     }
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));

@@ -1609,16 +1609,19 @@ const USEFUL_GAIN: f64 = 0.05;
 /// Reads the verdict off a report; `gutjoint predict` prints it and `analyze --outcome` shows
 /// it, so both say the same thing about the same numbers.
 pub fn verdict(r: &PredictionReport) -> Verdict {
-    let (name, clinical, combined, microbiome) =
-        match (&r.clinical.metrics, &r.combined.metrics, &r.microbiome.metrics) {
-            (Metrics::Binary(a), Metrics::Binary(b), Metrics::Binary(m)) => {
-                ("AUC", a.auc, b.auc, m.auc)
-            }
-            (Metrics::Continuous(a), Metrics::Continuous(b), Metrics::Continuous(m)) => {
-                ("R²", a.r2, b.r2, m.r2)
-            }
-            _ => ("AUC", f64::NAN, f64::NAN, f64::NAN),
-        };
+    let (name, clinical, combined, microbiome) = match (
+        &r.clinical.metrics,
+        &r.combined.metrics,
+        &r.microbiome.metrics,
+    ) {
+        (Metrics::Binary(a), Metrics::Binary(b), Metrics::Binary(m)) => {
+            ("AUC", a.auc, b.auc, m.auc)
+        }
+        (Metrics::Continuous(a), Metrics::Continuous(b), Metrics::Continuous(m)) => {
+            ("R²", a.r2, b.r2, m.r2)
+        }
+        _ => ("AUC", f64::NAN, f64::NAN, f64::NAN),
+    };
     let d = &r.combined_vs_clinical;
     let numbers = format!(
         "combined {name} {combined:.3} against clinical {clinical:.3}: difference {:+.3} \

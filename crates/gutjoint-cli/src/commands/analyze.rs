@@ -80,7 +80,12 @@ pub struct Args {
     #[arg(long, value_name = "VALUE", requires = "outcome")]
     pub positive: Option<String>,
     /// Clinical covariates the microbiome has to beat, comma-separated.
-    #[arg(long, value_name = "COL,COL", value_delimiter = ',', requires = "outcome")]
+    #[arg(
+        long,
+        value_name = "COL,COL",
+        value_delimiter = ',',
+        requires = "outcome"
+    )]
     pub clinical: Vec<String>,
     /// Label permutations of the microbiome-only model's p (0 to skip).
     #[arg(long, default_value_t = 99, requires = "outcome")]

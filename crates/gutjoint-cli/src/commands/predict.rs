@@ -12,8 +12,8 @@ use gutjoint_pipeline::Assets;
 use gutjoint_stats::elastic_net::Tolerance;
 use gutjoint_stats::predict::{
     ClinicalColumn, Derived, Learner, Metrics, Outcome, PredictConfig, PredictInput,
-    PredictionReport, Provenance, RESEARCH_USE, SavedModel, fit_final,
-    metadata_values, predict, score, verdict,
+    PredictionReport, Provenance, RESEARCH_USE, SavedModel, fit_final, metadata_values, predict,
+    score, verdict,
 };
 use gutjoint_table::{Metadata, read_metadata_file};
 use std::fmt::Write as _;
@@ -298,7 +298,11 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
     let mut values = metadata_values(&md, column, &ids);
     // Samples without a group are left out too (they cannot be held out with their group).
     let group_values = match &args.groups {
-        Some(g) => Some(metadata_values(&md, metadata_column(&md, &md_path, g)?, &ids)),
+        Some(g) => Some(metadata_values(
+            &md,
+            metadata_column(&md, &md_path, g)?,
+            &ids,
+        )),
         None => None,
     };
     if let Some(g) = &group_values {

@@ -255,7 +255,11 @@ fn outcome_section_equals_predict_and_renders() {
         .expect("outcome section");
     assert!(section.contains("Does the microbiome predict response?"));
     assert_eq!(section.matches("<svg").count(), 2, "ROC and calibration");
-    assert_eq!(section.matches("<polyline").count(), 6, "3 ROC + 3 calibration");
+    assert_eq!(
+        section.matches("<polyline").count(),
+        6,
+        "3 ROC + 3 calibration"
+    );
     let escape = |t: &str| {
         t.replace('&', "&amp;")
             .replace('<', "&lt;")
@@ -279,7 +283,9 @@ fn outcome_section_equals_predict_and_renders() {
     assert!(std::fs::read(&again).expect("again") == html.as_bytes());
     let command = results["provenance"]["command"].as_str().expect("command");
     assert!(
-        command.contains("--outcome response --positive yes --clinical age,sex --outcome-permutations 9"),
+        command.contains(
+            "--outcome response --positive yes --clinical age,sex --outcome-permutations 9"
+        ),
         "{command}"
     );
 
@@ -315,17 +321,21 @@ fn outcome_section_equals_predict_and_renders() {
         true,
     ));
     assert_eq!(s["kind"], "continuous");
-    for (m, name) in s["models"]
-        .as_array()
-        .expect("models")
-        .iter()
-        .zip(["clinical", "microbiome", "combined"])
+    for (m, name) in
+        s["models"]
+            .as_array()
+            .expect("models")
+            .iter()
+            .zip(["clinical", "microbiome", "combined"])
     {
         for key in ["r2", "r2_ci", "rmse", "rmse_ci", "mae", "mae_ci"] {
             assert_eq!(m[key], p[name][key], "{name}.{key}");
         }
     }
-    assert_eq!(s["combined_vs_clinical"]["p"], p["combined_vs_clinical"]["p"]);
+    assert_eq!(
+        s["combined_vs_clinical"]["p"],
+        p["combined_vs_clinical"]["p"]
+    );
     assert!(s.get("permutation_p").is_none());
     assert_eq!(s["predictions"].as_array().map(Vec::len), Some(80));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
