@@ -75,6 +75,9 @@ import json
 report = json.loads(out)
 pred = pd.read_csv(tmp / "out" / "predictions.tsv", sep="\t", index_col=0).loc[ids]
 folds = pred["fold"].to_numpy()
+# Printed at once: scikit-learn's half takes tens of minutes, and a run cut short still has this.
+print(f"gutjoint predict      {t_gutjoint:8.2f} s  microbiome AUC {report['microbiome']['auc']:.4f}"
+      f" (combined {report['combined']['auc']:.4f}, clinical {report['clinical']['auc']:.4f})", flush=True)
 
 
 class Clr(BaseEstimator, TransformerMixin):
@@ -100,6 +103,7 @@ for k in sorted(set(folds)):
     search = GridSearchCV(pipe, grid, cv=StratifiedKFold(5, shuffle=True, random_state=0),
                           scoring="neg_log_loss", n_jobs=1).fit(rel[tr], y[tr])
     oof[te] = search.predict_proba(rel[te])[:, 1]
+    print(f"  sklearn outer fold {k}: {time.perf_counter() - t0:8.2f} s so far", flush=True)
 t_sklearn = time.perf_counter() - t0
 
 print(f"data: {n} samples x {p} taxa, {int(y.sum())} positive; nested 5x5, 20 settings")

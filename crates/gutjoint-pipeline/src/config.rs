@@ -83,6 +83,10 @@ pub struct AnalysisConfig {
     /// `drugs` names it: the knowledge base's rows for it stand beside what the cohort shows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub therapy: Vec<String>,
+    /// Predict this outcome from the baseline microbiome and clinical covariates ("Does the
+    /// microbiome predict response?"); absent: no such section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<crate::OutcomeConfig>,
 }
 
 impl Default for AnalysisConfig {
@@ -115,6 +119,7 @@ impl Default for AnalysisConfig {
             time: None,
             donor: None,
             therapy: Vec::new(),
+            outcome: None,
         }
     }
 }

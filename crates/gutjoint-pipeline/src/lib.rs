@@ -47,6 +47,7 @@ pub use outputs::{NamedTable, read_results, results_json, results_schema, write_
 pub use provenance::{OUTPUT_PLACEHOLDER, command_line, sha256_hex};
 /// The results model of one analysis (what `results.json` holds), with its configuration.
 pub use run::{Analysis, Results, run};
+pub use sections::outcome::OutcomeConfig;
 
 /// The `generated-by` string written into files: software name and version.
 pub fn software_version() -> String {

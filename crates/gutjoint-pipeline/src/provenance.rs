@@ -267,6 +267,16 @@ pub fn command_line(config: &AnalysisConfig, out: &Path) -> String {
     if !config.therapy.is_empty() {
         flag("therapy", shell_word(&config.therapy.join(",")));
     }
+    if let Some(o) = &config.outcome {
+        flag("outcome", shell_word(&o.column));
+        if let Some(p) = &o.positive {
+            flag("positive", shell_word(p));
+        }
+        if !o.clinical.is_empty() {
+            flag("clinical", shell_word(&o.clinical.join(",")));
+        }
+        flag("outcome-permutations", o.permutations.to_string());
+    }
     flag("output", path(out));
     if config.samples_as_rows {
         words.push("--samples-as-rows".into());

@@ -94,6 +94,11 @@ fn validate(config: &AnalysisConfig) -> Result<BetaMetric> {
             "the donor column needs the subject and time columns".into(),
         ));
     }
+    if config.outcome.is_some() && config.metadata.is_none() {
+        return Err(PipelineError::Config(
+            "predicting an outcome needs the metadata file that holds it".into(),
+        ));
+    }
     if let Some(f) = &config.format {
         crate::input::parse_format(f)?;
     }
@@ -307,12 +312,29 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         domain.reference_name.as_deref(),
         &mut notes,
     )?;
+    let outcome = match &config.outcome {
+        Some(o) => {
+            observer.progress(
+                "treatment-response prediction",
+                STEPS.len() as u64,
+                STEPS.len() as u64,
+            );
+            crate::sections::outcome::outcome_section(
+                o,
+                config.seed,
+                &full,
+                config.metadata.as_deref(),
+                &mut notes,
+            )?
+        }
+        None => None,
+    };
     steps.check()?;
 
     let software = crate::software_version();
     let provenance =
         crate::provenance::provenance(config, assets, domain.reference_name.as_deref())?;
-    let results = AnalysisResults {
+    let mut results = AnalysisResults {
         schema_version: SCHEMA_VERSION.into(),
         software: software.clone(),
         title: config.title.clone(),
@@ -362,7 +384,11 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         notes,
         confounders,
         change,
+        outcome: outcome.as_ref().map(|o| o.0.clone()),
     };
+    if let Some((_, method, _)) = &outcome {
+        results.methods.push(method.clone());
+    }
 
     let mut tables = vec![NamedTable {
         name: format!("tables/distance_{}.tsv", metric.name()),
@@ -396,6 +422,9 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         name: "tables/pcoa.tsv".into(),
         text: pcoa_tsv,
     });
+    if let Some((_, _, predictions)) = outcome {
+        tables.push(predictions);
+    }
     Ok(Analysis { results, tables })
 }
 

@@ -199,6 +199,9 @@ pub fn render_html<C: Serialize>(r: &AnalysisResults<C>) -> String {
     if let Some(c) = &r.change {
         crate::html_change::change_section(&mut h, c);
     }
+    if let Some(o) = &r.outcome {
+        crate::html_outcome::render(&mut h, o);
+    }
 
     // Notes and methods
     if !r.notes.is_empty() {

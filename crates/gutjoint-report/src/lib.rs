@@ -19,6 +19,8 @@ schema says `number | null` for those fields).
 */
 
 mod html;
+mod html_outcome;
+mod outcome;
 mod real;
 mod svg;
 
@@ -38,6 +40,10 @@ pub use change::{
 
 pub use gutjoint_axis::pharmaco::{DrugCall, DrugGroupSummary, GroupCalls, GroupMedian};
 pub use html::render_html;
+pub use outcome::{
+    BinaryOutcomeMetrics, CalibrationPoint, ContinuousOutcomeMetrics, ModelDifference,
+    OutcomeMetrics, OutcomeModel, OutcomePrediction, OutcomeSection, RocCorner, StableFeature,
+};
 
 use gutjoint_ecology::PermutationTest;
 use gutjoint_table::TableSummary;
@@ -104,6 +110,9 @@ pub struct AnalysisResults<C = serde_json::Value> {
     /// engraftment and the therapy's expected effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change: Option<ChangeSection>,
+    /// Does the microbiome predict response? (`analyze --outcome`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeSection>,
 }
 
 /// Where a set of results came from (in the spirit of QIIME 2's provenance): enough to say

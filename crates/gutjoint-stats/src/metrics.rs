@@ -169,6 +169,60 @@ pub fn decision_curve(
         .collect()
 }
 
+/// One corner of the ROC curve: the share of negatives and of positives scored at or above
+/// `threshold`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RocPoint {
+    pub threshold: f64,
+    pub false_positive_rate: f64,
+    pub true_positive_rate: f64,
+}
+
+/// The empirical ROC curve of `sklearn.metrics.roc_curve(labels, scores,
+/// drop_intermediate=False)`: a first point (0, 0) at threshold +∞, then one point per distinct
+/// score from the highest down (tied scores move both rates at once, which is what makes the
+/// trapezoids under the curve sum to the AUC with ties counted ½). Needs both classes.
+pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<RocPoint>> {
+    let positives = labels.iter().filter(|l| **l).count();
+    let negatives = labels.len() - positives;
+    if positives == 0 || negatives == 0 || scores.len() != labels.len() {
+        return Err(Error::Invalid(format!(
+            "an ROC curve needs both classes and one score per label ({positives} positive, \
+             {negatives} negative, {} scores)",
+            scores.len()
+        )));
+    }
+    if let Some(s) = scores.iter().find(|s| s.is_nan()) {
+        return Err(Error::Invalid(format!(
+            "ROC curve: score {s} is not a number"
+        )));
+    }
+    let mut order: Vec<usize> = (0..scores.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut curve = vec![RocPoint {
+        threshold: f64::INFINITY,
+        false_positive_rate: 0.0,
+        true_positive_rate: 0.0,
+    }];
+    let (mut tp, mut fp) = (0usize, 0usize);
+    for (k, &i) in order.iter().enumerate() {
+        if labels[i] {
+            tp += 1;
+        } else {
+            fp += 1;
+        }
+        // A point only after the last of a run of tied scores.
+        if order.get(k + 1).is_none_or(|&j| scores[j] != scores[i]) {
+            curve.push(RocPoint {
+                threshold: scores[i],
+                false_positive_rate: fp as f64 / negatives as f64,
+                true_positive_rate: tp as f64 / positives as f64,
+            });
+        }
+    }
+    Ok(curve)
+}
+
 /// Paired comparison of two predictions of the same samples.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
@@ -342,6 +396,40 @@ pub fn r2_paired_bootstrap(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// scikit-learn's documented example (`sklearn.metrics.roc_curve` docstring): y = [1, 1, 2,
+    /// 2] with 2 positive, scores [0.1, 0.4, 0.35, 0.8] give fpr [0, 0, 0.5, 0.5, 1], tpr [0,
+    /// 0.5, 0.5, 1, 1], thresholds [inf, 0.8, 0.4, 0.35, 0.1].
+    #[test]
+    fn roc_curve_equals_scikit_learns_example_and_its_area_is_the_auc() {
+        let labels = [false, false, true, true];
+        let curve = roc_curve(&[0.1, 0.4, 0.35, 0.8], &labels).unwrap();
+        let fpr: Vec<f64> = curve.iter().map(|p| p.false_positive_rate).collect();
+        let tpr: Vec<f64> = curve.iter().map(|p| p.true_positive_rate).collect();
+        let thr: Vec<f64> = curve.iter().map(|p| p.threshold).collect();
+        assert_eq!(fpr, [0.0, 0.0, 0.5, 0.5, 1.0]);
+        assert_eq!(tpr, [0.0, 0.5, 0.5, 1.0, 1.0]);
+        assert_eq!(thr, [f64::INFINITY, 0.8, 0.4, 0.35, 0.1]);
+        // Ties: trapezoids under the curve equal the Mann–Whitney AUC with ties counted ½.
+        let scores = [0.2, 0.5, 0.5, 0.9, 0.5, 0.1, 0.7, 0.2];
+        let labels = [false, true, false, true, true, false, false, true];
+        let curve = roc_curve(&scores, &labels).unwrap();
+        assert_eq!(curve.len(), 1 + 5, "one point per distinct score");
+        let area: f64 = curve
+            .windows(2)
+            .map(|w| {
+                (w[1].false_positive_rate - w[0].false_positive_rate)
+                    * (w[1].true_positive_rate + w[0].true_positive_rate)
+                    / 2.0
+            })
+            .sum();
+        let auc = crate::classify::roc_auc(&scores, &labels).unwrap().auc;
+        assert!((area - auc).abs() < 1e-15, "{area} vs {auc}");
+        // By hand: positives {0.5, 0.9, 0.5, 0.2}, negatives {0.2, 0.5, 0.1, 0.7}; pairs won
+        // 0.5: 2 + ½; 0.9: 4; 0.5: 2 + ½; 0.2: 1 + ½ (tie) = 10.5 of 16.
+        assert_eq!(auc, 10.5 / 16.0);
+        assert!(roc_curve(&[0.1, 0.2], &[true, true]).is_err());
+    }
 
     /// Hand-derived: Brier of (0.9, 0.2, 0.6) against (1, 0, 0) = (0.01 + 0.04 + 0.36) / 3.
     #[test]

@@ -43,9 +43,10 @@ use crate::metrics::{
     delong_paired, r2_paired_bootstrap, regression, regression_bootstrap,
 };
 use gutjoint_numeric::Rng;
-use gutjoint_table::{FeatureTable, ValueKind};
+use gutjoint_table::{Column, FeatureTable, Metadata, ValueKind};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// The statement printed with every score and stored in every model card.
 pub const RESEARCH_USE: &str = "Research use only: these scores come from a model trained on a \
@@ -189,6 +190,53 @@ impl Outcome {
 pub struct ClinicalColumn {
     pub name: String,
     pub values: Vec<Option<f64>>,
+}
+
+impl ClinicalColumn {
+    /// A metadata column as clinical covariates for the samples whose values are `values`
+    /// (from [`metadata_values`]): a numeric column as is; a categorical one as 0/1 indicators
+    /// of every level but the first in sorted order, named `column=level`. The one coding used
+    /// by `gutjoint predict` and `analyze --outcome`.
+    pub fn from_metadata(name: &str, column: &Column, values: &[Option<String>]) -> Vec<Self> {
+        if column.is_numeric() {
+            return vec![ClinicalColumn {
+                name: name.to_string(),
+                values: values
+                    .iter()
+                    .map(|v| v.as_deref().and_then(|t| t.parse::<f64>().ok()))
+                    .collect(),
+            }];
+        }
+        let mut levels: Vec<&str> = values.iter().flatten().map(String::as_str).collect();
+        levels.sort_unstable();
+        levels.dedup();
+        levels
+            .iter()
+            .skip(1)
+            .map(|level| ClinicalColumn::indicator(name, level, values))
+            .collect()
+    }
+
+    /// The indicator `name=level`: 1 where the value is `level`, 0 elsewhere, missing where
+    /// the value is.
+    pub fn indicator(name: &str, level: &str, values: &[Option<String>]) -> Self {
+        ClinicalColumn {
+            name: format!("{name}={level}"),
+            values: values
+                .iter()
+                .map(|v| v.as_ref().map(|t| f64::from(u8::from(t == level))))
+                .collect(),
+        }
+    }
+}
+
+/// The values of metadata `column` for the samples `ids`, in their order (`None` where the
+/// sample is not in the metadata or its value is missing).
+pub fn metadata_values(md: &Metadata, column: &Column, ids: &[String]) -> Vec<Option<String>> {
+    let index = md.index();
+    ids.iter()
+        .map(|id| index.get(id.as_str()).and_then(|&r| column.text(r)))
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -1525,6 +1573,123 @@ fn validate(input: &PredictInput<'_>, config: &PredictConfig) -> Result<()> {
     Ok(())
 }
 
+// ------------------------------------------------------------------------ verdict
+
+/// What the comparison of the combined model with the clinical one showed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Finding {
+    /// The combined model beat the clinical one (p < 0.05, difference > 0).
+    AddedValue,
+    /// No difference shown.
+    NoAddedValue,
+    /// Adding the microbiome made the model worse (p < 0.05, difference < 0): overfitting.
+    Worse,
+}
+
+/// The plain-language answer to "does the microbiome add anything to what the clinic
+/// knows?", read from the numbers of one [`PredictionReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub finding: Finding,
+    /// One paragraph: the finding, the numbers behind it, and what they do not show.
+    pub text: String,
+}
+
+/// The smallest gain in AUC (or R²) this verdict calls worth having: a confidence interval
+/// that reaches above it leaves a useful gain possible even when none was shown.
+const USEFUL_GAIN: f64 = 0.05;
+
+/// Reads the verdict off a report; `gutjoint predict` prints it and `analyze --outcome` shows
+/// it, so both say the same thing about the same numbers.
+pub fn verdict(r: &PredictionReport) -> Verdict {
+    let (name, clinical, combined, microbiome) = match (
+        &r.clinical.metrics,
+        &r.combined.metrics,
+        &r.microbiome.metrics,
+    ) {
+        (Metrics::Binary(a), Metrics::Binary(b), Metrics::Binary(m)) => {
+            ("AUC", a.auc, b.auc, m.auc)
+        }
+        (Metrics::Continuous(a), Metrics::Continuous(b), Metrics::Continuous(m)) => {
+            ("R²", a.r2, b.r2, m.r2)
+        }
+        _ => ("AUC", f64::NAN, f64::NAN, f64::NAN),
+    };
+    let d = &r.combined_vs_clinical;
+    let numbers = format!(
+        "combined {name} {combined:.3} against clinical {clinical:.3}: difference {:+.3} \
+         (95% CI {:.3} to {:.3}, p = {:.3})",
+        d.delta, d.ci[0], d.ci[1], d.p
+    );
+    let finding = if d.p < 0.05 && d.delta > 0.0 {
+        Finding::AddedValue
+    } else if d.p < 0.05 && d.delta < 0.0 {
+        Finding::Worse
+    } else {
+        Finding::NoAddedValue
+    };
+    let mut text = match finding {
+        Finding::AddedValue => format!(
+            "The microbiome added to the clinical model in this cohort ({numbers}). This is \
+             one cohort's cross-validation: it needs an independent cohort before anyone \
+             relies on it."
+        ),
+        Finding::Worse => format!(
+            "No added value shown: adding the microbiome made the model worse ({numbers}), \
+             the mark of fitting noise among many microbiome features."
+        ),
+        Finding::NoAddedValue => {
+            let mut t = format!("No added value shown ({numbers}).");
+            if d.ci[1] > USEFUL_GAIN {
+                let _ = write!(
+                    t,
+                    " The interval still allows a gain of up to {:.3}, so this does not show \
+                     the microbiome is useless either: a larger cohort could tell.",
+                    d.ci[1]
+                );
+            } else {
+                let _ = write!(
+                    t,
+                    " The interval rules out a gain larger than {:.3}.",
+                    d.ci[1].max(0.0)
+                );
+            }
+            t
+        }
+    };
+    match r.permutation_p {
+        Some(p) if p < 0.05 => {
+            let _ = write!(
+                text,
+                " On its own the microbiome predicts better than shuffled outcomes ({name} \
+                 {microbiome:.3}, permutation p = {p:.3}){}.",
+                if finding == Finding::AddedValue {
+                    ""
+                } else {
+                    ", but what it knows overlaps with what the clinical variables already tell"
+                }
+            );
+        }
+        Some(p) => {
+            let _ = write!(
+                text,
+                " On its own the microbiome did no better than shuffled outcomes ({name} \
+                 {microbiome:.3}, permutation p = {p:.3})."
+            );
+        }
+        None => {}
+    }
+    if r.clinical.candidate_features == 0 {
+        text.push_str(
+            " No clinical variables were given, so the 'clinical' model knows only the \
+             outcome's overall rate: this compares the microbiome with knowing nothing, not \
+             with what the clinic knows.",
+        );
+    }
+    Verdict { finding, text }
+}
+
 // ------------------------------------------------------------------ saved models
 
 /// Where a saved model came from.
@@ -2143,6 +2308,24 @@ mod tests {
             .find(|s| s.block == Block::Microbiome)
             .unwrap();
         assert_eq!(top.feature, "taxon0");
+        // The verdict follows the planted truth: added value where a taxon carries signal the
+        // clinic lacks, "no added value shown" where only the clinical variable does.
+        for (r, finding) in [
+            (&taxon, Finding::AddedValue),
+            (&both, Finding::AddedValue),
+            (&clinic, Finding::NoAddedValue),
+        ] {
+            let v = verdict(r);
+            assert_eq!(v.finding, finding, "{}", v.text);
+            let d = &r.combined_vs_clinical;
+            assert!(
+                v.text.contains(&format!("{:+.3}", d.delta))
+                    && v.text.contains(&format!("p = {:.3}", d.p)),
+                "the verdict quotes its numbers: {}",
+                v.text
+            );
+        }
+        assert!(verdict(&clinic).text.starts_with("No added value shown"));
     }
 
     #[test]

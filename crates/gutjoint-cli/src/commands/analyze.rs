@@ -3,7 +3,7 @@
 use crate::input::TableArgs;
 use crate::methods::{ClassifierName, DaMethodName};
 use anyhow::{Context, Result, bail};
-use gutjoint_pipeline::{AnalysisConfig, Assets, Observer, write_outputs};
+use gutjoint_pipeline::{AnalysisConfig, Assets, Observer, OutcomeConfig, write_outputs};
 use std::path::{Path, PathBuf};
 
 /// Run every analysis the inputs allow and write OUT_DIR/report.html (self-contained),
@@ -95,6 +95,25 @@ pub struct Args {
     /// it: the knowledge base's rows for it stand beside what the cohort shows.
     #[arg(long, value_delimiter = ',', value_name = "T1,T2")]
     pub therapy: Vec<String>,
+    /// Add "Does the microbiome predict response?": predict this metadata column (binary with
+    /// --positive, else numeric) from the baseline microbiome and --clinical covariates, as
+    /// `gutjoint predict` does with its default settings and this --seed.
+    #[arg(long, value_name = "COL")]
+    pub outcome: Option<String>,
+    /// The outcome's positive level (responder); makes the outcome binary.
+    #[arg(long, value_name = "VALUE", requires = "outcome")]
+    pub positive: Option<String>,
+    /// Clinical covariates the microbiome has to beat, comma-separated.
+    #[arg(
+        long,
+        value_name = "COL,COL",
+        value_delimiter = ',',
+        requires = "outcome"
+    )]
+    pub clinical: Vec<String>,
+    /// Label permutations of the microbiome-only model's p (0 to skip).
+    #[arg(long, default_value_t = 99, requires = "outcome")]
+    pub outcome_permutations: usize,
 }
 
 /// Run `analyze` on the bundled real data and write three reports: GMHI validation profiles
@@ -284,6 +303,12 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         time: args.time.clone(),
         donor: args.donor.clone(),
         therapy: args.therapy.clone(),
+        outcome: args.outcome.as_ref().map(|column| OutcomeConfig {
+            column: column.clone(),
+            positive: args.positive.clone(),
+            clinical: args.clinical.clone(),
+            permutations: args.outcome_permutations,
+        }),
     })
 }
 

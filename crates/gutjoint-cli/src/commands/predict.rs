@@ -12,9 +12,10 @@ use gutjoint_pipeline::Assets;
 use gutjoint_stats::elastic_net::Tolerance;
 use gutjoint_stats::predict::{
     ClinicalColumn, Derived, Learner, Metrics, Outcome, PredictConfig, PredictInput,
-    PredictionReport, Provenance, RESEARCH_USE, SavedModel, fit_final, predict, score,
+    PredictionReport, Provenance, RESEARCH_USE, SavedModel, fit_final, metadata_values, predict,
+    score, verdict,
 };
-use gutjoint_table::{Column, Metadata, read_metadata_file};
+use gutjoint_table::{Metadata, read_metadata_file};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -132,16 +133,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     }
 }
 
-/// Metadata values of `column` for the table's samples (None where the sample or value is missing).
-fn values_for(md: &Metadata, column: &Column, ids: &[String]) -> Vec<Option<String>> {
-    let index = md.index();
-    ids.iter()
-        .map(|id| index.get(id.as_str()).and_then(|&r| column.text(r)))
-        .collect()
-}
-
-/// Clinical columns for the given samples: numeric as is; categorical as indicators of every
-/// level but the first in sorted order, named `column=level`.
+/// Clinical columns for the given samples, coded by [`ClinicalColumn::from_metadata`].
 fn clinical_columns(
     md: &Metadata,
     path: &Path,
@@ -151,35 +143,13 @@ fn clinical_columns(
     let mut out = Vec::new();
     for name in names {
         let column = metadata_column(md, path, name)?;
-        let values = values_for(md, column, ids);
-        if column.is_numeric() {
-            out.push(ClinicalColumn {
-                name: name.clone(),
-                values: values
-                    .iter()
-                    .map(|v| v.as_deref().and_then(|t| t.parse::<f64>().ok()))
-                    .collect(),
-            });
-        } else {
-            let mut levels: Vec<&str> = values.iter().flatten().map(String::as_str).collect();
-            levels.sort_unstable();
-            levels.dedup();
-            for level in levels.iter().skip(1) {
-                out.push(indicator(name, level, &values));
-            }
-        }
+        out.extend(ClinicalColumn::from_metadata(
+            name,
+            column,
+            &metadata_values(md, column, ids),
+        ));
     }
     Ok(out)
-}
-
-fn indicator(name: &str, level: &str, values: &[Option<String>]) -> ClinicalColumn {
-    ClinicalColumn {
-        name: format!("{name}={level}"),
-        values: values
-            .iter()
-            .map(|v| v.as_ref().map(|t| f64::from(u8::from(t == level))))
-            .collect(),
-    }
 }
 
 /// One requested derived feature.
@@ -325,10 +295,14 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
             ids.len()
         );
     }
-    let mut values = values_for(&md, column, &ids);
+    let mut values = metadata_values(&md, column, &ids);
     // Samples without a group are left out too (they cannot be held out with their group).
     let group_values = match &args.groups {
-        Some(g) => Some(values_for(&md, metadata_column(&md, &md_path, g)?, &ids)),
+        Some(g) => Some(metadata_values(
+            &md,
+            metadata_column(&md, &md_path, g)?,
+            &ids,
+        )),
         None => None,
     };
     if let Some(g) = &group_values {
@@ -361,7 +335,7 @@ fn train(args: Args, learner: Learner, quiet: bool) -> Result<()> {
         let Some((col, level)) = spec.split_once('=') else {
             bail!("--controls '{spec}': expected COL=VALUE");
         };
-        let values = values_for(&md, metadata_column(&md, &md_path, col)?, &ids);
+        let values = metadata_values(&md, metadata_column(&md, &md_path, col)?, &ids);
         let control: Vec<bool> = values.iter().map(|v| v.as_deref() == Some(level)).collect();
         if !control.iter().any(|c| *c) {
             bail!("{mdname}: no sample of the table has {col} = '{level}' (--controls)");
@@ -524,15 +498,7 @@ fn summary(r: &PredictionReport) -> String {
             r.permutations
         );
     }
-    let _ = writeln!(
-        s,
-        "verdict: {}",
-        if d.p < 0.05 && d.delta > 0.0 {
-            "the microbiome added to the clinical model in this cohort (validate externally)"
-        } else {
-            "no added value of the microbiome over the clinical model shown"
-        }
-    );
+    let _ = writeln!(s, "verdict: {}", verdict(r).text);
     let _ = writeln!(s, "{RESEARCH_USE}");
     s
 }
@@ -612,7 +578,7 @@ fn score_table(args: &Args, path: &Path, quiet: bool) -> Result<()> {
         for name in &model.preprocessing.clinical {
             // A numeric column by its name, or a categorical indicator `column=level`.
             if let Some(column) = md.column(name) {
-                let values = values_for(&md, column, &ids);
+                let values = metadata_values(&md, column, &ids);
                 clinical.push(ClinicalColumn {
                     name: name.clone(),
                     values: values
@@ -622,7 +588,11 @@ fn score_table(args: &Args, path: &Path, quiet: bool) -> Result<()> {
                 });
             } else if let Some((col, level)) = name.rsplit_once('=') {
                 let column = metadata_column(&md, md_path, col)?;
-                clinical.push(indicator(col, level, &values_for(&md, column, &ids)));
+                clinical.push(ClinicalColumn::indicator(
+                    col,
+                    level,
+                    &metadata_values(&md, column, &ids),
+                ));
             } else {
                 metadata_column(&md, md_path, name)?;
             }

@@ -15,6 +15,7 @@ mod formats;
 mod guilds;
 mod knowledge;
 mod longitudinal;
+mod outcome;
 mod predict;
 mod report;
 mod scale;
