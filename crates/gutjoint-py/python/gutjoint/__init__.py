@@ -243,7 +243,7 @@ def beta_diversity(
     >>> import pandas as pd, gutjoint
     >>> df = pd.DataFrame([[1, 1, 2], [5, 0, 0]], index=["A", "B"], columns=["x", "y", "z"])
     >>> dm = gutjoint.beta_diversity(df, "braycurtis")
-    >>> round(dm["A", "B"], 6)
+    >>> print(round(dm["A", "B"], 6))
     0.777778
     """
     table, metric = _table_first(table, metric)
