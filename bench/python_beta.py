@@ -16,6 +16,10 @@ Both sides start from data in memory and end with a skbio.DistanceMatrix: gutjoi
 float DataFrame and the TreeNode (its times include converting both), scikit-bio from the
 integer count array (its fastest input) and the same TreeNode.
 Prints each ratio and checks the answers agree within 1e-12 (exit 1 otherwise).
+
+--breakdown also times the parts of gutjoint's Bray–Curtis call (best of --repeat each): the
+DataFrame → engine table conversion, the kernel alone (condensed vector), the kernel with the
+square matrix filled for scikit-bio, and wrapping that array in a DistanceMatrix.
 """
 
 import argparse
@@ -57,12 +61,27 @@ def best(f, repeat):
     return min(times), out
 
 
+def breakdown(df, repeat):
+    """Where gutjoint's Bray–Curtis call spends its time (the steps beta_diversity takes)."""
+    from gutjoint import _convert, _gutjoint
+
+    t_table, native = best(lambda: _convert.to_table(df), repeat)
+    t_kernel, _ = best(lambda: _gutjoint.beta(native, "braycurtis"), repeat)
+    t_square, square = best(lambda: _gutjoint.beta(native, "braycurtis", square=True), repeat)
+    t_wrap, _ = best(lambda: skbio.DistanceMatrix(square, native.sample_ids, validate=False),
+                     repeat)
+    print(f"  DataFrame -> engine table {1e3 * t_table:.1f} ms; kernel (condensed) "
+          f"{1e3 * t_kernel:.1f} ms; kernel + square fill {1e3 * t_square:.1f} ms "
+          f"(fill {1e3 * (t_square - t_kernel):.1f} ms); DistanceMatrix wrap {1e3 * t_wrap:.2f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--samples", type=int, default=2000)
     ap.add_argument("--features", type=int, default=1000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--skip-skbio-unifrac", action="store_true")
+    ap.add_argument("--breakdown", action="store_true")
     args = ap.parse_args()
     rng = np.random.default_rng(42)
     counts = make_counts(rng, args.samples, args.features)
@@ -82,6 +101,8 @@ def main():
     print(f"braycurtis: gutjoint {t_ours:.3f} s, scikit-bio {t_sk:.3f} s, "
           f"ratio {t_sk / t_ours:.1f}x, max |diff| {diff:.2e}")
     failed |= diff > 1e-12
+    if args.breakdown:
+        breakdown(df, args.repeat)
 
     t_ours, ours = best(lambda: gutjoint.beta_diversity(df, "unweighted_unifrac", tree=tree),
                         args.repeat)

@@ -54,3 +54,8 @@ fi
 if [ -x "$PY_PEERS/bin/python" ] && ! "$PY_PEERS/bin/python" -c "import jsonschema" >/dev/null 2>&1; then
   "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check jsonschema
 fi
+# matplotlib for the Python tour (examples/python/tour.py draws a PCoA plot); a pytest runs the
+# tour end to end, so it is a peer of the Python package's tests (issue #18).
+if [ -x "$PY_PEERS/bin/python" ] && ! "$PY_PEERS/bin/python" -c "import matplotlib" >/dev/null 2>&1; then
+  "$PY_PEERS/bin/pip" install --quiet --disable-pip-version-check "matplotlib>=3.8"
+fi

@@ -119,4 +119,5 @@ calls = gutjoint.drugs(table, ["sulfasalazine", "methotrexate", "diclofenac"],
 summary = (calls.assign(group=calls["sample_id"].map(group))
            .groupby(["drug", "interaction", "group"])["capacity"].median().unstack())
 print(summary.round(4))
-print(calls[["drug", "interaction", "enzyme", "evidence", "citation"]].drop_duplicates().to_string())
+print(calls[["drug", "interaction", "enzyme", "mechanism_evidence", "citation"]].drop_duplicates()
+      .to_string())

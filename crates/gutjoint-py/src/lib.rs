@@ -22,7 +22,7 @@ use gutjoint_axis::KeyedProfiles;
 use gutjoint_ecology::{AlphaMetric, BetaMetric, Grouping, PhyloTable};
 use gutjoint_table::{DistanceMatrix, FeatureTable, Lineage, Location, Rank, Tree};
 use numpy::ndarray::{Array2, ArrayView2};
-use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::{
     PyFileNotFoundError, PyOSError, PyPermissionError, PyRuntimeError, PyValueError,
 };
@@ -125,7 +125,15 @@ where
 // ---------------------------------------------------------------------------------------------
 // Tables
 
-/// A validated samples × features table held by the engine (sparse, sample-major).
+/// A validated samples × features table held by the engine (sparse, sample-major). Every
+/// function takes one where it takes a DataFrame; it saves converting the same table twice.
+///
+/// Examples
+/// --------
+/// >>> t = gutjoint.read_table("examples/data/gespic/gespic_genus.tsv", as_table=True)
+/// >>> t.shape == gutjoint.read_table("examples/data/gespic/gespic_genus.tsv").shape
+/// True
+/// >>> dm = gutjoint.beta_diversity(t, "braycurtis")
 #[pyclass(name = "Table", module = "gutjoint._gutjoint", frozen)]
 pub struct PyTable {
     pub(crate) inner: FeatureTable,
@@ -412,7 +420,14 @@ pub(crate) fn parse_rank(rank: Option<&str>) -> PyResult<Option<Rank>> {
 // ---------------------------------------------------------------------------------------------
 // Trees
 
-/// A rooted phylogeny (Newick), ready for UniFrac and Faith's PD.
+/// A rooted phylogeny (Newick), ready for UniFrac and Faith's PD. Functions also take a
+/// `skbio.TreeNode`, Newick text or a file path; a `Tree` saves parsing the same tree twice.
+///
+/// Examples
+/// --------
+/// >>> tree = gutjoint.Tree.from_newick("((a:1,b:2):0.5,c:1);")
+/// >>> len(tree)
+/// 5
 #[pyclass(name = "Tree", module = "gutjoint._gutjoint", frozen)]
 pub struct PyTree {
     inner: Tree,
@@ -477,11 +492,14 @@ fn beta_metric(metric: &str, alpha: f64, pseudocount: f64) -> PyResult<BetaMetri
     BetaMetric::parse(metric, alpha, pseudocount).map_err(value_error)
 }
 
-/// Beta diversity: the condensed upper triangle (row-major, i < j), owned by NumPy without a
-/// copy. The Python side lets scikit-bio expand it (SciPy's `squareform`, into memory NumPy
-/// allocates with huge pages) unless the condensed form is asked for.
+/// Beta diversity, as NumPy owns it: the full `n × n` matrix (`square`, what scikit-bio's
+/// `DistanceMatrix` stores by default) or the condensed upper triangle (row-major, i < j, the
+/// engine's own buffer, no copy). The square form is filled here in parallel, without the GIL,
+/// into memory NumPy allocated (which it backs with huge pages): letting scikit-bio expand the
+/// condensed vector (SciPy's single-threaded `squareform`) took longer than the Bray–Curtis
+/// kernel itself at 2,000 samples (bench/README.md, `python_beta.py`).
 #[pyfunction]
-#[pyo3(signature = (table, metric, tree=None, drop_missing=false, alpha=1.0, pseudocount=1.0, progress=None))]
+#[pyo3(signature = (table, metric, tree=None, drop_missing=false, alpha=1.0, pseudocount=1.0, progress=None, square=false))]
 #[allow(clippy::too_many_arguments)]
 fn beta<'py>(
     py: Python<'py>,
@@ -492,22 +510,36 @@ fn beta<'py>(
     alpha: f64,
     pseudocount: f64,
     progress: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    square: bool,
+) -> PyResult<Bound<'py, PyAny>> {
     let metric = beta_metric(metric, alpha, pseudocount)?;
     let t = &table.inner;
     let tree = tree.map(|t| &t.inner);
-    let condensed = run(py, progress, move || -> Result<Vec<f64>, String> {
+    let dm = run(py, progress, move || -> Result<DistanceMatrix, String> {
         let phylo = match (metric.is_phylogenetic(), tree) {
             (true, Some(tree)) => {
                 Some(PhyloTable::new(t, tree, drop_missing).map_err(|e| e.to_string())?)
             }
             _ => None,
         };
-        let dm = gutjoint_ecology::beta(t, metric, phylo.as_ref()).map_err(|e| e.to_string())?;
-        Ok(dm.into_parts().1)
+        gutjoint_ecology::beta(t, metric, phylo.as_ref()).map_err(|e| e.to_string())
     })?
     .map_err(PyValueError::new_err)?;
-    Ok(PyArray1::from_vec(py, condensed))
+    if !square {
+        return Ok(PyArray1::from_vec(py, dm.into_parts().1).into_any());
+    }
+    let n = dm.len();
+    // SAFETY: `write_square` writes every one of the n × n values before NumPy or Python can
+    // read the array, and nothing else holds it meanwhile.
+    let full = unsafe { PyArray2::<f64>::new(py, [n, n], false) };
+    {
+        let mut writable = full.readwrite();
+        let out = writable
+            .as_slice_mut()
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        py.detach(|| dm.write_square(out));
+    }
+    Ok(full.into_any())
 }
 
 fn distance_matrix(

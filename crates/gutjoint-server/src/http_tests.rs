@@ -636,6 +636,29 @@ fn shutdown_requeues_and_restart_finishes() {
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
 
+/// The service's state over an existing data directory, without HTTP or workers, for tests
+/// that set what a running server cannot be made to show on demand (the clock, shutting down).
+fn offline_service(
+    dir: &Path,
+    shutting_down: bool,
+) -> (crate::Service, tokio::sync::watch::Sender<bool>) {
+    let data = crate::files::DataDir::open(dir).expect("data");
+    let store = Arc::new(crate::store::sqlite::SqliteStore::open(&data.db_path()).expect("db"));
+    let (tx, rx) = tokio::sync::watch::channel(shutting_down);
+    let service = crate::Service {
+        store,
+        keys: crate::keys::Keys::new(&data.keys_path()),
+        data,
+        analysis: Arc::new(CountingAnalysis),
+        limits: Limits::default(),
+        node: "test".into(),
+        shared_store: false,
+        job_added: tokio::sync::Notify::new(),
+        shutting_down: rx,
+    };
+    (service, tx)
+}
+
 #[test]
 fn retention_deletes_old_jobs_with_their_files() {
     let server = TestServer::start(Limits::default());
@@ -650,20 +673,7 @@ fn retention_deletes_old_jobs_with_their_files() {
         .build()
         .expect("runtime");
     let removed = runtime.block_on(async {
-        let data = crate::files::DataDir::open(&dir).expect("data");
-        let store = Arc::new(crate::store::sqlite::SqliteStore::open(&data.db_path()).expect("db"));
-        let (_tx, rx) = tokio::sync::watch::channel(false);
-        let service = crate::Service {
-            store,
-            keys: crate::keys::Keys::new(&data.keys_path()),
-            data,
-            analysis: Arc::new(CountingAnalysis),
-            limits: Limits::default(),
-            node: "test".into(),
-            shared_store: false,
-            job_added: tokio::sync::Notify::new(),
-            shutting_down: rx,
-        };
+        let (service, _tx) = offline_service(&dir, false);
         assert_eq!(
             crate::worker::expire(&service, crate::ids::now() + 29 * 86_400)
                 .await
@@ -676,6 +686,49 @@ fn retention_deletes_old_jobs_with_their_files() {
     });
     assert_eq!(removed, 1);
     assert!(!dir.join(format!("jobs/{id}")).exists());
+    std::fs::remove_dir_all(dir).expect("cleanup");
+}
+
+#[test]
+fn submit_while_shutting_down_is_503_and_records_nothing() {
+    // A server stops accepting connections once SIGTERM arrives, so a submission can meet the
+    // shutting-down state only on a connection already open; here the service is built with
+    // the state already set, on the real router, to see that answer.
+    let server = TestServer::start(Limits::default());
+    let a = server.key("lab-a");
+    let dir = server.stop();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (response, jobs) = runtime.block_on(async {
+        let (service, _tx) = offline_service(&dir, true);
+        let store = Arc::clone(&service.store);
+        let service = Arc::new(service);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let app = crate::api::router(service);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let response = tokio::task::spawn_blocking(move || {
+            crate::client::submit_job(addr, &a, &[table_part()]).expect("request")
+        })
+        .await
+        .expect("client");
+        let jobs = crate::store::JobStore::audit_log(store.as_ref())
+            .await
+            .expect("audit");
+        (response, jobs)
+    });
+    assert_eq!(response.status, 503, "{}", response.text());
+    assert!(
+        response.json()["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("shutting down"))
+    );
+    assert!(jobs.is_empty(), "nothing was created");
     std::fs::remove_dir_all(dir).expect("cleanup");
 }
 

@@ -79,15 +79,56 @@ impl DistanceMatrix {
     pub fn to_square(&self) -> Vec<f64> {
         let n = self.len();
         let mut out = vec![0.0; n * n];
-        let mut k = 0;
-        for i in 0..n {
-            for j in (i + 1)..n {
-                out[i * n + j] = self.condensed[k];
-                out[j * n + i] = self.condensed[k];
-                k += 1;
-            }
-        }
+        self.write_square(&mut out);
         out
+    }
+
+    /// Writes the full square matrix, row-major, into `out` (`n × n` values, any prior
+    /// contents): for a caller that owns the memory, such as a NumPy array handed to
+    /// scikit-bio. Blocks of rows are filled in parallel. Within a block the part right of the
+    /// diagonal is each row's own stretch of the condensed triangle, copied whole; the part left
+    /// of it comes from the earlier rows' stretches over the block's columns, so reads stay
+    /// sequential and each row's writes advance one column at a time (a plain transpose would
+    /// touch a new cache line for every value of the lower half).
+    pub fn write_square(&self, out: &mut [f64]) {
+        use rayon::prelude::*;
+        /// Rows per block: 32 rows' write positions stay in cache while the block's columns are
+        /// gathered from every earlier row.
+        const BLOCK: usize = 32;
+        let n = self.len();
+        assert_eq!(out.len(), n * n, "write_square needs n × n values");
+        if n == 0 {
+            return;
+        }
+        out.par_chunks_mut(BLOCK * n)
+            .enumerate()
+            .for_each(|(b, rows)| {
+                let first_row = b * BLOCK;
+                let end_row = first_row + rows.len() / n;
+                // Left of the diagonal: d(i, j) = d(j, i) for j < i, from row j of the triangle.
+                for j in 0..end_row {
+                    let from = first_row.max(j + 1);
+                    if from >= end_row {
+                        continue;
+                    }
+                    let start = condensed_index(n, j, from);
+                    for (k, v) in self.condensed[start..start + (end_row - from)]
+                        .iter()
+                        .enumerate()
+                    {
+                        rows[(from - first_row + k) * n + j] = *v;
+                    }
+                }
+                // The diagonal and right of it: the row's own stretch of the triangle.
+                for i in first_row..end_row {
+                    let row = &mut rows[(i - first_row) * n..(i - first_row + 1) * n];
+                    row[i] = 0.0;
+                    if i + 1 < n {
+                        let start = condensed_index(n, i, i + 1);
+                        row[i + 1..].copy_from_slice(&self.condensed[start..start + (n - i - 1)]);
+                    }
+                }
+            });
     }
 
     /// The sub-matrix over `keep` (indices into ids), in that order.
@@ -450,6 +491,37 @@ mod tests {
         let sub = dm.select(&[2, 0]);
         assert_eq!(sub.ids(), &["c", "a"]);
         assert_eq!(sub.condensed(), &[1.0]);
+    }
+
+    #[test]
+    fn square_form_is_symmetric_hollow_and_matches_get() {
+        // Sizes around the 32-row block: one partial block, exactly one, several with a
+        // partial last one; the buffer starts as garbage, as NumPy's uninitialised memory may.
+        for n in [0usize, 1, 2, 5, 32, 33, 70] {
+            let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+            let condensed: Vec<f64> = (0..n * n.saturating_sub(1) / 2)
+                .map(|k| 1.0 + k as f64)
+                .collect();
+            let dm = DistanceMatrix::from_condensed(ids, condensed).expect("valid");
+            let mut square = vec![f64::NAN; n * n];
+            dm.write_square(&mut square);
+            for i in 0..n {
+                for j in 0..n {
+                    assert_eq!(square[i * n + j], dm.get(i, j), "n = {n}, ({i}, {j})");
+                }
+            }
+            assert_eq!(dm.to_square(), square);
+        }
+        // By hand: the 3 × 3 matrix of the condensed [0.5, 1.0, 0.25].
+        let dm = DistanceMatrix::from_condensed(
+            vec!["a".into(), "b".into(), "c".into()],
+            vec![0.5, 1.0, 0.25],
+        )
+        .expect("valid");
+        assert_eq!(
+            dm.to_square(),
+            vec![0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 1.0, 0.25, 0.0]
+        );
     }
 
     #[test]

@@ -243,7 +243,7 @@ def beta_diversity(
     >>> import pandas as pd, gutjoint
     >>> df = pd.DataFrame([[1, 1, 2], [5, 0, 0]], index=["A", "B"], columns=["x", "y", "z"])
     >>> dm = gutjoint.beta_diversity(df, "braycurtis")
-    >>> round(dm["A", "B"], 6)
+    >>> print(round(dm["A", "B"], 6))
     0.777778
     """
     table, metric = _table_first(table, metric)
@@ -253,9 +253,10 @@ def beta_diversity(
     if native.shape[0] == 0:
         raise ValueError("the table has no samples")
     values = _gutjoint.beta(native, metric, _to_tree(tree), drop_missing, alpha, pseudocount,
-                            progress)
-    # The engine's matrix is symmetric and hollow by construction: no re-validation. From the
-    # condensed vector scikit-bio builds the square form itself (SciPy's squareform).
+                            progress, square=not condensed)
+    # The engine's matrix is symmetric and hollow by construction: no re-validation. The square
+    # form comes filled from the engine (in parallel, without the GIL), so scikit-bio keeps the
+    # array as it is instead of expanding a condensed vector with SciPy's squareform.
     return DistanceMatrix(values, native.sample_ids, validate=False, condensed=condensed)
 
 
@@ -407,6 +408,11 @@ def permdisp(
     """PERMDISP (Anderson 2006): do the groups differ in dispersion? Distances to each group's
     spatial median in the first ``dimensions`` PCoA axes (scikit-bio's default 10), then a
     permutation F test. Arguments and result as :func:`permanova`.
+
+    Examples
+    --------
+    >>> dm = gutjoint.beta_diversity(genus, "braycurtis")                    # doctest: +SKIP
+    >>> gutjoint.permdisp(dm, metadata, column="group", seed=1)["p-value"]   # doctest: +SKIP
     """
     return _permutation_test("permdisp", distance_matrix, grouping, column, permutations, seed,
                              dimensions, progress)
@@ -446,6 +452,11 @@ class Reference:
 
     A reference is only as good as its match to your samples: prefer healthy people of the
     same country and protocol.
+
+    Examples
+    --------
+    >>> ref = gutjoint.Reference.load("my-healthy.json")                  # doctest: +SKIP
+    >>> ref.populations, ref.sizes                                        # doctest: +SKIP
     """
 
     def __init__(self, text: str):
@@ -766,7 +777,16 @@ def drugs(
 
 
 def built_in_references() -> pd.DataFrame:
-    """The healthy references built into gutjoint (name, rank, description)."""
+    """The healthy references built into gutjoint (name, rank, description).
+
+    Any of these names can be given as ``reference=`` to :func:`dysbiosis`, :func:`signatures`
+    and :func:`drugs`.
+
+    Examples
+    --------
+    >>> "gmhi-healthy" in gutjoint.built_in_references().index
+    True
+    """
     return pd.DataFrame(_gutjoint.built_in_references(),
                         columns=["name", "rank", "description"]).set_index("name")
 
@@ -909,6 +929,15 @@ def write_report(config: Any, out_dir: PathLike, *,
                  **settings: Any) -> Dict[str, Any]:
     """Run the analysis (as :func:`analyze`) and write ``results.json``, the offline
     ``report.html`` and ``tables/*.tsv`` into ``out_dir`` (each file written whole or not at
-    all). Returns the results."""
+    all). Returns the results.
+
+    Examples
+    --------
+    >>> res = gutjoint.write_report({"table": "examples/data/gespic/gespic_genus.tsv",
+    ...                              "metadata": "examples/data/gespic/gespic_metadata.tsv",
+    ...                              "group": "group"}, "gespic-report")  # doctest: +SKIP
+    >>> sorted(p.name for p in Path("gespic-report").iterdir())          # doctest: +SKIP
+    ['report.html', 'results.json', 'tables']
+    """
     return json.loads(_gutjoint.analyze(_config_json(config, **settings), os.fspath(out_dir),
                                         progress))

@@ -80,6 +80,7 @@ def beta(
     alpha: float = 1.0,
     pseudocount: float = 1.0,
     progress: _Progress = None,
+    square: bool = False,
 ) -> npt.NDArray[np.float64]: ...
 def pcoa(
     ids: Sequence[str],
