@@ -265,7 +265,9 @@ fn classify_refuses_bad_input_clearly() {
     );
     let r = base(&["--positive", "axSpA", "--model", "svm"]);
     assert!(
-        r.status != 0 && r.stderr.contains("unknown --model 'svm'"),
+        r.status != 0
+            && r.stderr.contains("invalid value 'svm' for '--model")
+            && r.stderr.contains("l1-logistic"),
         "{}",
         r.stderr
     );

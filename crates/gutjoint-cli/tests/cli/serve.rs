@@ -667,6 +667,29 @@ fn upload_page_in_headless_chromium() {
         "document.readyState === 'complete' && !!document.getElementById('job-form')",
         Duration::from_secs(30),
     );
+    // Readable on a phone: at a 390 × 844 CSS-pixel mobile viewport (an iPhone 12/13/14's)
+    // nothing is wider than the screen, so no sideways scrolling, and every control of the
+    // form fits across it.
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 390, "height": 844, "deviceScaleFactor": 3, "mobile": true}),
+    );
+    let phone = b.wait_for(
+        "window.innerWidth === 390 && ({page: document.documentElement.scrollWidth, \
+         widest: Math.max(...Array.from(document.querySelectorAll('#job-form input, #job-form select, #job-form button, #job-form textarea')).map(e => e.getBoundingClientRect().right))})",
+        Duration::from_secs(10),
+    );
+    assert!(
+        phone["page"].as_f64().is_some_and(|w| w <= 390.0)
+            && phone["widest"]
+                .as_f64()
+                .is_some_and(|w| w > 0.0 && w <= 390.0),
+        "the upload page does not fit a 390 px phone screen: {phone}"
+    );
+    b.call(
+        "Emulation.clearDeviceMetricsOverride",
+        serde_json::json!({}),
+    );
     // Typed as a person would: focus, then text.
     b.eval("document.getElementById('key').focus()");
     b.call("Input.insertText", serde_json::json!({"text": key}));
