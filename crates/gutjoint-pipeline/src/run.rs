@@ -1103,37 +1103,19 @@ pub(crate) fn da_model(
                 pseudocount,
                 gutjoint_stats::ancombc::Options::default(),
             )?;
-            let rows = result
-                .coefficients
-                .into_iter()
-                .filter(|c| c.term.starts_with(&prefix))
-                .map(|c| gutjoint_report::DaCoefficient {
-                    feature: c.feature,
-                    term: c.term,
-                    estimate: c.estimate,
-                    p: c.p,
-                    q: c.q,
-                })
-                .collect();
+            let rows = group_terms(result.coefficients, &prefix);
             ("ancombc", format!("ln(value + {pseudocount:.3e})"), rows)
         } else {
             let transform = gutjoint_stats::da::Transform::Log10 { pseudocount };
-            let rows = gutjoint_stats::da::linear_models(
-                &used,
-                &design,
-                transform,
-                gutjoint_stats::Adjust::Bh,
-            )?
-            .into_iter()
-            .filter(|c| c.term.starts_with(&prefix))
-            .map(|c| gutjoint_report::DaCoefficient {
-                feature: c.feature,
-                term: c.term,
-                estimate: c.estimate,
-                p: c.p,
-                q: c.q,
-            })
-            .collect();
+            let rows = group_terms(
+                gutjoint_stats::da::linear_models(
+                    &used,
+                    &design,
+                    transform,
+                    gutjoint_stats::Adjust::Bh,
+                )?,
+                &prefix,
+            );
             (
                 "lm",
                 format!("log10(relative abundance + {pseudocount:.3e})"),
@@ -1259,6 +1241,25 @@ fn classifiers(
         seed: config.seed,
         comparisons,
     })
+}
+
+/// The group's rows (terms `column[T.level]`) of a differential-abundance fit, in the report's
+/// layout: the same mapping for ANCOM-BC and the linear models.
+fn group_terms(
+    coefficients: Vec<gutjoint_stats::da::Coefficient>,
+    prefix: &str,
+) -> Vec<gutjoint_report::DaCoefficient> {
+    coefficients
+        .into_iter()
+        .filter(|c| c.term.starts_with(prefix))
+        .map(|c| gutjoint_report::DaCoefficient {
+            feature: c.feature,
+            term: c.term,
+            estimate: c.estimate,
+            p: c.p,
+            q: c.q,
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -33,15 +33,7 @@ fn xy_plot(series: &[Series], lo: f64, hi: f64, x_label: &str, y_label: &str) ->
     let span = if hi - lo > 1e-12 { hi - lo } else { 1.0 };
     let sx = |x: f64| left + (x - lo) / span * (w - left - right);
     let sy = |y: f64| h - bottom - (y - lo) / span * (h - bottom - top);
-    let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" class=\"plot\">"
-    );
-    let _ = write!(
-        s,
-        "<rect x=\"{left}\" y=\"{top}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>",
-        w - left - right,
-        h - bottom - top
-    );
+    let mut s = crate::svg::framed_plot(w, h, [left, bottom, top, right]);
     let _ = write!(
         s,
         "<line x1=\"{:.2}\" y1=\"{:.2}\" x2=\"{:.2}\" y2=\"{:.2}\" stroke=\"#999\" stroke-dasharray=\"4 3\"/>",
