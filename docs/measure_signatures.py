@@ -7,7 +7,8 @@ reported side of the healthy median ("yes"), among the samples scored; a sample 
 median (a zero against a zero median included) is a tie: scored, not on either side.
 
 Cohorts: GMHI validation (AS = study N-5, RA; reference `gmhi-healthy`, species level) and
-GESPIC (axSpA; reference `gespic-healthy`, genus level). Standard library only:
+GESPIC (axSpA; reference `gespic-healthy`, genus level), also within sequencing run 0 only
+(SeqExp = 0: 16 axSpA and all 62 controls; docs/confounders.md says why). Standard library only:
 python docs/measure_signatures.py   (uses $GUTJOINT or target/release/gutjoint)
 """
 import csv, io, os, subprocess
@@ -60,3 +61,10 @@ print("### GESPIC: axSpA vs healthy (genus level, reference gespic-healthy)\n")
 gespic = os.path.join(root, "examples/data/gespic/gespic_genus.tsv")
 rows = signatures(gespic, "axSpA", "gespic-healthy") + signatures(gespic, "AS", "gespic-healthy")
 table(rows, gespic_groups(), "axSpA")
+
+# Within sequencing run 0: every control is in run 0 and 86 of 102 patients are in run 1, so the
+# full-cohort shares above carry the run difference; run 0 alone compares like with like.
+with open(os.path.join(root, "examples/data/gespic/gespic_metadata.tsv")) as f:
+    run0 = {r["sample-id"] for r in csv.DictReader(f, delimiter="\t") if r["SeqExp"] == "0"}
+print("### GESPIC within sequencing run 0: axSpA vs healthy (genus level, reference gespic-healthy)\n")
+table(rows, {k: v for k, v in gespic_groups().items() if k in run0}, "axSpA")
