@@ -391,6 +391,38 @@ fn snakemake() -> Option<String> {
     .find(|c| !c.is_empty() && Path::new(c).is_file())
 }
 
+/// The snakemake to test with, or `None` after a skip note. CI installs it and sets
+/// GUTJOINT_REQUIRE_SNAKEMAKE: there a missing snakemake fails.
+fn snakemake_or_skip() -> Option<String> {
+    let found = snakemake();
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
+            "snakemake is required but not installed"
+        );
+        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
+    }
+    found
+}
+
+/// Runs `workflow/Snakefile` with `config` in `dir` (`extra`: how snakemake schedules the
+/// jobs); fails with snakemake's log unless it succeeds, else returns that log.
+fn run_workflow(snakemake: &str, dir: &Path, config: &Path, extra: &[&str]) -> String {
+    let output = std::process::Command::new(snakemake)
+        .args(["--snakefile"])
+        .arg(repo().join("workflow/Snakefile"))
+        .args(["--configfile"])
+        .arg(config)
+        .args(extra)
+        .args(["--directory"])
+        .arg(dir)
+        .output()
+        .expect("run snakemake");
+    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "snakemake failed:\n{log}");
+    log
+}
+
 /// Runs the workflow with 3 shards on the enterotype table (`extra`: how snakemake schedules
 /// the jobs) and checks every output against the single-process commands: the merged matrix
 /// and its ids byte for byte, PERMANOVA's pseudo-F and p, the alpha chunks' rows.
@@ -409,22 +441,7 @@ fn workflow_matches_the_single_process_commands(snakemake: &str, name: &str, ext
         ),
     )
     .expect("config");
-    let output = std::process::Command::new(snakemake)
-        .args(["--snakefile"])
-        .arg(repo().join("workflow/Snakefile"))
-        .args(["--configfile"])
-        .arg(&config)
-        .args(extra)
-        .args(["--directory"])
-        .arg(&dir)
-        .output()
-        .expect("run snakemake");
-    assert!(
-        output.status.success(),
-        "snakemake failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let log = String::from_utf8_lossy(&output.stderr).into_owned();
+    let log = run_workflow(snakemake, &dir, &config, extra);
     let single = dir.join("single.npy");
     ok(["beta", ENT, "--metric", "braycurtis", "-o", &s(&single)]);
     assert!(
@@ -464,13 +481,7 @@ fn workflow_matches_the_single_process_commands(snakemake: &str, name: &str, ext
 /// puts it in ~/.cache/gutjoint/snakemake), else says why it did not.
 #[test]
 fn snakemake_workflow_matches_the_single_process_commands() {
-    let Some(snakemake) = snakemake() else {
-        // CI installs it and sets GUTJOINT_REQUIRE_SNAKEMAKE: there a missing snakemake fails.
-        assert!(
-            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
-            "snakemake is required but not installed"
-        );
-        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
+    let Some(snakemake) = snakemake_or_skip() else {
         return;
     };
     workflow_matches_the_single_process_commands(&snakemake, "scale-snakemake", &["--cores", "2"]);
@@ -517,12 +528,7 @@ fn snakemake_workflow_on_slurm() {
 /// by the workflow: the same bytes as one `gutjoint` run of each (distances unmerged).
 #[test]
 fn snakemake_per_sample_analyses_match_one_run() {
-    let Some(snakemake) = snakemake() else {
-        assert!(
-            std::env::var_os("GUTJOINT_REQUIRE_SNAKEMAKE").is_none(),
-            "snakemake is required but not installed"
-        );
-        eprintln!("skipped: snakemake not installed (scripts/setup.sh installs it)");
+    let Some(snakemake) = snakemake_or_skip() else {
         return;
     };
     const GMHI: &str = "examples/data/gmhi/validation_abundance.csv";
@@ -539,20 +545,7 @@ fn snakemake_per_sample_analyses_match_one_run() {
         ),
     )
     .expect("config");
-    let output = std::process::Command::new(snakemake)
-        .args(["--snakefile"])
-        .arg(repo().join("workflow/Snakefile"))
-        .args(["--configfile"])
-        .arg(&config)
-        .args(["--cores", "2", "--directory"])
-        .arg(&dir)
-        .output()
-        .expect("run snakemake");
-    assert!(
-        output.status.success(),
-        "snakemake failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    run_workflow(&snakemake, &dir, &config, &["--cores", "2"]);
     let read = |name: &str| std::fs::read_to_string(outdir.join(name)).expect(name);
     let reference = ["--reference", "gmhi-healthy"];
     assert_eq!(read("gmhi.tsv"), ok(["gmhi", GMHI]));
