@@ -80,6 +80,7 @@ fn main() -> ExitCode {
         // Only fails if a pool already exists, which cannot happen this early.
         let _ = rayon_init(n);
     }
+    let has_drop_missing = matches!(cli.command, Command::Alpha(_) | Command::Beta(_));
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::Convert(args) => commands::convert::run(args),
@@ -123,6 +124,9 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("error: {error:#}");
+            if let Some(hint) = output::flag_hint(&error, has_drop_missing) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::FAILURE
         }
     }

@@ -8,6 +8,31 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 
+/// The command-line advice for a library error that a flag of this command fixes. The
+/// libraries say what is wrong in the data's words (their messages are shown by Python and the
+/// HTTP service too, which have other switches); the flag is named here, from the error's
+/// typed variant, and only when the command has it (`--drop-missing` is on `alpha` and `beta`).
+pub fn flag_hint(error: &anyhow::Error, has_drop_missing: bool) -> Option<&'static str> {
+    use gutjoint_ecology::Error as Ecology;
+    use gutjoint_pipeline::PipelineError;
+    error.chain().find_map(|cause| {
+        let ecology = cause.downcast_ref::<Ecology>().or_else(|| {
+            // The pipeline wraps ecology errors transparently: the wrapper is the cause seen.
+            match cause.downcast_ref::<PipelineError>() {
+                Some(PipelineError::Ecology(e)) => Some(e),
+                _ => None,
+            }
+        })?;
+        match ecology {
+            Ecology::NeedsTree { .. } => Some("give the tree with --tree NWK"),
+            Ecology::MissingFromTree { .. } if has_drop_missing => {
+                Some("pass --drop-missing to leave those features out")
+            }
+            _ => None,
+        }
+    })
+}
+
 /// Whether an error is a closed stdout pipe, which is not a failure (ripgrep's rule).
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {

@@ -1,4 +1,7 @@
-//! Why an ecology computation refused its input.
+//! Why an ecology computation refused its input. The messages say what is wrong and what
+//! was expected, in the data's words and never in a face's: the command line, the Python
+//! package and the HTTP service each add their own advice (the CLI names `--tree` and
+//! `--drop-missing` from the typed variant), so no face shows a flag another face lacks.
 
 /// Errors of the ecology room; each says what was expected.
 #[derive(Debug, thiserror::Error)]
@@ -7,11 +10,11 @@ pub enum Error {
     #[error("{metric} needs integer counts, but the table holds relative abundances")]
     NeedsCounts { metric: String },
     /// A phylogenetic metric was asked for without a tree.
-    #[error("{metric} needs a phylogenetic tree (--tree)")]
+    #[error("{metric} needs a phylogenetic tree, and none was given")]
     NeedsTree { metric: String },
     /// Features of the table have no tip in the tree.
     #[error(
-        "{missing} of the table's features are not tips of the tree (first: '{first}'); pass --drop-missing to leave them out"
+        "{missing} of the table's features are not tips of the tree (first: '{first}'); leave them out, or use a tree that has them"
     )]
     MissingFromTree { missing: usize, first: String },
     /// A metric name gutjoint does not know.
@@ -32,3 +35,40 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use crate::alpha::{AlphaMetric, alpha};
+    use crate::phylo::PhyloTable;
+    use gutjoint_table::newick::parse_newick;
+    use gutjoint_table::{FeatureTable, Location};
+
+    /// The tree errors, raised by the real calls, say what is wrong without a command-line flag
+    /// (the Python and HTTP faces have no `--tree` or `--drop-missing`).
+    #[test]
+    fn tree_errors_name_no_flag() {
+        let table = FeatureTable::from_triplets(
+            vec!["s1".into(), "s2".into()],
+            vec!["a".into(), "b".into(), "z".into()],
+            vec![(0, 0, 1.0), (0, 1, 2.0), (0, 2, 3.0), (1, 1, 4.0), (1, 2, 1.0)],
+            &Location::named("test"),
+        )
+        .expect("valid table");
+        let no_tree = alpha(&table, &[AlphaMetric::FaithPd], None)
+            .expect_err("faith_pd without a tree")
+            .to_string();
+        assert_eq!(no_tree, "faith_pd needs a phylogenetic tree, and none was given");
+        let tree = parse_newick("((a:1,b:2):0.5,c:1);", &Location::named("tree")).expect("valid newick");
+        let missing = PhyloTable::new(&table, &tree, false)
+            .err()
+            .expect("'z' is not a tip")
+            .to_string();
+        assert_eq!(
+            missing,
+            "1 of the table's features are not tips of the tree (first: 'z'); leave them out, or use a tree that has them"
+        );
+        for message in [no_tree, missing] {
+            assert!(!message.contains("--"), "{message}");
+        }
+    }
+}
