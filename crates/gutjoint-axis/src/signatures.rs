@@ -197,6 +197,11 @@ pub fn signatures(
 
 /// As [`signatures`], for a cohort of another kind: only associations that `cohort` can test
 /// ([`crate::replicate::untestable`]) are scored.
+///
+/// Rows come sample by sample, in the table's sample order, with the associations in
+/// knowledge-base order within each sample. The order is set here, once, so every face (the
+/// command line, Python, the service, the report) lists the same rows in the same order, and
+/// the rows of consecutive chunks of samples concatenate to the rows of one run.
 pub fn signatures_in(
     kb: &KnowledgeBase,
     table: &FeatureTable,
@@ -222,7 +227,8 @@ pub fn signatures_in(
         .collect();
     let abundances = table_abundances(kb, table, &wanted);
     let mut ref_cache: BTreeMap<(Rank, String), Option<ReferenceValues>> = BTreeMap::new();
-    let mut rows = Vec::new();
+    // `rows[s]`: sample `s`'s rows, filled association by association.
+    let mut rows: Vec<Vec<SignatureRow>> = vec![Vec::new(); table.n_samples()];
     for (a, key) in associations.iter().zip(&wanted) {
         let reference_values = reference.and_then(|(r, p)| {
             ref_cache
@@ -267,7 +273,7 @@ pub fn signatures_in(
                 (Some(x), Some(m)) => side(x, m, a.direction),
                 _ => "n/a",
             };
-            rows.push(SignatureRow {
+            rows[s].push(SignatureRow {
                 sample_id: id.clone(),
                 association: a.id.clone(),
                 taxon: a.taxon.clone(),
@@ -285,7 +291,7 @@ pub fn signatures_in(
             });
         }
     }
-    rows
+    rows.into_iter().flatten().collect()
 }
 
 /// Whether `abundance` lies on the reported side of the reference `median`: `yes`, `no`, or
@@ -440,5 +446,63 @@ mod tests {
             .find(|(a, _)| *a == mega[0].association)
             .expect("tally");
         assert_eq!(by[0], ("g".to_string(), 0, 5));
+    }
+
+    /// Rows come sample by sample (associations in knowledge-base order within a sample), from
+    /// the library itself, so every face lists them alike; and the rows of consecutive chunks
+    /// of samples, scored apart, concatenate to the rows of one run (what `--samples K/N` and
+    /// the workflow's shards rely on).
+    #[test]
+    fn rows_are_listed_sample_by_sample() {
+        use crate::test_support::{finding, knowledge_base};
+        let kb = knowledge_base(&[
+            finding("TD901", "Megamonas", "decreased"),
+            finding("TD902", "Bacteroides", "decreased"),
+            finding("TD903", "Bacteroides", "increased"),
+        ]);
+        let genera = ["Megamonas", "Bacteroides"];
+        let mut triplets = Vec::new();
+        for s in 0..5u32 {
+            triplets.push((s, 0, f64::from(s + 1)));
+            triplets.push((s, 1, f64::from(10 - s)));
+        }
+        let table = crate::test_support::genus_table(&genera, 5, triplets);
+        let profiles = KeyedProfiles::from_table(&table, Some(Rank::Genus)).expect("profiles");
+        let labels = vec!["toy".to_string(); 5];
+        let reference =
+            build_reference("toy", "toy", "test", "test", &profiles, &labels).expect("reference");
+        let key = |rows: &[SignatureRow]| -> Vec<(String, String, Option<f64>, &'static str)> {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.sample_id.clone(),
+                        r.association.clone(),
+                        r.percentile,
+                        r.consistent,
+                    )
+                })
+                .collect()
+        };
+        let score = |t: &FeatureTable| {
+            signatures(&kb, t, &["AS".into()], Some((&reference, None)), None)
+        };
+        let whole = score(&table);
+        let order: Vec<(&str, &str)> = whole
+            .iter()
+            .map(|r| (r.sample_id.as_str(), r.association.as_str()))
+            .collect();
+        let mut expected = Vec::new();
+        for s in ["S0", "S1", "S2", "S3", "S4"] {
+            for a in ["TD901", "TD902", "TD903"] {
+                expected.push((s, a));
+            }
+        }
+        assert_eq!(order, expected);
+        let mut chunks = score(&table.select_samples(&[0, 1]));
+        chunks.extend(score(&table.select_samples(&[2, 3, 4])));
+        assert_eq!(key(&chunks), key(&whole));
+        // The values are real ones: S0's Megamonas (1 of 11) lies below the four others'.
+        assert_eq!(whole[0].percentile, Some(0.0));
+        assert_eq!(whole[0].consistent, "yes");
     }
 }
