@@ -21,8 +21,8 @@ pub struct Args {
     #[command(flatten)]
     pub input: TableArgs,
     /// Metric to compute (repeatable; default: all that the input allows).
-    #[arg(long = "metric", value_name = "M")]
-    pub metrics: Vec<String>,
+    #[arg(long = "metric", value_name = "M", value_enum)]
+    pub metrics: Vec<crate::methods::AlphaMetricName>,
     /// Newick tree for faith_pd.
     #[arg(long, value_name = "NWK")]
     pub tree: Option<PathBuf>,
@@ -65,10 +65,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             })
             .collect()
     } else {
-        args.metrics
-            .iter()
-            .map(|m| AlphaMetric::parse(m))
-            .collect::<Result<_, _>>()?
+        args.metrics.iter().map(|m| m.metric()).collect()
     };
     let phylo = match &args.tree {
         Some(tree) => Some(super::ecology_args::phylo(

@@ -56,15 +56,14 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub subject: Option<String>,
     /// Multiple-testing adjustment within each host variable: bh, holm, bonferroni, none.
-    #[arg(long, default_value = "bh")]
-    pub p_adjust: String,
+    #[arg(long, value_enum, ignore_case = true, default_value_t = crate::methods::PAdjustName::Bh)]
+    pub p_adjust: crate::methods::PAdjustName,
     #[arg(short, long, value_name = "OUT.tsv")]
     pub output: Option<PathBuf>,
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let adjust = Adjust::parse(&args.p_adjust)
-        .with_context(|| format!("unknown --p-adjust '{}'", args.p_adjust))?;
+    let adjust = args.p_adjust.adjust();
     let mut covariates = match &args.adjust {
         Some(text) if !text.trim().is_empty() => parse_covariates(text)?,
         _ => Vec::new(),

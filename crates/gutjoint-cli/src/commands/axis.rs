@@ -248,8 +248,8 @@ pub struct DysbiosisArgs {
     #[arg(long, default_value_t = 5)]
     pub top: usize,
     /// Distance: braycurtis (HMP2's definition) or aitchison (CLR over the reference's taxa).
-    #[arg(long, default_value = "braycurtis")]
-    pub metric: String,
+    #[arg(long, value_enum, default_value_t = crate::methods::DysbiosisMetricName::Braycurtis)]
+    pub metric: crate::methods::DysbiosisMetricName,
     /// Only chunk K of N of the samples (with --reference: each sample is scored on its own;
     /// chunks concatenate to one run's rows).
     #[arg(long, value_name = "K/N", conflicts_with = "control")]
@@ -261,11 +261,7 @@ pub struct DysbiosisArgs {
 }
 
 pub fn run_dysbiosis(args: DysbiosisArgs, quiet: bool) -> Result<()> {
-    let metric = match args.metric.as_str() {
-        "braycurtis" => gutjoint_axis::dysbiosis::DysbiosisMetric::BrayCurtis,
-        "aitchison" => gutjoint_axis::dysbiosis::DysbiosisMetric::Aitchison,
-        other => bail!("unknown --metric '{other}'; expected braycurtis or aitchison"),
-    };
+    let metric = args.metric.metric();
     let result = match (&args.reference, &args.control, &args.metadata, &args.column) {
         (_, Some(control), Some(md_path), Some(column)) => {
             let table = args.input.read(quiet)?.table;
@@ -554,7 +550,9 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
             gutjoint_knowledge::SampleType::ALL,
         )?,
     };
-    let mut rows = gutjoint_axis::signatures::signatures_in(
+    // Sample by sample (the library's order), so the rows of consecutive `--samples` chunks
+    // concatenate to one run's rows.
+    let rows = gutjoint_axis::signatures::signatures_in(
         &kb,
         &table,
         &diseases,
@@ -562,15 +560,6 @@ pub fn run_signatures(args: SignaturesArgs, quiet: bool) -> Result<()> {
         args.sample_population.as_deref(),
         &cohort,
     );
-    // Sample by sample (associations in knowledge-base order within each), so that the rows
-    // of consecutive `--samples` chunks concatenate to one run's rows.
-    let position: std::collections::HashMap<&str, usize> = table
-        .sample_ids()
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i))
-        .collect();
-    rows.sort_by_key(|r| position.get(r.sample_id.as_str()).copied());
     if args.json {
         return output::print_json(&rows);
     }

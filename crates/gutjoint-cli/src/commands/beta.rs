@@ -27,8 +27,8 @@ pub struct Args {
     #[command(flatten)]
     pub input: TableArgs,
     /// Metric.
-    #[arg(long, value_name = "M")]
-    pub metric: String,
+    #[arg(long, value_name = "M", value_enum)]
+    pub metric: crate::methods::BetaMetricName,
     /// Newick tree for the UniFrac metrics.
     #[arg(long, value_name = "NWK")]
     pub tree: Option<PathBuf>,
@@ -93,7 +93,7 @@ pub fn write_ids_beside(path: &std::path::Path, ids: &[String]) -> Result<()> {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let metric = BetaMetric::parse(&args.metric, args.alpha, args.pseudocount)?;
+    let metric = BetaMetric::parse(args.metric.name(), args.alpha, args.pseudocount)?;
     if !(0.0..=1.0).contains(&args.alpha) {
         bail!("--alpha must be between 0 and 1, got {}", args.alpha);
     }

@@ -55,8 +55,8 @@ pub struct Args {
     /// Validation: kfold (stratified, repeated) or leave-group-out (hold out one study, batch
     /// or country at a time, --groups COL; one AUC per held-out group plus the pooled one, as
     /// SIAMCAT's cross-study validation).
-    #[arg(long, default_value = "kfold", value_name = "SCHEME")]
-    pub cv: String,
+    #[arg(long, value_enum, default_value_t = crate::methods::CvName::Kfold, value_name = "SCHEME")]
+    pub cv: crate::methods::CvName,
     /// The column whose levels are held out one at a time (--cv leave-group-out).
     #[arg(long, value_name = "COL")]
     pub groups: Option<String>,
@@ -223,8 +223,8 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     }
     // Leave-group-out: each sample's group; samples without one cannot be held out and are
     // left out, with a note.
-    let held_out: Option<(String, Vec<String>)> = match (args.cv.as_str(), &args.groups) {
-        ("leave-group-out" | "logo", Some(column)) => {
+    let held_out: Option<(String, Vec<String>)> = match (args.cv, &args.groups) {
+        (crate::methods::CvName::LeaveGroupOut, Some(column)) => {
             let groups_col = crate::input::metadata_column(&md, &args.metadata, column)?;
             let mut kept = (Vec::new(), Vec::new(), Vec::new());
             for (k, &s) in rows.iter().enumerate() {
@@ -245,7 +245,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             labels = kept.1;
             Some((column.clone(), kept.2))
         }
-        ("leave-group-out" | "logo", None) => {
+        (crate::methods::CvName::LeaveGroupOut, None) => {
             bail!("--cv leave-group-out needs --groups COL (the study, batch or country column)")
         }
         _ => None,
@@ -262,11 +262,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         .map(|&s| table.sample_ids()[s].as_str())
         .collect();
     let mut predictions = String::new();
-    let leave_group_out = match args.cv.as_str() {
-        "kfold" | "k-fold" => false,
-        "leave-group-out" | "logo" => true,
-        other => bail!("unknown --cv '{other}'; expected kfold or leave-group-out"),
-    };
+    let leave_group_out = args.cv == crate::methods::CvName::LeaveGroupOut;
     if leave_group_out && (split.is_some() || args.folds_from.is_some()) {
         bail!("--cv leave-group-out makes its own folds; drop --train-where/--folds-from");
     }

@@ -54,8 +54,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.1)]
     pub min_prevalence: f64,
     /// Beta metric of the marginal PERMANOVA: braycurtis, jaccard or aitchison; none skips it.
-    #[arg(long, default_value = "braycurtis")]
-    pub metric: String,
+    #[arg(long, value_enum, default_value_t = crate::methods::ConfounderMetricName::Braycurtis)]
+    pub metric: crate::methods::ConfounderMetricName,
     /// A precomputed distance matrix (lsmat TSV) instead of --metric.
     #[arg(long, value_name = "DM.tsv")]
     pub distance: Option<PathBuf>,
@@ -150,10 +150,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         );
     }
     let table = table.select_samples(&keep);
-    let distances = match (&args.distance, args.metric.as_str()) {
+    let distances = match (&args.distance, args.metric.beta()) {
         (Some(path), _) => Some(read_distance_file(path)?),
-        (None, "none") => None,
-        (None, name) => {
+        (None, None) => None,
+        (None, Some(name)) => {
             let relative = table.to_relative();
             // Aitchison on proportions: half the smallest nonzero proportion, not 1.
             let metric = BetaMetric::parse(name, 1.0, default_pseudocount(&relative))?;

@@ -87,8 +87,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = DaMethodName::Lm)]
     pub method: DaMethodName,
     /// Transform for lm: log10 or asin-sqrt.
-    #[arg(long, default_value = "log10")]
-    pub transform: String,
+    #[arg(long, value_enum, default_value_t = crate::methods::TransformName::Log10)]
+    pub transform: crate::methods::TransformName,
     /// Pseudocount added before the logarithm (lm: half the smallest nonzero relative
     /// abundance; ancombc, ancombc2: 1 for counts, half the smallest nonzero value for
     /// proportions; dirmult-lme: 0.5).
@@ -96,8 +96,8 @@ pub struct Args {
     pub pseudocount: Option<f64>,
     /// Multiple-testing adjustment: bh, holm, bonferroni, none (default: bh for lm; holm for
     /// ancombc and dirmult-ttest, as scikit-bio).
-    #[arg(long)]
-    pub p_adjust: Option<String>,
+    #[arg(long, value_enum, ignore_case = true)]
+    pub p_adjust: Option<crate::methods::PAdjustName>,
     /// Keep features present in at least this fraction of the analysed samples.
     #[arg(long, default_value_t = 0.0)]
     pub min_prevalence: f64,
@@ -163,12 +163,11 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         bail!("--random-slope belongs to --method lmm (repeated measures)");
     }
     let default_adjust = if ancombc || ancombc2 || dirmult_lme {
-        "holm"
+        Adjust::Holm
     } else {
-        "bh"
+        Adjust::Bh
     };
-    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or(default_adjust))
-        .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
+    let adjust = args.p_adjust.map_or(default_adjust, |a| a.adjust());
     let mut references = BTreeMap::new();
     for r in &args.references {
         let (c, l) = r
@@ -308,14 +307,13 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         result.coefficients
     } else {
-        let transform = match args.transform.as_str() {
-            "log10" | "log" => Transform::Log10 {
+        let transform = match args.transform {
+            crate::methods::TransformName::Log10 => Transform::Log10 {
                 pseudocount: args
                     .pseudocount
                     .unwrap_or_else(|| default_pseudocount(&used)),
             },
-            "asin-sqrt" | "arcsine" => Transform::ArcsineSqrt,
-            other => bail!("unknown --transform '{other}'; expected log10 or asin-sqrt"),
+            crate::methods::TransformName::AsinSqrt => Transform::ArcsineSqrt,
         };
         if mixed {
             let result = output::timed("compute", || {
@@ -779,8 +777,7 @@ fn run_dirmult(args: Args, quiet: bool) -> Result<()> {
             "--batch needs a model with covariates (--method lm or ancombc); dirmult-ttest compares two levels without covariates"
         );
     }
-    let adjust = Adjust::parse(args.p_adjust.as_deref().unwrap_or("holm"))
-        .context("unknown --p-adjust; expected bh, holm, bonferroni or none")?;
+    let adjust = args.p_adjust.map_or(Adjust::Holm, |a| a.adjust());
     let terms = parse_formula(&args.formula)?;
     let column = terms
         .first()

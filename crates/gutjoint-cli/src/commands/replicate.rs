@@ -53,8 +53,8 @@ pub struct Args {
     #[arg(long, default_value_t = 0.05)]
     pub q: f64,
     /// Model: lm or ancombc.
-    #[arg(long, default_value = "lm")]
-    pub method: String,
+    #[arg(long, value_enum, default_value_t = crate::methods::ReplicateMethodName::Lm)]
+    pub method: crate::methods::ReplicateMethodName,
     /// Pseudocount before the logarithm (default: half the smallest nonzero relative
     /// abundance; for ancombc on counts, 1).
     #[arg(long)]
@@ -74,10 +74,9 @@ pub struct Args {
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {
-    let method = match args.method.as_str() {
-        "lm" => Method::Lm,
-        "ancombc" | "ancom-bc" => Method::Ancombc,
-        other => bail!("unknown --method '{other}'; expected lm or ancombc"),
+    let method = match args.method {
+        crate::methods::ReplicateMethodName::Lm => Method::Lm,
+        crate::methods::ReplicateMethodName::Ancombc => Method::Ancombc,
     };
     let kb = KnowledgeBase::embedded()?;
     let mut diseases = Vec::new();

@@ -457,8 +457,10 @@ fn ecology_errors_are_clear() {
         "-o",
         "/dev/null",
     ]);
+    // The library says what is wrong; the command line adds its flag (from the typed error).
     assert!(
-        r.stderr.contains("needs a phylogenetic tree"),
+        r.stderr.contains("needs a phylogenetic tree")
+            && r.stderr.contains("hint: give the tree with --tree"),
         "{}",
         r.stderr
     );
@@ -473,12 +475,19 @@ fn ecology_errors_are_clear() {
         "/dev/null",
     ]);
     assert!(
-        r.stderr.contains("not tips of the tree") && r.stderr.contains("--drop-missing"),
+        r.stderr.contains("not tips of the tree")
+            && r.stderr.contains("hint: pass --drop-missing"),
         "{}",
         r.stderr
     );
     let r = run(["beta", GP, "--metric", "bray", "-o", "/dev/null"]);
-    assert!(r.stderr.contains("unknown metric 'bray'"), "{}", r.stderr);
+    assert!(
+        r.status == 2
+            && r.stderr.contains("invalid value 'bray' for '--metric")
+            && r.stderr.contains("braycurtis, jaccard, aitchison"),
+        "{}",
+        r.stderr
+    );
     let dm = format!("{GOLDEN}/enterotype_braycurtis.lsmat.tsv");
     let r = run([
         "permanova",
@@ -608,4 +617,61 @@ fn fsvd_approximates_the_exact_pcoa() {
         );
         assert!(close(pe, pa, 1e-5), "axis {k}: {pe} vs {pa}");
     }
+}
+
+/// `alpha --metric` and `dysbiosis --metric` are parsed by clap from one list of names
+/// (crates/gutjoint-cli/src/methods.rs): the old spellings still work and name the same metric
+/// (the column is named canonically), an unknown name is refused with status 2 and the list.
+#[test]
+fn metric_options_are_value_enums() {
+    let canonical = ok([
+        "alpha", GP, "--metric", "observed_features", "--metric", "pielou_e",
+    ]);
+    let alias = ok([
+        "alpha", GP, "--metric", "observed-features", "--metric", "pielou-e",
+    ]);
+    assert_eq!(canonical, alias);
+    assert!(
+        canonical.starts_with("sample-id\tobserved_features\tpielou_e\n"),
+        "{canonical}"
+    );
+    let r = run(["alpha", GP, "--metric", "shanon"]);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid value 'shanon' for '--metric")
+            && r.stderr.contains("observed_features, shannon, simpson"),
+        "{}",
+        r.stderr
+    );
+    let table = "examples/data/gmhi/validation_abundance.csv";
+    let head = |metric: &str| {
+        ok([
+            "dysbiosis",
+            table,
+            "--reference",
+            "gmhi-healthy",
+            "--metric",
+            metric,
+            "--samples",
+            "1/40",
+        ])
+    };
+    let bray = head("braycurtis");
+    assert_eq!(head("bray_curtis"), bray);
+    assert_ne!(head("aitchison"), bray);
+    let r = run([
+        "dysbiosis",
+        table,
+        "--reference",
+        "gmhi-healthy",
+        "--metric",
+        "euclid",
+    ]);
+    assert_eq!(r.status, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("invalid value 'euclid' for '--metric")
+            && r.stderr.contains("[possible values: braycurtis, aitchison]"),
+        "{}",
+        r.stderr
+    );
 }

@@ -279,9 +279,11 @@ fn statistics_bad_inputs_are_clear() {
         "--method",
         "aldex",
     ]);
+    // Refused by the argument parser (status 2), which lists the models.
     assert!(
-        r.stderr
-            .contains("unknown --method 'aldex'; expected lm or ancombc"),
+        r.status == 2
+            && r.stderr.contains("invalid value 'aldex' for '--method")
+            && r.stderr.contains("[possible values: lm, ancombc]"),
         "{}",
         r.stderr
     );
