@@ -83,6 +83,12 @@ pub struct AnalysisConfig {
     /// `drugs` names it: the knowledge base's rows for it stand beside what the cohort shows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub therapy: Vec<String>,
+    /// The disease the cohort is about (a code or name, e.g. RA), as `gutjoint drugs
+    /// --disease`: the drugs' pharmacology is read for it, and a mechanism acting only on a
+    /// moiety that is not the active one in it is called `not relevant`. Default: the one
+    /// disease the group's levels name (none when they name several or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disease: Option<String>,
     /// Predict this outcome from the baseline microbiome and clinical covariates ("Does the
     /// microbiome predict response?"); absent: no such section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -119,6 +125,7 @@ impl Default for AnalysisConfig {
             time: None,
             donor: None,
             therapy: Vec::new(),
+            disease: None,
             outcome: None,
         }
     }

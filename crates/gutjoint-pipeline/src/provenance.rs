@@ -267,6 +267,9 @@ pub fn command_line(config: &AnalysisConfig, out: &Path) -> String {
     if !config.therapy.is_empty() {
         flag("therapy", shell_word(&config.therapy.join(",")));
     }
+    if let Some(d) = &config.disease {
+        flag("disease", shell_word(d));
+    }
     if let Some(o) = &config.outcome {
         flag("outcome", shell_word(&o.column));
         if let Some(p) = &o.positive {

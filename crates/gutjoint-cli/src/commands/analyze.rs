@@ -1,7 +1,7 @@
 //! `gutjoint analyze` and `gutjoint demo`: the main job, one report from one command.
 
 use crate::input::TableArgs;
-use crate::methods::{ClassifierName, DaMethodName};
+use crate::methods::{BetaMetricName, ClassifierName, DaMethodName};
 use anyhow::{Context, Result, bail};
 use gutjoint_pipeline::{AnalysisConfig, Assets, Observer, OutcomeConfig, write_outputs};
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ pub struct Args {
     #[arg(long, value_name = "COL")]
     pub group: Option<String>,
     /// Beta-diversity metric for the ordination and the tests.
-    #[arg(long, default_value = "braycurtis")]
-    pub metric: String,
+    #[arg(long, value_enum, default_value_t = BetaMetricName::Braycurtis, value_name = "M")]
+    pub metric: BetaMetricName,
     /// Newick tree (enables faith_pd and UniFrac metrics).
     #[arg(long, value_name = "NWK")]
     pub tree: Option<PathBuf>,
@@ -95,6 +95,11 @@ pub struct Args {
     /// it: the knowledge base's rows for it stand beside what the cohort shows.
     #[arg(long, value_delimiter = ',', value_name = "T1,T2")]
     pub therapy: Vec<String>,
+    /// The disease the cohort is about (code or name, e.g. RA), as `gutjoint drugs --disease`:
+    /// the drugs' pharmacology is read for it (default: the one disease the group's levels
+    /// name; none when they name several).
+    #[arg(long, value_name = "D")]
+    pub disease: Option<String>,
     /// Add "Does the microbiome predict response?": predict this metadata column (binary with
     /// --positive, else numeric) from the baseline microbiome and --clinical covariates, as
     /// `gutjoint predict` does with its default settings and this --seed.
@@ -283,7 +288,7 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         taxonomy: args.input.taxonomy.clone(),
         metadata: args.metadata.clone(),
         group: args.group.clone(),
-        metric: args.metric.clone(),
+        metric: args.metric.name().into(),
         tree: args.tree.clone(),
         permutations: args.permutations,
         seed: args.seed,
@@ -303,6 +308,7 @@ fn config_of(args: &Args) -> Result<AnalysisConfig> {
         time: args.time.clone(),
         donor: args.donor.clone(),
         therapy: args.therapy.clone(),
+        disease: args.disease.clone(),
         outcome: args.outcome.as_ref().map(|column| OutcomeConfig {
             column: column.clone(),
             positive: args.positive.clone(),

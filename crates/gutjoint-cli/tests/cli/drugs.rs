@@ -263,3 +263,107 @@ fn sulfasalazine_in_ra_grades_apart_and_not_informative() {
         typo.stderr
     );
 }
+
+/// `analyze` reads the drugs for the disease the run is about, as `drugs --disease` does: on
+/// an RA-vs-healthy cohort the patient view's rows equal `drugs --disease RA`'s rows for that
+/// sample, field for field (before, analyze scored without the disease: sulfasalazine's
+/// 5-ASA acetylation was scored instead of `not relevant in RA`, and the pharmacology listed
+/// every disease's moiety). With `--disease RA` on the AS + RA + healthy cohort the rows are
+/// the same; without it that cohort names two diseases, so none is chosen.
+#[test]
+fn analyze_scores_drugs_for_the_cohorts_disease_as_drugs_does() {
+    let out = temp_dir("drugs-analyze-disease");
+    let table = "examples/data/gmhi/validation_abundance.csv";
+    let metadata = repo().join("examples/demo/gmhi_arthritis_metadata.tsv");
+    let text = std::fs::read_to_string(&metadata).expect("metadata");
+    let ra_md = out.join("ra_healthy.tsv");
+    let kept: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.contains("\tAS\t"))
+        .collect();
+    std::fs::write(&ra_md, kept.join("\n") + "\n").expect("write metadata");
+    let patient = kept
+        .iter()
+        .find(|l| l.contains("\tRA\t"))
+        .and_then(|l| l.split('\t').next())
+        .expect("an RA sample");
+    let drugs = "sulfasalazine,methotrexate";
+    let rows_of_drugs = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec![
+            "drugs", table, "--drugs", drugs, "--json", "--quiet",
+        ];
+        args.extend_from_slice(extra);
+        let all = json(&ok(args));
+        serde_json::Value::Array(
+            all.as_array()
+                .expect("rows")
+                .iter()
+                .filter(|r| r["sample_id"] == patient)
+                .cloned()
+                .collect(),
+        )
+    };
+    let rows_of_analyze = |md: &std::path::Path, name: &str, extra: &[&str]| -> serde_json::Value {
+        let dir = out.join(name);
+        let mut args = vec![
+            "analyze",
+            table,
+            "--metadata",
+            md.to_str().expect("utf8"),
+            "--group",
+            "group",
+            "--drugs",
+            drugs,
+            "--sample",
+            patient,
+            "--permutations",
+            "9",
+            "--classifier",
+            "none",
+            "--quiet",
+            "-o",
+            dir.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        ok(args);
+        let results = json(&std::fs::read_to_string(dir.join("results.json")).expect("results"));
+        results["patient"]["drugs"].clone()
+    };
+    let by_drugs = rows_of_drugs(&["--disease", "RA"]);
+    let rows = by_drugs.as_array().expect("rows");
+    assert!(rows.len() >= 4, "{by_drugs}");
+    // The disease is in the rows: 5-ASA acetylation does not matter in RA.
+    assert!(
+        rows.iter().any(|r| r["drug"] == "sulfasalazine"
+            && r["call"]
+                .as_str()
+                .is_some_and(|c| c.starts_with("not relevant in RA"))),
+        "{by_drugs}"
+    );
+    // RA vs healthy: the run is about RA without being told.
+    assert_eq!(rows_of_analyze(&ra_md, "ra", &[]), by_drugs);
+    // AS + RA + healthy, told.
+    assert_eq!(
+        rows_of_analyze(&metadata, "told", &["--disease", "rheumatoid arthritis"]),
+        by_drugs
+    );
+    // AS + RA + healthy, not told: no disease, as `drugs` without --disease.
+    assert_eq!(rows_of_analyze(&metadata, "untold", &[]), rows_of_drugs(&[]));
+    let typo = run([
+        "analyze",
+        table,
+        "--metadata",
+        metadata.to_str().expect("utf8"),
+        "--group",
+        "group",
+        "--drugs",
+        drugs,
+        "--disease",
+        "lupus",
+        "-o",
+        out.join("typo").to_str().expect("utf8"),
+    ]);
+    assert_eq!(typo.status, 1);
+    assert!(typo.stderr.contains("unknown disease 'lupus'"), "{}", typo.stderr);
+    assert!(!out.join("typo").join("results.json").exists());
+}
