@@ -42,7 +42,8 @@ pub use beta::{BetaMetric, beta};
 pub use error::{Error, Result};
 pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd};
 pub use permanova::{
-    DispersionCentre, Grouping, PermutationTest, Strata, permanova, permanova_within, permdisp,
+    DispersionCentre, Grouping, PermutationMethod, PermutationTest, Strata, permanova,
+    permanova_within, permdisp,
 };
 pub use phylo::PhyloTable;
 

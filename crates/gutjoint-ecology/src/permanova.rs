@@ -22,17 +22,48 @@ use gutjoint_table::DistanceMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// Result of a permutation test, with scikit-bio's keys.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// Result of a permutation test, with scikit-bio's keys. It is written and read back as it
+/// is (the `permanova --json` output, and the PERMANOVA and PERMDISP of `results.json`, which
+/// reuses this type), so its fields are owned and a NaN statistic reads back from `null`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PermutationTest {
-    pub method: &'static str,
-    pub test_statistic_name: &'static str,
+    pub method: PermutationMethod,
+    /// `pseudo-F` (PERMANOVA) or `F-value` (PERMDISP), scikit-bio's names.
+    pub test_statistic_name: String,
     pub sample_size: usize,
     pub number_of_groups: usize,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub test_statistic: f64,
     /// `None` when no permutations were run (scikit-bio reports NaN).
     pub p_value: Option<f64>,
     pub permutations: usize,
+}
+
+/// The permutation tests, by scikit-bio's method names.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
+pub enum PermutationMethod {
+    #[serde(rename = "PERMANOVA")]
+    Permanova,
+    #[serde(rename = "PERMDISP")]
+    Permdisp,
+}
+
+impl PermutationMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            PermutationMethod::Permanova => "PERMANOVA",
+            PermutationMethod::Permdisp => "PERMDISP",
+        }
+    }
+}
+
+impl std::fmt::Display for PermutationMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Group labels as indices `0..g`, with the group names.
@@ -192,8 +223,8 @@ pub(crate) fn pseudo_f_test(
         .count();
     let permutations = permuted.len();
     PermutationTest {
-        method: "PERMANOVA",
-        test_statistic_name: "pseudo-F",
+        method: PermutationMethod::Permanova,
+        test_statistic_name: "pseudo-F".into(),
         sample_size: n,
         number_of_groups: g,
         test_statistic: observed,
@@ -451,8 +482,8 @@ pub fn permdisp(
         .collect();
     let hits = stats.iter().filter(|f| **f >= observed).count();
     Ok(PermutationTest {
-        method: "PERMDISP",
-        test_statistic_name: "F-value",
+        method: PermutationMethod::Permdisp,
+        test_statistic_name: "F-value".into(),
         sample_size: n,
         number_of_groups: g,
         test_statistic: observed,

@@ -1,7 +1,9 @@
 /*!
 The one room for the small numeric kernels that ecology, stats, axis and the report all need:
 the seeded random number generator, quantiles and the median, the centred log-ratio (CLR) and
-the vector distances between two samples. Each was once written in several crates, and the
+the vector distances between two samples; and the reading back of numbers JSON cannot hold
+([`real`]), which every crate with results that are read back (ecology, stats, the report)
+needs. Each was once written in several crates, and the
 copies had drifted (three rounding rules for one quantile); here each exists once, with its
 rule written down and tested by hand, and every crate above uses it from here.
 
@@ -12,6 +14,7 @@ table) and below everything else.
 pub mod clr;
 pub mod distance;
 pub mod quantile;
+pub mod real;
 pub mod rng;
 
 pub use clr::{ClrError, center_logs, clr_dense, clr_dense_into, clr_sparse_into};

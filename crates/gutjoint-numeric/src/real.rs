@@ -1,7 +1,9 @@
 /*!
 Reading back numbers JSON cannot hold. serde_json writes a NaN or an infinity as `null`
 (JSON has no such numbers); these readers turn `null` back into NaN, so a results file with
-a non-finite statistic still reads and re-renders as it was shown ("NaN").
+a non-finite statistic still reads and re-renders as it was shown ("NaN"). It lives here, below
+ecology, stats and the report, so the domain result types themselves can be read back (the
+report reuses them instead of mirroring them).
 */
 
 use serde::{Deserialize, Deserializer};

@@ -19,6 +19,7 @@ use gutjoint_report::{
 
 /// The results of one analysis, with its configuration in the provenance.
 pub type Results = AnalysisResults<AnalysisConfig>;
+use gutjoint_knowledge::Disease;
 use gutjoint_table::{FeatureTable, Rank, read_metadata_file, read_tree_file};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -195,6 +196,9 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         }
         _ => None,
     };
+    // The disease the drug calls are read for, checked before any work (a mistyped name stops
+    // the run rather than scoring without it).
+    let disease = cohort_disease(config, assets.knowledge(), &grouping, &mut notes)?;
     steps.check()?;
 
     steps.start("alpha diversity");
@@ -281,7 +285,7 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         .collect();
     steps.check()?;
     let domain = domain(
-        config, assets, &table, &grouping, &labels_of, &steps, &mut notes,
+        config, assets, &table, &grouping, &labels_of, disease, &steps, &mut notes,
     );
     steps.check()?;
     let gut_joint = gut_joint(config, assets, &table, &grouping, &steps, &mut notes);
@@ -354,8 +358,8 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         alpha: alpha_groups,
         beta_metric: metric.name().into(),
         ordination: Ordination { eigenvalues: ordination.eigenvalues.iter().take(10).copied().collect(), proportion_explained: ordination.proportion_explained.iter().take(10).copied().collect(), points },
-        permanova: perm.as_ref().map(Into::into),
-        permdisp: disp.as_ref().map(Into::into),
+        permanova: perm,
+        permdisp: disp,
         composition,
         gmhi: domain.gmhi,
         dysbiosis: domain.dysbiosis,
@@ -378,7 +382,14 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
                 domain.reference_label.as_deref().map(|r| format!(" {r}")).unwrap_or_default()
             ),
             "Signatures: cited taxon–disease associations of the embedded knowledge base; a sample's abundance percentile among the reference's healthy samples (mid-rank, itself excluded), 'yes' when on the reported side of the median.".into(),
-            "Drugs: capacity = Σ species abundance × fraction of its AGORA2 strains carrying the enzyme (Heinken et al. 2023); calls against the reference's 10th–90th percentiles; in-vitro inhibition from Maier et al. 2018.".into(),
+            format!(
+                "Drugs: capacity = Σ species abundance × fraction of its AGORA2 strains carrying the enzyme (Heinken et al. 2023); calls against the reference's 10th–90th percentiles; in-vitro inhibition from Maier et al. 2018.{}",
+                // Said only where drugs were scored, so other reports keep their bytes.
+                disease
+                    .filter(|_| !config.drugs.is_empty() || config.medication_column.is_some())
+                    .map(|d| format!(" Pharmacology read for {d}: a mechanism acting only on a moiety that is not the active one in {d} is called not relevant."))
+                    .unwrap_or_default()
+            ),
             format!("Software: {software}; results schema {SCHEMA_VERSION}."),
         ],
         notes,
@@ -523,12 +534,14 @@ fn by_group(values: &[f64], grouping: &Grouping, metric: &str) -> Vec<AlphaByGro
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn domain(
     config: &AnalysisConfig,
     assets: &Assets,
     table: &FeatureTable,
     grouping: &Grouping,
     labels_of: &std::collections::HashMap<String, String>,
+    disease: Option<Disease>,
     steps: &Steps,
     notes: &mut Vec<String>,
 ) -> Domain {
@@ -798,6 +811,7 @@ fn domain(
             grouping,
             labels_of,
             reference.as_deref(),
+            disease,
             patient_index,
             notes,
         ) {
@@ -830,13 +844,14 @@ fn drug_section(
     grouping: &Grouping,
     labels_of: &std::collections::HashMap<String, String>,
     reference: Option<&gutjoint_axis::reference::Reference>,
+    disease: Option<Disease>,
     patient_index: Option<usize>,
     notes: &mut Vec<String>,
 ) -> Result<DrugSection> {
     use gutjoint_axis::KeyedProfiles;
     use gutjoint_axis::pharmaco::{
         CarriageIndex, DrugInputs, medications_by_sample, reference_bands, resolve_drug_name,
-        score_drugs, summarize_by_group,
+        score_drugs_in, summarize_by_group,
     };
     if !table.ranks_present().contains(&Rank::Species) {
         return Err(PipelineError::Config(
@@ -885,15 +900,19 @@ fn drug_section(
         }),
         None => BTreeMap::new(),
     };
-    let calls = score_drugs(&DrugInputs {
-        kb,
-        data: &data,
-        index: &index,
-        profiles: &profiles,
-        drugs: &per_sample,
-        bands: &bands,
-        measured: None,
-    });
+    // Read for the cohort's disease, as `gutjoint drugs --disease` does.
+    let calls = score_drugs_in(
+        &DrugInputs {
+            kb,
+            data: &data,
+            index: &index,
+            profiles: &profiles,
+            drugs: &per_sample,
+            bands: &bands,
+            measured: None,
+        },
+        disease,
+    );
     let summaries = summarize_by_group(&calls, labels_of, &grouping.names);
     let mut seen = std::collections::BTreeSet::new();
     let mut therapy = Vec::new();
@@ -925,6 +944,54 @@ fn drug_section(
         })
         .unwrap_or_default();
     Ok((summaries, therapy, patient_drugs))
+}
+
+/// The disease the run is about, for the drugs' pharmacology: `config.disease` read as
+/// `gutjoint drugs --disease` reads it (a code or a name; a near miss is read as the closest
+/// name, with a note; an unknown one is an error), else the one disease the group's levels
+/// name exactly (an RA-vs-healthy cohort is about RA). A cohort whose levels name several
+/// diseases (AS and RA) or none gets none: its drugs' active moiety is listed by disease.
+pub(crate) fn cohort_disease(
+    config: &AnalysisConfig,
+    kb: &gutjoint_knowledge::KnowledgeBase,
+    grouping: &Grouping,
+    notes: &mut Vec<String>,
+) -> Result<Option<Disease>> {
+    if let Some(name) = &config.disease {
+        let answer = kb.disease(name);
+        return match (answer.disease, answer.suggestion) {
+            (Some(code), None) => Ok(Some(code)),
+            (Some(code), Some(s)) => {
+                notes.push(format!("disease '{name}' read as '{s}' ({code})"));
+                Ok(Some(code))
+            }
+            (None, Some(s)) => Err(PipelineError::UnknownValue {
+                setting: "disease",
+                value: name.clone(),
+                expected: format!("a disease code or name of the knowledge base (did you mean '{s}'?)"),
+            }),
+            (None, None) => Err(PipelineError::UnknownValue {
+                setting: "disease",
+                value: name.clone(),
+                expected: format!(
+                    "a disease code or name of the knowledge base ({})",
+                    Disease::query_names().join(", ")
+                ),
+            }),
+        };
+    }
+    let named: std::collections::BTreeSet<Disease> = grouping
+        .names
+        .iter()
+        .filter_map(|g| {
+            let a = kb.disease(g);
+            a.suggestion.is_none().then_some(a.disease).flatten()
+        })
+        .collect();
+    Ok(match named.len() {
+        1 => named.into_iter().next(),
+        _ => None,
+    })
 }
 
 /// Guilds by group, and the strongest host associations when host variables were given.

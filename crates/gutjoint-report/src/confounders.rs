@@ -11,7 +11,7 @@ These are owned, schema-bearing copies of the analysis' findings (the axis crate
 show); non-finite numbers are stored as `None`.
 */
 
-use crate::{DaSection, PermutationTestResult};
+use crate::{DaSection, PermutationTest};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -128,13 +128,13 @@ pub struct CollinearCheck {
     pub warning: String,
     pub levels: Vec<LevelCounts>,
     /// PERMANOVA of the group on the samples with a value of the column, unrestricted.
-    pub permanova: Option<PermutationTestResult>,
+    pub permanova: Option<PermutationTest>,
     /// The same with permutations restricted to the column's levels (vegan's `strata`).
-    pub permanova_strata: Option<PermutationTestResult>,
+    pub permanova_strata: Option<PermutationTest>,
     /// The largest level holding both groups, where the within-level comparison is made.
     pub within_level: Option<String>,
     /// PERMANOVA of the group within that level only.
-    pub permanova_within: Option<PermutationTestResult>,
+    pub permanova_within: Option<PermutationTest>,
     /// Differential abundance of case vs control without the column (same samples).
     pub da_naive: Option<DaSection>,
     /// The same model with `+ C(column)`.
@@ -160,7 +160,7 @@ pub struct BatchSection {
     /// The sections the batch was added to, in words.
     pub applied_to: Vec<String>,
     /// PERMANOVA of the group with permutations restricted to batches.
-    pub permanova_strata: Option<PermutationTestResult>,
+    pub permanova_strata: Option<PermutationTest>,
     /// Leave-one-batch-out classifiers, beside the within-cohort AUC.
     pub classifiers: Vec<BatchClassifier>,
     pub notes: Vec<String>,

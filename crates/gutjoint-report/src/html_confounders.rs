@@ -10,7 +10,7 @@ use crate::confounders::{
 };
 use crate::html::fmt;
 use crate::svg::escape;
-use crate::{DaSection, PermutationTestResult};
+use crate::{DaSection, PermutationTest};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -170,7 +170,7 @@ fn column_table(h: &mut String, columns: &[&ConfounderColumn]) {
     h.push_str("</table>");
 }
 
-fn test_row(h: &mut String, label: &str, t: Option<&PermutationTestResult>) {
+fn test_row(h: &mut String, label: &str, t: Option<&PermutationTest>) {
     let Some(t) = t else {
         let _ = write!(
             h,

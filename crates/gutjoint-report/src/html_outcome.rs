@@ -5,7 +5,9 @@ has the answer), then the three models' numbers, the comparison, the ROC and cal
 Like the rest of the report it only draws what the analysis stored.
 */
 
-use crate::outcome::{OutcomeMetrics, OutcomeSection};
+use crate::outcome::OutcomeSection;
+use gutjoint_stats::metrics::DifferenceMethod;
+use gutjoint_stats::predict::Metrics;
 use crate::svg::{PALETTE, escape};
 use std::fmt::Write as _;
 
@@ -128,15 +130,17 @@ fn short(v: f64) -> String {
 
 /// Appends the section to the report.
 pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
+    let r = &o.prediction;
+    let models = [&r.clinical, &r.microbiome, &r.combined];
     let what = match &o.positive {
         Some(level) => format!(
             "'{}' = {} ({} of {} samples)",
             escape(&o.outcome),
             escape(level),
-            o.events.unwrap_or(0),
-            o.n
+            r.events.unwrap_or(0),
+            r.n
         ),
-        None => format!("{} (continuous, {} samples)", escape(&o.outcome), o.n),
+        None => format!("{} (continuous, {} samples)", escape(&o.outcome), r.n),
     };
     let _ = write!(
         h,
@@ -150,41 +154,38 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
                 .collect::<Vec<_>>()
                 .join(", ")
         },
-        o.outer_folds,
-        o.inner_folds,
-        escape(&o.scheme.replace('_', " ")),
-        o.seed
+        r.validation.outer_folds,
+        r.validation.inner_folds,
+        escape(&r.validation.scheme.name().replace('_', " ")),
+        r.validation.seed
     );
     let _ = write!(
         h,
         "<p class=\"note\" id=\"outcome-verdict\"><strong>Verdict.</strong> {}</p>",
-        escape(&o.verdict)
+        escape(&o.verdict.text)
     );
-    if !o.warnings.is_empty() {
+    if !r.warnings.is_empty() {
         h.push_str("<ul id=\"outcome-warnings\">");
-        for w in &o.warnings {
+        for w in &r.warnings {
             let _ = write!(h, "<li>warning: {}</li>", escape(w));
         }
         h.push_str("</ul>");
     }
-    let binary = matches!(
-        o.models.first().map(|m| &m.metrics),
-        Some(OutcomeMetrics::Binary(_))
-    );
+    let binary = matches!(r.clinical.metrics, Metrics::Binary(_));
     if binary {
         h.push_str("<table><tr><th>model</th><th>candidate features</th><th>AUC (95% CI)</th><th>Brier</th><th>calibration intercept</th><th>calibration slope</th></tr>");
     } else {
         h.push_str("<table><tr><th>model</th><th>candidate features</th><th>R² (95% CI)</th><th>RMSE (95% CI)</th><th>MAE (95% CI)</th></tr>");
     }
-    for m in &o.models {
+    for m in models {
         let _ = write!(
             h,
             "<tr><td>{}</td><td class=\"num\">{}</td>",
-            escape(&m.model),
+            escape(m.block.name()),
             m.candidate_features
         );
         match &m.metrics {
-            OutcomeMetrics::Binary(b) => {
+            Metrics::Binary(b) => {
                 let _ = write!(
                     h,
                     "<td class=\"num\">{} ({}–{})</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
@@ -196,7 +197,7 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
                     num(b.calibration_slope, 2)
                 );
             }
-            OutcomeMetrics::Continuous(c) => {
+            Metrics::Continuous(c) => {
                 let _ = write!(
                     h,
                     "<td class=\"num\">{} ({} to {})</td><td class=\"num\">{} ({}–{})</td><td class=\"num\">{} ({}–{})</td>",
@@ -214,7 +215,7 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
         }
         h.push_str("</tr>");
     }
-    let d = &o.combined_vs_clinical;
+    let d = &r.combined_vs_clinical;
     let _ = write!(
         h,
         "</table><p>Combined − clinical {}: {} (95% CI {} to {}), p = {} ({}).",
@@ -227,17 +228,17 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
         num(d.ci[0], 3),
         num(d.ci[1], 3),
         num(d.p, 3),
-        if d.method == "delong" {
+        if d.method == DifferenceMethod::Delong {
             "DeLong's paired test"
         } else {
             "paired bootstrap"
         }
     );
-    if let Some(p) = o.permutation_p {
+    if let Some(p) = r.permutation_p {
         let _ = write!(
             h,
             " Microbiome-only model against {} label permutations (the whole nested procedure rerun on shuffled outcomes): p = {}.",
-            o.permutations,
+            r.permutations,
             num(p, 3)
         );
     }
@@ -245,19 +246,21 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
     if binary {
         let mut roc = Vec::new();
         let mut calibration = Vec::new();
-        for m in &o.models {
-            if let OutcomeMetrics::Binary(b) = &m.metrics {
+        for m in models {
+            if let Metrics::Binary(b) = &m.metrics {
                 roc.push(Series {
-                    name: format!("{} (AUC {})", m.model, num(b.auc, 2)),
-                    points: b
+                    name: format!("{} (AUC {})", m.block.name(), num(b.auc, 2)),
+                    points: o
                         .roc
                         .iter()
+                        .filter(|c| c.model == m.block)
+                        .flat_map(|c| &c.points)
                         .map(|c| (c.false_positive_rate, c.true_positive_rate))
                         .collect(),
                     line: true,
                 });
                 calibration.push(Series {
-                    name: m.model.clone(),
+                    name: m.block.name().into(),
                     points: b
                         .calibration_curve
                         .iter()
@@ -281,7 +284,7 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
         );
     } else {
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for p in &o.predictions {
+        for p in &r.predictions {
             for v in [p.observed, p.clinical, p.microbiome, p.combined] {
                 if v.is_finite() {
                     lo = lo.min(v);
@@ -292,10 +295,10 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
         if !lo.is_finite() {
             (lo, hi) = (0.0, 1.0);
         }
-        for (k, m) in o.models.iter().enumerate() {
+        for (k, m) in models.iter().enumerate() {
             let series = Series {
-                name: m.model.clone(),
-                points: o
+                name: m.block.name().into(),
+                points: r
                     .predictions
                     .iter()
                     .map(|p| ([p.clinical, p.microbiome, p.combined][k.min(2)], p.observed))
@@ -312,20 +315,20 @@ pub(crate) fn render(h: &mut String, o: &OutcomeSection) {
                     "predicted",
                     "observed"
                 ),
-                escape(&m.model),
+                escape(m.block.name()),
                 escape(&o.outcome)
             );
         }
     }
     h.push_str("</div>");
-    if !o.stability.is_empty() {
+    if !r.stability.is_empty() {
         h.push_str("<p>Feature stability: how often the combined model kept each feature across the outer folds (mean standardised coefficient; positive = higher outcome).</p><table><tr><th>feature</th><th>block</th><th>selected in</th><th>mean weight</th></tr>");
-        for s in &o.stability {
+        for s in &r.stability {
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td class=\"num\">{:.0}%</td><td class=\"num\">{}</td></tr>",
                 escape(&s.feature),
-                escape(&s.block),
+                escape(s.block.name()),
                 s.selected_share * 100.0,
                 num(s.mean_weight, 3)
             );

@@ -21,7 +21,7 @@ schema says `number | null` for those fields).
 mod html;
 mod html_outcome;
 mod outcome;
-mod real;
+use gutjoint_numeric::real;
 mod svg;
 
 mod confounders;
@@ -40,12 +40,11 @@ pub use change::{
 
 pub use gutjoint_axis::pharmaco::{DrugCall, DrugGroupSummary, GroupCalls, GroupMedian};
 pub use html::render_html;
-pub use outcome::{
-    BinaryOutcomeMetrics, CalibrationPoint, ContinuousOutcomeMetrics, ModelDifference,
-    OutcomeMetrics, OutcomeModel, OutcomePrediction, OutcomeSection, RocCorner, StableFeature,
-};
+pub use outcome::{OutcomeSection, RocCurve};
 
-use gutjoint_ecology::PermutationTest;
+/// PERMANOVA and PERMDISP as the ecology library reports them: the type `gutjoint permanova
+/// --json` prints, reused by the results model rather than mirrored.
+pub use gutjoint_ecology::{PermutationMethod, PermutationTest};
 use gutjoint_table::TableSummary;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -54,7 +53,11 @@ use serde::{Deserialize, Serialize};
 /// change a reader of the previous layout cannot follow (a field renamed, removed or retyped);
 /// the minor number with additions only (readers ignore fields they do not know).
 /// [`read_results`] refuses another major version.
-pub const SCHEMA_VERSION: &str = "1.0";
+///
+/// 2.0: the PERMANOVA/PERMDISP entries are ecology's `PermutationTest` (same keys as 1.x) and
+/// the outcome section holds `gutjoint predict`'s own report (`prediction`), its ROC curves
+/// (`roc`) and verdict (`verdict`) instead of a copy of them under other names.
+pub const SCHEMA_VERSION: &str = "2.0";
 
 /// Everything one `gutjoint analyze` run found, with the analysis configuration in its
 /// provenance (the pipeline's `AnalysisConfig`; any JSON object when read without it).
@@ -62,7 +65,7 @@ pub const SCHEMA_VERSION: &str = "1.0";
 pub struct AnalysisResults<C = serde_json::Value> {
     /// [`SCHEMA_VERSION`] of the program that wrote the file; readers accept the same major
     /// version (the pattern follows the major number of [`SCHEMA_VERSION`]).
-    #[schemars(regex(pattern = r"^1\.[0-9]+$"))]
+    #[schemars(regex(pattern = r"^2\.[0-9]+$"))]
     pub schema_version: String,
     /// Name and version of the program that wrote the file (`gutjoint 0.1.0`).
     pub software: String,
@@ -79,8 +82,8 @@ pub struct AnalysisResults<C = serde_json::Value> {
     pub alpha: Vec<AlphaByGroup>,
     pub beta_metric: String,
     pub ordination: Ordination,
-    pub permanova: Option<PermutationTestResult>,
-    pub permdisp: Option<PermutationTestResult>,
+    pub permanova: Option<PermutationTest>,
+    pub permdisp: Option<PermutationTest>,
     pub composition: Composition,
     /// GMHI by group (species-level profiles only).
     pub gmhi: Option<ScoreByGroup>,
@@ -461,60 +464,6 @@ pub struct OrdinationPoint {
     #[serde(deserialize_with = "real::de")]
     #[schemars(with = "Option<f64>")]
     pub pc2: f64,
-}
-
-/// A PERMANOVA or PERMDISP test, with scikit-bio's keys. The ecology crate's
-/// `PermutationTest` names its method with static strings (its JSON output is fixed by the
-/// command-line contract); this is its owned, readable-back form.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct PermutationTestResult {
-    pub method: PermutationMethod,
-    /// `pseudo-F` (PERMANOVA) or `F-value` (PERMDISP).
-    pub test_statistic_name: String,
-    pub sample_size: usize,
-    pub number_of_groups: usize,
-    #[serde(deserialize_with = "real::de")]
-    #[schemars(with = "Option<f64>")]
-    pub test_statistic: f64,
-    /// `None` when no permutations were run (scikit-bio reports NaN).
-    pub p_value: Option<f64>,
-    pub permutations: usize,
-}
-
-/// The permutation tests of the beta-diversity section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PermutationMethod {
-    #[serde(rename = "PERMANOVA")]
-    Permanova,
-    #[serde(rename = "PERMDISP")]
-    Permdisp,
-}
-
-impl PermutationMethod {
-    pub fn name(self) -> &'static str {
-        match self {
-            PermutationMethod::Permanova => "PERMANOVA",
-            PermutationMethod::Permdisp => "PERMDISP",
-        }
-    }
-}
-
-impl From<&PermutationTest> for PermutationTestResult {
-    fn from(t: &PermutationTest) -> Self {
-        PermutationTestResult {
-            method: if t.method == "PERMDISP" {
-                PermutationMethod::Permdisp
-            } else {
-                PermutationMethod::Permanova
-            },
-            test_statistic_name: t.test_statistic_name.to_string(),
-            sample_size: t.sample_size,
-            number_of_groups: t.number_of_groups,
-            test_statistic: t.test_statistic,
-            p_value: t.p_value,
-            permutations: t.permutations,
-        }
-    }
 }
 
 /// Mean relative abundance (percent) of the most abundant taxa per group.

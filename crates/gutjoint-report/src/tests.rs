@@ -43,7 +43,7 @@ fn another_major_version_is_refused_with_both_versions_named() {
     .expect_err("0.1 is another major version");
     let text = e.to_string();
     assert!(
-        text.starts_with("old/results.json: results schema version 0.1, but this gutjoint (gutjoint 9.9.9) reads schema version 1.0"),
+        text.starts_with("old/results.json: results schema version 0.1, but this gutjoint (gutjoint 9.9.9) reads schema version 2.0"),
         "{text}"
     );
     let e = read_results::<serde_json::Value>(r#"{"title": "x"}"#, "r.json", "gutjoint")
@@ -52,10 +52,14 @@ fn another_major_version_is_refused_with_both_versions_named() {
     let e = read_results::<serde_json::Value>("{", "r.json", "gutjoint").expect_err("not JSON");
     assert!(e.to_string().starts_with("r.json: not JSON"), "{e}");
     // The same major version with a missing section is a layout error naming the field.
-    let e = read_results::<serde_json::Value>(r#"{"schema_version": "1.7"}"#, "r.json", "g")
+    // 1.x files had the outcome section's mirrored layout: refused by version, not misread.
+    let e = read_results::<serde_json::Value>(r#"{"schema_version": "1.0"}"#, "r.json", "g")
+        .expect_err("1.0 is another major version");
+    assert!(e.to_string().contains("results schema version 1.0"), "{e}");
+    let e = read_results::<serde_json::Value>(r#"{"schema_version": "2.7"}"#, "r.json", "g")
         .expect_err("incomplete");
     assert!(
-        e.to_string().contains("does not follow results schema 1.7")
+        e.to_string().contains("does not follow results schema 2.7")
             && e.to_string().contains("missing field"),
         "{e}"
     );
@@ -90,4 +94,45 @@ fn the_schema_names_every_section_and_allows_null_for_non_finite_numbers() {
     );
     let coefficient = &schema["$defs"]["DaCoefficient"]["properties"]["p"]["type"];
     assert_eq!(coefficient, &serde_json::json!(["number", "null"]));
+}
+
+/// The results model reuses ecology's PERMANOVA type (no mirror): it writes scikit-bio's keys,
+/// the same JSON `gutjoint permanova --json` prints, and reads back, a NaN statistic included.
+#[test]
+fn permutation_tests_are_ecologys_type_and_read_back() {
+    use gutjoint_ecology::{Grouping, permanova};
+    use gutjoint_table::DistanceMatrix;
+    // Two groups of two at distance 1 within and 3 between (squared: 1 and 9):
+    // s_T = (2·1 + 4·9)/4 = 9.5, s_W = 1/2 + 1/2 = 1, F = (9.5 − 1)/1 / (1/2) = 17.
+    let dm = DistanceMatrix::from_condensed(
+        ["a", "b", "c", "d"].map(String::from).to_vec(),
+        vec![1.0, 3.0, 3.0, 3.0, 3.0, 1.0],
+    )
+    .expect("matrix");
+    let grouping = Grouping::from_values(&["x", "x", "y", "y"].map(String::from));
+    let t: crate::PermutationTest = permanova(&dm, &grouping, 0, 0).expect("test");
+    assert_eq!(t.method, crate::PermutationMethod::Permanova);
+    assert!((t.test_statistic - 17.0).abs() < 1e-12, "{}", t.test_statistic);
+    let text = serde_json::to_string(&t).expect("json");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&text).expect("json"),
+        serde_json::json!({
+            "method": "PERMANOVA",
+            "test_statistic_name": "pseudo-F",
+            "sample_size": 4,
+            "number_of_groups": 2,
+            "test_statistic": t.test_statistic,
+            "p_value": null,
+            "permutations": 0
+        })
+    );
+    let back: crate::PermutationTest = serde_json::from_str(&text).expect("reads back");
+    assert_eq!(back, t);
+    let nan = crate::PermutationTest {
+        test_statistic: f64::NAN,
+        ..t
+    };
+    let back: crate::PermutationTest =
+        serde_json::from_str(&serde_json::to_string(&nan).expect("json")).expect("null reads");
+    assert!(back.test_statistic.is_nan());
 }

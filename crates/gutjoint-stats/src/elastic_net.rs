@@ -31,9 +31,13 @@ pub enum Family {
 }
 
 /// One point of the hyper-parameter grid.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Penalty {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub alpha: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub l1_ratio: f64,
 }
 

@@ -96,9 +96,13 @@ pub fn calibration(probabilities: &[f64], labels: &[bool]) -> Result<Calibration
 }
 
 /// One non-empty bin of the calibration curve.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CalibrationBin {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub mean_predicted: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub observed: f64,
     pub count: usize,
 }
@@ -130,11 +134,17 @@ pub fn calibration_curve(
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NetBenefit {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub threshold: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub model: f64,
     /// Treating everyone as positive.
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub treat_all: f64,
 }
 
@@ -171,10 +181,16 @@ pub fn decision_curve(
 
 /// One corner of the ROC curve: the share of negatives and of positives scored at or above
 /// `threshold`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RocPoint {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub threshold: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub false_positive_rate: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub true_positive_rate: f64,
 }
 
@@ -224,16 +240,22 @@ pub fn roc_curve(scores: &[f64], labels: &[bool]) -> Result<Vec<RocPoint>> {
 }
 
 /// Paired comparison of two predictions of the same samples.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Difference {
     /// Second minus first (e.g. combined − clinical).
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub delta: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de_pair")]
+    #[schemars(with = "[Option<f64>; 2]")]
     pub ci: [f64; 2],
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub p: f64,
     pub method: DifferenceMethod,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DifferenceMethod {
     /// DeLong's paired test of two AUCs.

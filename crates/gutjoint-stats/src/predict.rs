@@ -239,7 +239,7 @@ pub fn metadata_values(md: &Metadata, column: &Column, ids: &[String]) -> Vec<Op
         .collect()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "learner")]
 pub enum Learner {
     /// Elastic net (logistic or linear), tuned by the inner folds.
@@ -341,7 +341,7 @@ pub struct PredictInput<'a> {
 
 // ---------------------------------------------------------------------------- results
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Block {
     Clinical,
@@ -352,6 +352,15 @@ pub enum Block {
 impl Block {
     pub const ALL: [Block; 3] = [Block::Clinical, Block::Microbiome, Block::Combined];
 
+    /// The serde name (`clinical`, `microbiome`, `combined`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Block::Clinical => "clinical",
+            Block::Microbiome => "microbiome",
+            Block::Combined => "combined",
+        }
+    }
+
     fn uses_clinical(self) -> bool {
         self != Block::Microbiome
     }
@@ -361,29 +370,53 @@ impl Block {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BinaryMetrics {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub auc: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de_pair")]
+    #[schemars(with = "[Option<f64>; 2]")]
     pub auc_ci: [f64; 2],
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub auc_se: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub brier: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub calibration_intercept: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub calibration_slope: f64,
     pub calibration_curve: Vec<CalibrationBin>,
     pub decision_curve: Vec<NetBenefit>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ContinuousMetrics {
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub r2: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de_pair")]
+    #[schemars(with = "[Option<f64>; 2]")]
     pub r2_ci: [f64; 2],
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub rmse: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de_pair")]
+    #[schemars(with = "[Option<f64>; 2]")]
     pub rmse_ci: [f64; 2],
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub mae: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de_pair")]
+    #[schemars(with = "[Option<f64>; 2]")]
     pub mae_ci: [f64; 2],
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Metrics {
     Binary(BinaryMetrics),
@@ -391,7 +424,7 @@ pub enum Metrics {
 }
 
 /// One model's out-of-fold performance.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModelEvaluation {
     pub block: Block,
     /// Candidate features (clinical columns plus taxa passing the prevalence filter on all
@@ -407,15 +440,19 @@ pub struct ModelEvaluation {
 /// How often a feature was selected (nonzero coefficient; for the forest, nonzero importance)
 /// across the outer folds' combined models, and its mean standardised coefficient (or
 /// importance).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FeatureStability {
     pub feature: String,
     pub block: Block,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub selected_share: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub mean_weight: f64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scheme {
     StratifiedKFold,
@@ -423,7 +460,18 @@ pub enum Scheme {
     LeaveOneGroupOut,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl Scheme {
+    /// The serde name (`stratified_k_fold`, `k_fold`, `leave_one_group_out`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::StratifiedKFold => "stratified_k_fold",
+            Scheme::KFold => "k_fold",
+            Scheme::LeaveOneGroupOut => "leave_one_group_out",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Validation {
     pub scheme: Scheme,
     pub outer_folds: usize,
@@ -433,24 +481,32 @@ pub struct Validation {
     pub seed: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct MissingClinical {
     pub column: String,
     pub missing: usize,
 }
 
 /// One sample's out-of-fold predictions (probability or value) from the three models.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OutOfFold {
     pub sample: String,
     pub fold: usize,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub observed: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub clinical: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub microbiome: f64,
+    #[serde(deserialize_with = "gutjoint_numeric::real::de")]
+    #[schemars(with = "Option<f64>")]
     pub combined: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PredictionReport {
     pub outcome: OutcomeKind,
     pub n: usize,
@@ -472,7 +528,7 @@ pub struct PredictionReport {
     pub predictions: Vec<OutOfFold>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutcomeKind {
     Binary,
@@ -1576,7 +1632,7 @@ fn validate(input: &PredictInput<'_>, config: &PredictConfig) -> Result<()> {
 // ------------------------------------------------------------------------ verdict
 
 /// What the comparison of the combined model with the clinical one showed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Finding {
     /// The combined model beat the clinical one (p < 0.05, difference > 0).
@@ -1589,7 +1645,7 @@ pub enum Finding {
 
 /// The plain-language answer to "does the microbiome add anything to what the clinic
 /// knows?", read from the numbers of one [`PredictionReport`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Verdict {
     pub finding: Finding,
     /// One paragraph: the finding, the numbers behind it, and what they do not show.

@@ -163,15 +163,23 @@ fn outcome_section_equals_predict_and_renders() {
         "9",
     ];
     let p = json(&predict(&table, &md, &p_dir, &flags, true));
-    // The same numbers, to the last bit (both are f64 written by serde_json).
-    assert_eq!(s["n"], p["n"]);
-    assert_eq!(s["events"], p["events"]);
-    assert_eq!(s["kind"], "binary");
+    // The section holds predict's own report (the same type, not a copy under other names):
+    // equal to `predict --json` as a whole, to the last bit, but for the stability list cut
+    // to the 20 features the report shows.
+    let r = &s["prediction"];
+    let mut expected = p.clone();
+    if let Some(list) = expected["stability"].as_array_mut() {
+        list.truncate(20);
+    }
+    assert_eq!(r, &expected);
+    assert_eq!(r["outcome"], "binary");
     assert_eq!(s["clinical"], serde_json::json!(["age", "sex=m"]));
-    let models = s["models"].as_array().expect("models");
-    assert_eq!(models.len(), 3);
-    for (m, name) in models.iter().zip(["clinical", "microbiome", "combined"]) {
-        assert_eq!(m["model"], name);
+    let rocs = s["roc"].as_array().expect("roc curves");
+    assert_eq!(rocs.len(), 3);
+    for (curve, name) in rocs.iter().zip(["clinical", "microbiome", "combined"]) {
+        assert_eq!(curve["model"], name);
+        let m = &r[name];
+        assert_eq!(m["block"], name);
         for key in [
             "auc",
             "auc_ci",
@@ -186,7 +194,7 @@ fn outcome_section_equals_predict_and_renders() {
         }
         // The ROC curve runs from (0, 0) to (1, 1) and the trapezoids under it sum to the
         // reported (Mann–Whitney) AUC.
-        let roc = m["roc"].as_array().expect("roc");
+        let roc = curve["points"].as_array().expect("roc");
         let xy = |c: &serde_json::Value| {
             (
                 c["false_positive_rate"].as_f64().expect("fpr"),
@@ -207,14 +215,14 @@ fn outcome_section_equals_predict_and_renders() {
     }
     for key in ["delta", "ci", "p", "method"] {
         assert_eq!(
-            s["combined_vs_clinical"][key], p["combined_vs_clinical"][key],
+            r["combined_vs_clinical"][key], p["combined_vs_clinical"][key],
             "combined_vs_clinical.{key}"
         );
     }
-    assert_eq!(s["permutation_p"], p["permutation_p"]);
-    assert_eq!(s["permutations"], 9);
-    assert_eq!(s["warnings"], p["warnings"]);
-    let stability = s["stability"].as_array().expect("stability");
+    assert_eq!(r["permutation_p"], p["permutation_p"]);
+    assert_eq!(r["permutations"], 9);
+    assert_eq!(r["warnings"], p["warnings"]);
+    let stability = r["stability"].as_array().expect("stability");
     let expected = p["stability"].as_array().expect("stability");
     assert_eq!(stability.len(), expected.len().min(20));
     for (a, b) in stability.iter().zip(expected) {
@@ -223,7 +231,7 @@ fn outcome_section_equals_predict_and_renders() {
         }
     }
     // 40-odd events for 26 candidate features: predict's events-per-feature warning is there.
-    let warnings: Vec<&str> = s["warnings"]
+    let warnings: Vec<&str> = r["warnings"]
         .as_array()
         .expect("warnings")
         .iter()
@@ -239,7 +247,7 @@ fn outcome_section_equals_predict_and_renders() {
         .lines()
         .find_map(|l| l.strip_prefix("verdict: "))
         .expect("verdict line");
-    assert_eq!(s["verdict"], printed);
+    assert_eq!(s["verdict"]["text"], printed);
     // The out-of-fold predictions table is predict's.
     assert_eq!(
         std::fs::read_to_string(out.join("tables/outcome_predictions.tsv")).expect("tsv"),
@@ -320,24 +328,21 @@ fn outcome_section_equals_predict_and_renders() {
         ],
         true,
     ));
-    assert_eq!(s["kind"], "continuous");
-    for (m, name) in
-        s["models"]
-            .as_array()
-            .expect("models")
-            .iter()
-            .zip(["clinical", "microbiome", "combined"])
-    {
+    let r = &s["prediction"];
+    let mut expected = p.clone();
+    if let Some(list) = expected["stability"].as_array_mut() {
+        list.truncate(20);
+    }
+    assert_eq!(r, &expected);
+    assert_eq!(r["outcome"], "continuous");
+    for name in ["clinical", "microbiome", "combined"] {
         for key in ["r2", "r2_ci", "rmse", "rmse_ci", "mae", "mae_ci"] {
-            assert_eq!(m[key], p[name][key], "{name}.{key}");
+            assert!(!r[name][key].is_null(), "{name}.{key} is null");
         }
     }
-    assert_eq!(
-        s["combined_vs_clinical"]["p"],
-        p["combined_vs_clinical"]["p"]
-    );
-    assert!(s.get("permutation_p").is_none());
-    assert_eq!(s["predictions"].as_array().map(Vec::len), Some(80));
+    assert!(r["permutation_p"].is_null());
+    assert!(s.get("roc").is_none(), "no ROC curve for a continuous outcome");
+    assert_eq!(r["predictions"].as_array().map(Vec::len), Some(80));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
     let section = html
         .split("<section id=\"outcome\">")

@@ -22,7 +22,7 @@ use gutjoint_ecology::{Grouping, Strata, permanova_within};
 use gutjoint_report::{
     BatchClassifier, BatchSection, ClassifierSection, CollinearCheck, ConfounderColumn,
     ConfounderComparison, ConfounderSection, DaSection, GroupCount, HeldOutBatch, LevelCounts,
-    PermutationTestResult, ReferenceChoice,
+    PermutationTest, ReferenceChoice,
 };
 use gutjoint_stats::quote_column;
 use gutjoint_table::{DistanceMatrix, FeatureTable, Metadata, read_metadata_file};
@@ -272,7 +272,7 @@ fn group_permanova(
     ctx: &Context,
     positions: &[usize],
     strata: Option<&[String]>,
-) -> Result<PermutationTestResult> {
+) -> Result<PermutationTest> {
     let dm = ctx.dm.select(positions);
     let labels: Vec<String> = positions
         .iter()
@@ -280,14 +280,13 @@ fn group_permanova(
         .collect();
     let grouping = Grouping::from_values(&labels);
     let strata = strata.map(Strata::from_values);
-    let t = permanova_within(
+    Ok(permanova_within(
         &dm,
         &grouping,
         ctx.config.permutations,
         ctx.config.seed,
         strata.as_ref(),
-    )?;
-    Ok((&t).into())
+    )?)
 }
 
 /// The values of metadata `column` for the table's samples at `positions` (`None` = missing).

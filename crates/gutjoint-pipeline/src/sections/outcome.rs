@@ -2,21 +2,19 @@
 "Does the microbiome predict response?" — `analyze --outcome`. The section runs exactly what
 `gutjoint predict` runs (the same outcome coding, clinical coding and nested cross-validation
 of [`gutjoint_stats::predict`], with that command's default settings and the analysis seed), so
-the report's numbers are the ones `gutjoint predict --json` prints for the same inputs; it adds
-the curves the report draws and the verdict both print.
+the report's numbers are the ones `gutjoint predict --json` prints for the same inputs, in the
+same type ([`PredictionReport`]); it adds the ROC curves the report draws and the verdict both
+print.
 */
 
 use crate::error::PipelineError;
 use crate::input::metadata_column;
 use crate::outputs::NamedTable;
-use gutjoint_report::{
-    BinaryOutcomeMetrics, CalibrationPoint, ContinuousOutcomeMetrics, ModelDifference,
-    OutcomeMetrics, OutcomeModel, OutcomePrediction, OutcomeSection, RocCorner, StableFeature,
-};
-use gutjoint_stats::metrics::{DifferenceMethod, roc_curve};
+use gutjoint_report::{OutcomeSection, RocCurve};
+use gutjoint_stats::metrics::roc_curve;
 use gutjoint_stats::predict::{
-    Block, ClinicalColumn, Finding, Learner, Metrics, ModelEvaluation, Outcome, OutcomeKind,
-    PredictConfig, PredictInput, PredictionReport, Scheme, metadata_values, predict, verdict,
+    Block, ClinicalColumn, Outcome, OutcomeKind, PredictConfig, PredictInput, PredictionReport,
+    Scheme, metadata_values, predict, verdict,
 };
 use gutjoint_table::{FeatureTable, read_metadata_file};
 use serde::{Deserialize, Serialize};
@@ -135,138 +133,41 @@ pub(crate) fn outcome_section(
     )))
 }
 
-/// Snake-case name of a serde enum value (`Block::Clinical` → `clinical`).
-fn name_of<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
+/// The section: predict's own report (stability cut to the 20 features the report lists),
+/// the ROC curve of each model for a binary outcome, and the verdict.
 fn section_of(
     config: &OutcomeConfig,
     clinical: &[ClinicalColumn],
     r: &PredictionReport,
     labels: Option<&[bool]>,
 ) -> Result<OutcomeSection, PipelineError> {
-    let prediction_of = |m: &ModelEvaluation| -> Vec<f64> {
-        r.predictions
-            .iter()
-            .map(|p| match m.block {
-                Block::Clinical => p.clinical,
-                Block::Microbiome => p.microbiome,
-                Block::Combined => p.combined,
-            })
-            .collect()
-    };
-    let mut models = Vec::new();
-    for m in [&r.clinical, &r.microbiome, &r.combined] {
-        let metrics = match (&m.metrics, labels) {
-            (Metrics::Binary(b), Some(labels)) => OutcomeMetrics::Binary(BinaryOutcomeMetrics {
-                auc: b.auc,
-                auc_ci: b.auc_ci,
-                brier: b.brier,
-                calibration_intercept: b.calibration_intercept,
-                calibration_slope: b.calibration_slope,
-                roc: roc_curve(&prediction_of(m), labels)?
-                    .into_iter()
-                    .map(|c| RocCorner {
-                        false_positive_rate: c.false_positive_rate,
-                        true_positive_rate: c.true_positive_rate,
-                    })
-                    .collect(),
-                calibration_curve: b
-                    .calibration_curve
-                    .iter()
-                    .map(|c| CalibrationPoint {
-                        mean_predicted: c.mean_predicted,
-                        observed: c.observed,
-                        count: c.count,
-                    })
-                    .collect(),
-            }),
-            (Metrics::Continuous(c), _) => OutcomeMetrics::Continuous(ContinuousOutcomeMetrics {
-                r2: c.r2,
-                r2_ci: c.r2_ci,
-                rmse: c.rmse,
-                rmse_ci: c.rmse_ci,
-                mae: c.mae,
-                mae_ci: c.mae_ci,
-            }),
-            (Metrics::Binary(_), None) => {
-                return Err(PipelineError::Config(
-                    "binary metrics for a continuous outcome".into(),
-                ));
-            }
-        };
-        models.push(OutcomeModel {
-            model: name_of(&m.block),
-            candidate_features: m.candidate_features,
-            metrics,
-        });
+    let mut roc = Vec::new();
+    if let Some(labels) = labels {
+        for block in Block::ALL {
+            let scores: Vec<f64> = r
+                .predictions
+                .iter()
+                .map(|p| match block {
+                    Block::Clinical => p.clinical,
+                    Block::Microbiome => p.microbiome,
+                    Block::Combined => p.combined,
+                })
+                .collect();
+            roc.push(RocCurve {
+                model: block,
+                points: roc_curve(&scores, labels)?,
+            });
+        }
     }
-    let d = &r.combined_vs_clinical;
-    let v = verdict(r);
+    let mut prediction = r.clone();
+    prediction.stability.truncate(20);
     Ok(OutcomeSection {
         outcome: config.column.clone(),
-        kind: name_of(&r.outcome),
         positive: config.positive.clone(),
         clinical: clinical.iter().map(|c| c.name.clone()).collect(),
-        n: r.n,
-        events: r.events,
-        learner: match r.learner {
-            Learner::ElasticNet => "elastic_net".into(),
-            Learner::RandomForest { .. } => "random_forest".into(),
-        },
-        scheme: name_of(&r.validation.scheme),
-        outer_folds: r.validation.outer_folds,
-        inner_folds: r.validation.inner_folds,
-        seed: r.validation.seed,
-        models,
-        combined_vs_clinical: ModelDifference {
-            delta: d.delta,
-            ci: d.ci,
-            p: d.p,
-            method: match d.method {
-                DifferenceMethod::Delong => "delong".into(),
-                DifferenceMethod::PairedBootstrap => "paired_bootstrap".into(),
-            },
-        },
-        permutation_p: r.permutation_p,
-        permutations: r.permutations,
-        stability: r
-            .stability
-            .iter()
-            .take(20)
-            .map(|s| StableFeature {
-                feature: s.feature.clone(),
-                block: name_of(&s.block),
-                selected_share: s.selected_share,
-                mean_weight: s.mean_weight,
-            })
-            .collect(),
-        warnings: r.warnings.clone(),
-        finding: match v.finding {
-            Finding::AddedValue => "added_value",
-            Finding::NoAddedValue => "no_added_value",
-            Finding::Worse => "worse",
-        }
-        .into(),
-        verdict: v.text,
-        predictions: if r.outcome == OutcomeKind::Continuous {
-            r.predictions
-                .iter()
-                .map(|p| OutcomePrediction {
-                    sample: p.sample.clone(),
-                    observed: p.observed,
-                    clinical: p.clinical,
-                    microbiome: p.microbiome,
-                    combined: p.combined,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        },
+        prediction,
+        roc,
+        verdict: verdict(r),
     })
 }
 
