@@ -483,9 +483,8 @@ mod tests {
                 })
                 .collect()
         };
-        let score = |t: &FeatureTable| {
-            signatures(&kb, t, &["AS".into()], Some((&reference, None)), None)
-        };
+        let score =
+            |t: &FeatureTable| signatures(&kb, t, &["AS".into()], Some((&reference, None)), None);
         let whole = score(&table);
         let order: Vec<(&str, &str)> = whole
             .iter()

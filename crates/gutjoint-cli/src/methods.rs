@@ -352,12 +352,29 @@ mod tests {
             ReplicateMethodName::from_str("ancom-bc", false),
             Ok(ReplicateMethodName::Ancombc)
         );
-        for name in ["bh", "fdr_bh", "benjamini-hochberg", "holm", "bonferroni", "none"] {
+        for name in [
+            "bh",
+            "fdr_bh",
+            "benjamini-hochberg",
+            "holm",
+            "bonferroni",
+            "none",
+        ] {
             let parsed = PAdjustName::from_str(name, false).expect(name);
-            assert_eq!(Some(parsed.adjust()), gutjoint_stats::Adjust::parse(name), "{name}");
+            assert_eq!(
+                Some(parsed.adjust()),
+                gutjoint_stats::Adjust::parse(name),
+                "{name}"
+            );
         }
-        assert_eq!(TransformName::from_str("log", false), Ok(TransformName::Log10));
-        assert_eq!(TransformName::from_str("arcsine", false), Ok(TransformName::AsinSqrt));
+        assert_eq!(
+            TransformName::from_str("log", false),
+            Ok(TransformName::Log10)
+        );
+        assert_eq!(
+            TransformName::from_str("arcsine", false),
+            Ok(TransformName::AsinSqrt)
+        );
         assert_eq!(CvName::from_str("logo", false), Ok(CvName::LeaveGroupOut));
         assert_eq!(CvName::from_str("k-fold", false), Ok(CvName::Kfold));
     }

@@ -50,15 +50,25 @@ mod tests {
         let table = FeatureTable::from_triplets(
             vec!["s1".into(), "s2".into()],
             vec!["a".into(), "b".into(), "z".into()],
-            vec![(0, 0, 1.0), (0, 1, 2.0), (0, 2, 3.0), (1, 1, 4.0), (1, 2, 1.0)],
+            vec![
+                (0, 0, 1.0),
+                (0, 1, 2.0),
+                (0, 2, 3.0),
+                (1, 1, 4.0),
+                (1, 2, 1.0),
+            ],
             &Location::named("test"),
         )
         .expect("valid table");
         let no_tree = alpha(&table, &[AlphaMetric::FaithPd], None)
             .expect_err("faith_pd without a tree")
             .to_string();
-        assert_eq!(no_tree, "faith_pd needs a phylogenetic tree, and none was given");
-        let tree = parse_newick("((a:1,b:2):0.5,c:1);", &Location::named("tree")).expect("valid newick");
+        assert_eq!(
+            no_tree,
+            "faith_pd needs a phylogenetic tree, and none was given"
+        );
+        let tree =
+            parse_newick("((a:1,b:2):0.5,c:1);", &Location::named("tree")).expect("valid newick");
         let missing = PhyloTable::new(&table, &tree, false)
             .err()
             .expect("'z' is not a tip")

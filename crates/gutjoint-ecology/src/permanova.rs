@@ -41,9 +41,7 @@ pub struct PermutationTest {
 }
 
 /// The permutation tests, by scikit-bio's method names.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum PermutationMethod {
     #[serde(rename = "PERMANOVA")]
     Permanova,

@@ -968,7 +968,9 @@ pub(crate) fn cohort_disease(
             (None, Some(s)) => Err(PipelineError::UnknownValue {
                 setting: "disease",
                 value: name.clone(),
-                expected: format!("a disease code or name of the knowledge base (did you mean '{s}'?)"),
+                expected: format!(
+                    "a disease code or name of the knowledge base (did you mean '{s}'?)"
+                ),
             }),
             (None, None) => Err(PipelineError::UnknownValue {
                 setting: "disease",

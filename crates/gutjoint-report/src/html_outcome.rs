@@ -6,9 +6,9 @@ Like the rest of the report it only draws what the analysis stored.
 */
 
 use crate::outcome::OutcomeSection;
+use crate::svg::{PALETTE, escape};
 use gutjoint_stats::metrics::DifferenceMethod;
 use gutjoint_stats::predict::Metrics;
-use crate::svg::{PALETTE, escape};
 use std::fmt::Write as _;
 
 /// A number for a table cell ("—" when not finite, so a value read back from `null` shows the

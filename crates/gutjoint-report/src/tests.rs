@@ -112,7 +112,11 @@ fn permutation_tests_are_ecologys_type_and_read_back() {
     let grouping = Grouping::from_values(&["x", "x", "y", "y"].map(String::from));
     let t: crate::PermutationTest = permanova(&dm, &grouping, 0, 0).expect("test");
     assert_eq!(t.method, crate::PermutationMethod::Permanova);
-    assert!((t.test_statistic - 17.0).abs() < 1e-12, "{}", t.test_statistic);
+    assert!(
+        (t.test_statistic - 17.0).abs() < 1e-12,
+        "{}",
+        t.test_statistic
+    );
     let text = serde_json::to_string(&t).expect("json");
     assert_eq!(
         serde_json::from_str::<serde_json::Value>(&text).expect("json"),

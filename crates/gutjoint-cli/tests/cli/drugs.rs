@@ -277,10 +277,7 @@ fn analyze_scores_drugs_for_the_cohorts_disease_as_drugs_does() {
     let metadata = repo().join("examples/demo/gmhi_arthritis_metadata.tsv");
     let text = std::fs::read_to_string(&metadata).expect("metadata");
     let ra_md = out.join("ra_healthy.tsv");
-    let kept: Vec<&str> = text
-        .lines()
-        .filter(|l| !l.contains("\tAS\t"))
-        .collect();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("\tAS\t")).collect();
     std::fs::write(&ra_md, kept.join("\n") + "\n").expect("write metadata");
     let patient = kept
         .iter()
@@ -289,9 +286,7 @@ fn analyze_scores_drugs_for_the_cohorts_disease_as_drugs_does() {
         .expect("an RA sample");
     let drugs = "sulfasalazine,methotrexate";
     let rows_of_drugs = |extra: &[&str]| -> serde_json::Value {
-        let mut args = vec![
-            "drugs", table, "--drugs", drugs, "--json", "--quiet",
-        ];
+        let mut args = vec!["drugs", table, "--drugs", drugs, "--json", "--quiet"];
         args.extend_from_slice(extra);
         let all = json(&ok(args));
         serde_json::Value::Array(
@@ -348,7 +343,10 @@ fn analyze_scores_drugs_for_the_cohorts_disease_as_drugs_does() {
         by_drugs
     );
     // AS + RA + healthy, not told: no disease, as `drugs` without --disease.
-    assert_eq!(rows_of_analyze(&metadata, "untold", &[]), rows_of_drugs(&[]));
+    assert_eq!(
+        rows_of_analyze(&metadata, "untold", &[]),
+        rows_of_drugs(&[])
+    );
     let typo = run([
         "analyze",
         table,
@@ -364,6 +362,10 @@ fn analyze_scores_drugs_for_the_cohorts_disease_as_drugs_does() {
         out.join("typo").to_str().expect("utf8"),
     ]);
     assert_eq!(typo.status, 1);
-    assert!(typo.stderr.contains("unknown disease 'lupus'"), "{}", typo.stderr);
+    assert!(
+        typo.stderr.contains("unknown disease 'lupus'"),
+        "{}",
+        typo.stderr
+    );
     assert!(!out.join("typo").join("results.json").exists());
 }

@@ -475,8 +475,7 @@ fn ecology_errors_are_clear() {
         "/dev/null",
     ]);
     assert!(
-        r.stderr.contains("not tips of the tree")
-            && r.stderr.contains("hint: pass --drop-missing"),
+        r.stderr.contains("not tips of the tree") && r.stderr.contains("hint: pass --drop-missing"),
         "{}",
         r.stderr
     );
@@ -625,10 +624,20 @@ fn fsvd_approximates_the_exact_pcoa() {
 #[test]
 fn metric_options_are_value_enums() {
     let canonical = ok([
-        "alpha", GP, "--metric", "observed_features", "--metric", "pielou_e",
+        "alpha",
+        GP,
+        "--metric",
+        "observed_features",
+        "--metric",
+        "pielou_e",
     ]);
     let alias = ok([
-        "alpha", GP, "--metric", "observed-features", "--metric", "pielou-e",
+        "alpha",
+        GP,
+        "--metric",
+        "observed-features",
+        "--metric",
+        "pielou-e",
     ]);
     assert_eq!(canonical, alias);
     assert!(
@@ -670,7 +679,8 @@ fn metric_options_are_value_enums() {
     assert_eq!(r.status, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("invalid value 'euclid' for '--metric")
-            && r.stderr.contains("[possible values: braycurtis, aitchison]"),
+            && r.stderr
+                .contains("[possible values: braycurtis, aitchison]"),
         "{}",
         r.stderr
     );

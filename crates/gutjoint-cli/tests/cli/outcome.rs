@@ -341,7 +341,10 @@ fn outcome_section_equals_predict_and_renders() {
         }
     }
     assert!(r["permutation_p"].is_null());
-    assert!(s.get("roc").is_none(), "no ROC curve for a continuous outcome");
+    assert!(
+        s.get("roc").is_none(),
+        "no ROC curve for a continuous outcome"
+    );
     assert_eq!(r["predictions"].as_array().map(Vec::len), Some(80));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
     let section = html
