@@ -87,45 +87,53 @@ impl PhyloTable {
         let n_samples = table.n_samples();
         let per_sample: Vec<SampleBranches> = (0..n_samples)
             .into_par_iter()
-            .map(|s| {
-                // Walk up from each feature, accumulating on a sparse map of touched nodes, then
-                // visit them in post-order so every node is complete before its parent.
-                let (idx, vals) = table.sample(s);
-                let mut acc: std::collections::HashMap<usize, f64> =
-                    std::collections::HashMap::new();
-                let (mut total, mut dw) = (0.0, 0.0);
-                for (f, v) in idx.iter().zip(vals) {
-                    if let Some(node) = tip_of_feature[*f as usize] {
-                        *acc.entry(node).or_insert(0.0) += v;
-                        total += v;
-                        dw += depth[node] * v;
+            .map_init(
+                // Per thread: abundance below each node and whether the node is touched, both
+                // reset after each sample (dense arrays: a hash map per sample cost more than
+                // the sums themselves).
+                || (vec![0.0; nodes.len()], vec![false; nodes.len()]),
+                |(acc, touched_mark), s| {
+                    // Walk up from each feature, marking the touched nodes (a walk stops at a node
+                    // already marked: its ancestors are), then visit them in post-order so every
+                    // node is complete before its parent.
+                    let (idx, vals) = table.sample(s);
+                    let (mut total, mut dw) = (0.0, 0.0);
+                    let mut touched: Vec<usize> = Vec::new();
+                    for (f, v) in idx.iter().zip(vals) {
+                        if let Some(node) = tip_of_feature[*f as usize] {
+                            acc[node] += v;
+                            total += v;
+                            dw += depth[node] * v;
+                            let mut up = Some(node);
+                            while let Some(at) = up {
+                                if touched_mark[at] {
+                                    break;
+                                }
+                                touched_mark[at] = true;
+                                touched.push(at);
+                                up = nodes[at].parent;
+                            }
+                        }
                     }
-                }
-                let mut touched: Vec<usize> = acc.keys().copied().collect();
-                let mut seen: std::collections::HashSet<usize> = touched.iter().copied().collect();
-                let mut k = 0;
-                while k < touched.len() {
-                    if let Some(parent) = nodes[touched[k]].parent
-                        && seen.insert(parent)
-                    {
-                        touched.push(parent);
+                    touched.sort_unstable_by_key(|&node| position[node]);
+                    let mut row = Vec::with_capacity(touched.len());
+                    for &node in &touched {
+                        let a = acc[node];
+                        if let Some(parent) = nodes[node].parent {
+                            acc[parent] += a;
+                        }
+                        if branch_of_node[node] != u32::MAX && a != 0.0 {
+                            row.push((branch_of_node[node], a));
+                        }
                     }
-                    k += 1;
-                }
-                touched.sort_unstable_by_key(|&node| position[node]);
-                let mut row = Vec::with_capacity(touched.len());
-                for &node in &touched {
-                    let a = acc.get(&node).copied().unwrap_or(0.0);
-                    if let Some(parent) = nodes[node].parent {
-                        *acc.entry(parent).or_insert(0.0) += a;
+                    for &node in &touched {
+                        acc[node] = 0.0;
+                        touched_mark[node] = false;
                     }
-                    if branch_of_node[node] != u32::MAX && a != 0.0 {
-                        row.push((branch_of_node[node], a));
-                    }
-                }
-                row.sort_unstable_by_key(|p| p.0);
-                (row, total, if total > 0.0 { dw / total } else { 0.0 })
-            })
+                    row.sort_unstable_by_key(|p| p.0);
+                    (row, total, if total > 0.0 { dw / total } else { 0.0 })
+                },
+            )
             .collect();
         let mut rows = Vec::with_capacity(n_samples);
         let mut totals = Vec::with_capacity(n_samples);
