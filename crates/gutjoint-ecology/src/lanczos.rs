@@ -119,7 +119,7 @@ pub(crate) fn symmetric_product(b: MatRef<'_, f64>, x: MatRef<'_, f64>, y: MatMu
 /// by Gram–Schmidt with a second pass, returning the upper-triangular `R` with `W = Q R`. A
 /// column that vanishes (the Krylov space is invariant in that direction: a breakdown) is
 /// replaced by a fresh pseudo-random vector orthogonal to `v` and to the earlier columns, with
-/// a zero coupling in `R`.
+/// a zero diagonal entry in `R`.
 fn orthonormalise_block(
     v: MatRef<'_, f64>,
     w: &mut Mat<f64>,
@@ -143,9 +143,8 @@ fn orthonormalise_block(
         // A column reduced to rounding noise of the product carries no new direction.
         let breakdown = norm <= 1e-12 * scale.max(before) || norm == 0.0 || !norm.is_finite();
         if breakdown {
-            for e in 0..c {
-                r[(e, c)] = 0.0;
-            }
+            // The column lies in the span of the earlier ones: its couplings r[(e, c)], e < c,
+            // stay; only the new direction is missing and a fresh one takes its place.
             let mut fresh = Mat::<f64>::from_fn(n, 1, |_, _| uniform(rng));
             for _ in 0..2 {
                 let h = transpose_product(v, fresh.as_ref());
