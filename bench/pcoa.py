@@ -9,15 +9,26 @@
    proportion explained within 1e-9 (relative to the largest eigenvalue), coordinates of the
    first 10 axes within 1e-9 of scikit-bio's up to each axis' sign (relative to the axis'
    largest |coordinate|). Exit 1 if a check fails.
+1b. leading axes (same matrix, --dimensions, default 10): `gutjoint pcoa dm.tsv -o out.tsv
+   --dimensions 10` as a subprocess (process start, reading, block Lanczos for the top 10,
+   writing; best of --repeat) against `pcoa(dm, method="eigh", dimensions=10)` in memory (scipy's
+   partial LAPACK eigh; best of --repeat). Checks: the 10 eigenvalues within 1e-9 relative,
+   proportions (of the trace) within 1e-9, coordinates within 1e-9 up to sign. Exit 1 if not.
 2. fsvd accuracy (default 5,000 samples, 10 dimensions): gutjoint's `--method fsvd` and
    scikit-bio's `pcoa(method="fsvd")` are each compared with exact eigh (scikit-bio's for the top
    10 axes, which step 1 shows equal to gutjoint's): relative eigenvalue error per axis and the largest coordinate
    difference up to sign (relative to the axis' largest |coordinate|). Both tools' times are
-   printed (gutjoint end to end, scikit-bio in memory).
+   printed (gutjoint end to end, scikit-bio in memory). gutjoint's exact `--dimensions` path
+   is checked against the same reference (1e-9).
+   --generator picks the table: `random` (compare_ecology.py's independent counts: no
+   structure, the leading eigenvalues have no gap, so any randomized method mixes the axes) or
+   `cohort` (samples drawn from a few community types, so the spectrum has a gap; see
+   make_cohort_counts).
 3. --scale N: gutjoint alone, `pcoa --method fsvd --dimensions 10` on an N-sample lsmat under
    /usr/bin/time -v (wall time, peak RSS), with an address-space limit of available RAM - 1 GB.
 
     python bench/pcoa.py [--samples 2000] [--fsvd-samples 5000] [--scale 0] [--gutjoint PATH]
+                         [--generator random|cohort] [--timed-top-command "... {dm} {out}"]
 """
 
 import argparse
@@ -56,9 +67,30 @@ def best_of(repeat, fn):
     return best, value
 
 
-def write_matrix(gj, workdir, samples, features, name):
+def make_cohort_counts(rng, n_samples, n_features, types=5, depth=5000):
+    """Counts from a few community types: each type puts 70 % of its mass on its own 40
+    features and spreads the rest over all features (Dirichlet); a sample is a mixture of its
+    type with a random second type (weight 0–30 %), sequenced by a multinomial draw of `depth`
+    reads. Between-type differences dominate, so the leading eigenvalues stand apart from the
+    sampling-noise bulk, as enterotype-like cohorts do."""
+    profiles = []
+    for t in range(types):
+        p = 0.3 * rng.dirichlet(np.full(n_features, 0.1))
+        own = rng.choice(n_features, size=40, replace=False)
+        p[own] += 0.7 * rng.dirichlet(np.ones(40))
+        profiles.append(p / p.sum())
+    counts = np.zeros((n_samples, n_features), dtype=np.int64)
+    for i in range(n_samples):
+        a, b = rng.choice(types, size=2, replace=False)
+        w = rng.uniform(0.0, 0.3)
+        mix = (1 - w) * profiles[a] + w * profiles[b]
+        counts[i] = rng.multinomial(depth, mix / mix.sum())
+    return counts
+
+
+def write_matrix(gj, workdir, samples, features, name, generator="random"):
     rng = np.random.default_rng(42)
-    counts = make_counts(rng, samples, features)
+    counts = (make_cohort_counts if generator == "cohort" else make_counts)(rng, samples, features)
     ids = [f"S{i}" for i in range(samples)]
     table = os.path.join(workdir, f"{name}.tsv")
     write_biom_tsv(table, counts, ids, [f"F{j}" for j in range(features)])
@@ -88,6 +120,10 @@ def main():
     ap.add_argument("--scale", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gutjoint")
+    ap.add_argument("--generator", choices=["random", "cohort"], default="random",
+                    help="table generator for steps 1-2 (see make_cohort_counts)")
+    ap.add_argument("--timed-top-command", help="time this instead of `gutjoint pcoa DM -o OUT --dimensions K` "
+                    "in step 1b, with {dm} and {out} filled in (e.g. `pcoa_phases {dm} {out} top 10`)")
     ap.add_argument("--timed-command", help="time this instead of `gutjoint pcoa DM -o OUT`, with {dm} and {out} "
                     "filled in (e.g. the release build of examples/pcoa_phases.rs when the CLI's release build "
                     "is not available); its output file is the one checked")
@@ -102,7 +138,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="gj_pcoa_") as tmp:
         # -- 1. eigh (skipped with --samples 0) ---------------------------------------------------
         if args.samples:
-            dm_path = write_matrix(gj, tmp, args.samples, args.features, "eigh")
+            dm_path = write_matrix(gj, tmp, args.samples, args.features, "eigh", args.generator)
             dm = DistanceMatrix.read(dm_path)
             out = os.path.join(tmp, "pcoa.tsv")
             timed = ([w.format(dm=dm_path, out=out) for w in args.timed_command.split()] if args.timed_command
@@ -134,12 +170,43 @@ def main():
                 if not d <= 1e-9:
                     print(f"  CHECK FAILED: {name} differ by {d:.2e}")
                     failed = True
+
+            # -- 1b. the leading axes only (--dimensions k < n) ----------------------------------
+            k = args.dimensions
+            out_top = os.path.join(tmp, "pcoa_top.tsv")
+            timed = ([w.format(dm=dm_path, out=out_top) for w in args.timed_top_command.split()]
+                     if args.timed_top_command
+                     else [gj, "--timings", "pcoa", dm_path, "-o", out_top, "--dimensions", str(k), "--quiet"])
+            gj_s, proc = best_of(args.repeat, lambda: run(timed))
+            phases = dict(l.removeprefix("timing\t").split("\t") for l in proc.stderr.splitlines() if "\t" in l)
+            ours = json.loads(run([gj, "pcoa", dm_path, "--dimensions", str(k), "--json"]).stdout)
+            sk_s, res = best_of(args.repeat, lambda: pcoa(dm, method="eigh", dimensions=k))
+            sk_vals = res.eigvals.to_numpy()
+            coords = pd.read_csv(out_top, sep="\t", index_col=0).to_numpy()
+            val_diff = (np.abs(np.array(ours["eigenvalues"]) - sk_vals) / np.abs(sk_vals)).max()
+            prop_sk = res.proportion_explained.to_numpy()
+            prop_diff = (np.abs(np.array(ours["proportion_explained"]) - prop_sk) / np.abs(prop_sk)).max()
+            errs = axis_errors(sk_vals, res.samples.to_numpy(), np.array(ours["eigenvalues"]), coords, k)
+            coord_diff = max(e[1] for e in errs)
+            print(f"\nPCoA eigh, leading {k} axes ({args.samples} samples; eigenvalues {sk_vals[0]:.6g} ... "
+                  f"{sk_vals[-1]:.6g}, smallest gap {np.abs(np.diff(sk_vals)).min():.3g})")
+            print(f"  gutjoint pcoa --dimensions {k} (process, read, compute, write) {gj_s:8.3f} s   phases {phases}")
+            if args.timed_top_command:
+                print(f"  (timed: {' '.join(timed)})")
+            print(f"  skbio pcoa(method='eigh', dimensions={k}) in memory      {sk_s:8.3f} s")
+            print(f"  ratio skbio / gutjoint: {sk_s / gj_s:.2f}x")
+            print(f"  max relative diff: eigenvalues {val_diff:.2e}; proportions {prop_diff:.2e}; "
+                  f"coordinates ({k} axes, up to sign, / axis max) {coord_diff:.2e}")
+            for name, d in [("eigenvalues", val_diff), ("proportions", prop_diff), ("coordinates", coord_diff)]:
+                if not d <= 1e-9:
+                    print(f"  CHECK FAILED: leading axes: {name} differ by {d:.2e}")
+                    failed = True
             os.remove(dm_path)
 
         # -- 2. fsvd accuracy ------------------------------------------------------------------
         if args.fsvd_samples:
             k = args.dimensions
-            dm_path = write_matrix(gj, tmp, args.fsvd_samples, args.features, "fsvd")
+            dm_path = write_matrix(gj, tmp, args.fsvd_samples, args.features, "fsvd", args.generator)
             dm = DistanceMatrix.read(dm_path)
             # Exact reference: scikit-bio's eigh for the top k (LAPACK's partial eigh), which
             # step 1 shows equal to gutjoint's full eigh within 1e-9.
@@ -152,10 +219,21 @@ def main():
             t = time.perf_counter()
             sk = pcoa(dm, method="fsvd", dimensions=k, seed=1)
             sk_fsvd = time.perf_counter() - t
+            t = time.perf_counter()
+            exact = json.loads(run([gj, "pcoa", dm_path, "--dimensions", str(k), "--json"]).stdout)
+            gj_top = time.perf_counter() - t
             ev, ec = ref.eigvals.to_numpy(), ref.samples.to_numpy()
+            top_errs = axis_errors(ev, ec, np.array(exact["eigenvalues"]), np.array(exact["coordinates"]), k)
+            top_diff = max(max(e) for e in top_errs)
             ours = axis_errors(ev, ec, np.array(approx["eigenvalues"]), np.array(approx["coordinates"]), k)
             theirs = axis_errors(ev, ec, sk.eigvals.to_numpy(), sk.samples.to_numpy(), k)
-            print(f"\nPCoA fsvd, {args.fsvd_samples} samples, {k} dimensions, against exact eigh")
+            print(f"\nPCoA fsvd, {args.fsvd_samples} samples ({args.generator} generator), {k} dimensions, "
+                  f"against exact eigh")
+            print(f"  gutjoint's exact --dimensions {k} (block Lanczos): {gj_top:.2f} s end to end, largest "
+                  f"relative eigenvalue / coordinate difference from skbio's eigh {top_diff:.2e}")
+            if not top_diff <= 1e-9:
+                print("  CHECK FAILED: gutjoint --dimensions differs from skbio's eigh")
+                failed = True
             print(f"  times: gutjoint fsvd {gj_fsvd:.2f} s (end to end); skbio fsvd {sk_fsvd:.2f} s, "
                   f"skbio eigh (top {k}) {sk_eigh:.2f} s (in memory)")
             print("  axis  eigenvalue   gutjoint fsvd: rel. eigenvalue error, coord error | skbio fsvd: same")

@@ -3,6 +3,7 @@
 release build of this crate alone (the CLI's release build pulls in far more):
 
     cargo run --release -p gutjoint-ecology --example pcoa_phases -- DM.tsv OUT.tsv [fsvd K]
+    cargo run --release -p gutjoint-ecology --example pcoa_phases -- DM.tsv OUT.tsv [top K]
     cargo run --release -p gutjoint-ecology --example pcoa_phases -- DM.tsv compare
 
 Prints `read`, `compute`, `format`, `write` and total seconds on stderr. `compare` times, in
@@ -13,7 +14,7 @@ one process on the same matrix, the eigendecomposition as `pcoa` did it before (
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: pcoa_phases DM.tsv OUT.tsv [fsvd K]");
+        eprintln!("usage: pcoa_phases DM.tsv OUT.tsv [fsvd K | top K]");
         std::process::exit(2);
     }
     let start = std::time::Instant::now();
@@ -58,6 +59,10 @@ fn main() {
     let (result, k) = if args.get(3).map(String::as_str) == Some("fsvd") {
         let k: usize = args[4].parse().expect("K");
         (gutjoint_ecology::pcoa_fsvd(&dm, k, 1).expect("fsvd"), k)
+    } else if args.get(3).map(String::as_str) == Some("top") {
+        // `gutjoint pcoa --dimensions K` (block Lanczos for the leading K axes).
+        let k: usize = args[4].parse().expect("K");
+        (gutjoint_ecology::pcoa_top(&dm, k).expect("top"), k)
     } else {
         let r = gutjoint_ecology::pcoa(&dm).expect("pcoa");
         let k = r.n_axes();

@@ -28,6 +28,7 @@ pub mod alpha;
 pub mod beta;
 pub mod blocks;
 pub mod error;
+mod lanczos;
 pub mod pairwise;
 pub mod pcoa;
 pub mod permanova;
@@ -40,7 +41,7 @@ pub use adonis::{MarginalPermanova, MarginalTerm, ModelTerm, permanova_margin};
 pub use alpha::{AlphaMetric, AlphaResult, alpha};
 pub use beta::{BetaMetric, beta};
 pub use error::{Error, Result};
-pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd};
+pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd, pcoa_top};
 pub use permanova::{
     DispersionCentre, Grouping, PermutationMethod, PermutationTest, Strata, permanova,
     permanova_within, permdisp,

@@ -224,8 +224,6 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
     }
     let k = dimensions.clamp(1, n);
     let l = (k + 10).min(n);
-    // trace(B) = Σ_i B_ii = (1/n) Σ_{i<j} d²_ij: B_ii = ē - 2 ē_i and Σ_i ē_i = n ē.
-    let trace = dm.condensed().iter().map(|d| d * d).sum::<f64>() / n as f64;
     let mut rng = crate::rng::Rng::new(seed);
     let mut gaussian = || {
         // Box–Muller from two uniforms in (0, 1].
@@ -253,30 +251,114 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
     let mut order: Vec<usize> = (0..l).collect();
     order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
     order.truncate(k);
-    let eigenvalues: Vec<f64> = order
-        .iter()
-        .map(|&i| values[i])
+    Ok(leading_axes(
+        "fsvd",
+        dm,
+        order.iter().map(|&i| values[i]).collect(),
+        |axis, r| vectors[(r, order[axis])],
+    ))
+}
+
+/// The trace of the Gower-centred matrix, i.e. the sum of all its eigenvalues, from the
+/// distances: `Σ_i B_ii = (1/n) Σ_{i<j} d²_ij` because `B_ii = ē − 2 ē_i` and `Σ_i ē_i = n ē`.
+fn centered_trace(dm: &DistanceMatrix) -> f64 {
+    dm.condensed().iter().map(|d| d * d).sum::<f64>() / dm.len() as f64
+}
+
+/// The result for the leading `values.len()` axes (values in decreasing order, `vector(axis,
+/// sample)` the unit eigenvector's entries) as scikit-bio reports a PCoA with `dimensions < n`:
+/// values within 1e-8 of zero and negative ones set to zero (their coordinates too), each axis'
+/// largest-magnitude coordinate positive, proportions relative to the trace of the centred
+/// matrix (the sum of all eigenvalues, not only of the computed ones).
+fn leading_axes(
+    method: &'static str,
+    dm: &DistanceMatrix,
+    values: Vec<f64>,
+    vector: impl Fn(usize, usize) -> f64,
+) -> PcoaResult {
+    let n = dm.len();
+    let k = values.len();
+    let trace = centered_trace(dm);
+    let eigenvalues: Vec<f64> = values
+        .into_iter()
         .map(|v| if v.abs() <= 1e-8 { 0.0 } else { v.max(0.0) })
         .collect();
     let proportion_explained = eigenvalues.iter().map(|v| v / trace).collect();
     let mut coordinates = vec![0.0; n * k];
-    for (axis, &i) in order.iter().enumerate() {
-        let lambda = eigenvalues[axis];
+    for (axis, &lambda) in eigenvalues.iter().enumerate() {
         if lambda <= 0.0 {
             continue;
         }
-        let sign = sign_of_pivot((0..n).map(|r| vectors[(r, i)]));
+        let sign = sign_of_pivot((0..n).map(|r| vector(axis, r)));
         for r in 0..n {
-            coordinates[r * k + axis] = sign * vectors[(r, i)] * lambda.sqrt();
+            coordinates[r * k + axis] = sign * vector(axis, r) * lambda.sqrt();
         }
     }
-    Ok(PcoaResult {
-        method: "fsvd",
+    PcoaResult {
+        method,
         sample_ids: dm.ids().to_vec(),
         eigenvalues,
         proportion_explained,
         coordinates,
-    })
+    }
+}
+
+/// Exact PCoA restricted to the leading `dimensions` axes, as scikit-bio's
+/// `pcoa(dm, method="eigh", dimensions=k)`, which for `k < n` asks LAPACK for the top `k`
+/// eigenpairs only and reports `λ / trace(B)` as the proportion explained. Here the top `k`
+/// come from block Lanczos with full reorthogonalisation on the dense centred matrix
+/// ([`crate::lanczos`]), converged until every residual is below 1e-13 of the largest
+/// eigenvalue; if that takes more than `max(n/2, …)` Krylov vectors (or `k ≥ n`), the complete
+/// decomposition of [`pcoa`] is used instead and cut to `k` axes, with the same semantics.
+pub fn pcoa_top(dm: &DistanceMatrix, dimensions: usize) -> Result<PcoaResult> {
+    let n = dm.len();
+    pcoa_top_within(dm, dimensions, krylov_limit(n, dimensions)).map(|(result, _)| result)
+}
+
+/// The largest Krylov dimension tried before falling back: half the matrix (beyond which the
+/// complete decomposition costs about the same), at least room for a few blocks per wanted
+/// axis, and at most 1,500 vectors (the basis and its reorthogonalisation grow as `n · m` and
+/// `n · m²`).
+fn krylov_limit(n: usize, k: usize) -> usize {
+    (n / 2).max(8 * (k + crate::lanczos::BLOCK)).min(1500)
+}
+
+/// [`pcoa_top`] with the Krylov limit given; also says whether Lanczos converged (`true`) or
+/// the complete decomposition was used (`false`).
+fn pcoa_top_within(
+    dm: &DistanceMatrix,
+    dimensions: usize,
+    max_dimension: usize,
+) -> Result<(PcoaResult, bool)> {
+    let n = dm.len();
+    if n < 2 {
+        return Err(Error::Invalid("PCoA needs at least two samples".into()));
+    }
+    let k = dimensions.clamp(1, n);
+    if k < n {
+        let centered = gower_centered(dm);
+        let top = crate::lanczos::top_eigenpairs(n, k, max_dimension, |x, y| {
+            crate::lanczos::symmetric_product(centered.as_ref(), x, y)
+        });
+        if let Some(top) = top {
+            let vectors = top.vectors;
+            return Ok((
+                leading_axes("eigh", dm, top.values, |axis, r| vectors[(r, axis)]),
+                true,
+            ));
+        }
+    }
+    // The complete decomposition; for k < n cut to k axes with scikit-bio's partial semantics
+    // (proportions of the trace), for k = n as it is (scikit-bio's full path).
+    let full = pcoa(dm)?;
+    if k == n {
+        return Ok((full, false));
+    }
+    let mut result = leading_axes("eigh", dm, full.eigenvalues[..k].to_vec(), |_, _| 0.0);
+    for (r, row) in result.coordinates.chunks_mut(k).enumerate() {
+        row.copy_from_slice(&full.coordinates[r * n..r * n + k]);
+    }
+    Ok((result, false))
 }
 
 /// Runs PCoA on a distance matrix: faer's Householder tridiagonalisation and divide-and-conquer
@@ -507,6 +589,147 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Sum of the diagonal of the centred matrix, the denominator of partial proportions.
+    fn trace_of(dm: &DistanceMatrix) -> f64 {
+        let b = gower_centered(dm);
+        (0..dm.len()).map(|i| b[(i, i)]).sum()
+    }
+
+    /// `pcoa_top`'s answer against the complete decomposition: eigenvalues within 1e-12 of
+    /// λ₁, proportions = λ / trace, coordinates within `tolerance` of the axis' largest.
+    fn assert_top_equals_full(
+        dm: &DistanceMatrix,
+        top: &PcoaResult,
+        full: &PcoaResult,
+        tolerance: f64,
+    ) {
+        let (n, k) = (dm.len(), top.n_axes());
+        let trace = trace_of(dm);
+        for axis in 0..k {
+            let (t, f) = (top.eigenvalues[axis], full.eigenvalues[axis]);
+            assert!(
+                (t - f).abs() <= 1e-12 * full.eigenvalues[0],
+                "axis {axis}: {t} vs {f}"
+            );
+            let p = top.proportion_explained[axis];
+            assert!(
+                (p - f / trace).abs() <= 1e-12,
+                "axis {axis}: {p} vs {}",
+                f / trace
+            );
+            let scale = (0..n)
+                .map(|i| full.coordinate(i, axis).abs())
+                .fold(0.0, f64::max);
+            for i in 0..n {
+                let (a, b) = (top.coordinate(i, axis), full.coordinate(i, axis));
+                assert!(
+                    (a - b).abs() <= tolerance * scale,
+                    "axis {axis} sample {i}: {a} vs {b}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn top_axes_by_lanczos_equal_the_full_decomposition_on_clustered_eigenvalues() {
+        // Euclidean distances of random points in 200-D: the centred matrix is a sample
+        // covariance of i.i.d. coordinates, whose top eigenvalues crowd at the edge of the
+        // Marchenko–Pastur bulk without a gap (as bench/pcoa.py's generator).
+        let n = 400;
+        let mut rng = crate::rng::Rng::new(11);
+        let pts: Vec<Vec<f64>> = (0..n)
+            .map(|_| {
+                (0..200)
+                    .map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64)
+                    .collect()
+            })
+            .collect();
+        let dm = euclidean_matrix(&pts);
+        let full = pcoa(&dm).expect("full");
+        let k = 10;
+        let gaps: Vec<f64> = (0..k)
+            .map(|a| full.eigenvalues[a] - full.eigenvalues[a + 1])
+            .collect();
+        let closest = gaps.iter().copied().fold(f64::INFINITY, f64::min);
+        assert!(
+            closest < 1e-2 * full.eigenvalues[0],
+            "the test needs neighbouring eigenvalues closer than 1 % of λ₁: {gaps:?}"
+        );
+        let (top, lanczos) = pcoa_top_within(&dm, k, krylov_limit(n, k)).expect("top");
+        assert!(lanczos, "Lanczos converged within its limit");
+        assert_eq!(top.n_axes(), k);
+        assert_top_equals_full(&dm, &top, &full, 1e-9);
+        // Proportions are of the trace, as the full path's for this positive semi-definite B.
+        assert!((top.proportion_explained[0] - full.proportion_explained[0]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn too_small_a_krylov_space_falls_back_to_the_full_decomposition() {
+        let n = 200;
+        let dm = non_euclidean_matrix(n);
+        let k = 6;
+        let (fallback, lanczos) = pcoa_top_within(&dm, k, k + crate::lanczos::BLOCK).expect("top");
+        assert!(
+            !lanczos,
+            "a space of {} vectors cannot converge here",
+            k + crate::lanczos::BLOCK
+        );
+        let full = pcoa(&dm).expect("full");
+        assert_top_equals_full(&dm, &fallback, &full, 0.0);
+        let (converged, lanczos) = pcoa_top_within(&dm, k, krylov_limit(n, k)).expect("top");
+        assert!(lanczos);
+        assert_top_equals_full(&dm, &converged, &full, 1e-9);
+    }
+
+    #[test]
+    fn a_double_eigenvalue_is_found_twice() {
+        // 120 points evenly on a unit circle, lifted by a small third coordinate: the circle
+        // gives λ₁ = λ₂ = n/2 exactly, which a single-vector Krylov space would see once.
+        let n = 120;
+        let pts: Vec<[f64; 3]> = (0..n)
+            .map(|i| {
+                let angle = std::f64::consts::TAU * i as f64 / n as f64;
+                // cos 3θ is orthogonal to cos θ and sin θ over the circle: λ₃ = 0.04 n/2.
+                [angle.cos(), angle.sin(), 0.2 * (3.0 * angle).cos()]
+            })
+            .collect();
+        let dm = euclidean_matrix(&pts);
+        let full = pcoa(&dm).expect("full");
+        let (top, lanczos) = pcoa_top_within(&dm, 3, 60).expect("top");
+        assert!(lanczos);
+        for axis in 0..3 {
+            let (t, f) = (top.eigenvalues[axis], full.eigenvalues[axis]);
+            assert!((t - f).abs() <= 1e-12 * f, "axis {axis}: {t} vs {f}");
+        }
+        assert!((top.eigenvalues[0] - n as f64 / 2.0).abs() < 1e-10);
+        assert!((top.eigenvalues[1] - n as f64 / 2.0).abs() < 1e-10);
+        // Axes 1–2 are any orthonormal basis of the circle's plane; each sample's squared
+        // distance from the centre within that plane is the same in both (cos² + sin² = 1).
+        for i in 0..n {
+            let radius = |r: &PcoaResult| r.coordinate(i, 0).powi(2) + r.coordinate(i, 1).powi(2);
+            assert!((radius(&top) - 1.0).abs() < 1e-10 && (radius(&full) - 1.0).abs() < 1e-10);
+            // cos 3θ reaches ±0.2 at several samples, so the sign rule has ties: compare |x|.
+            let (a, b) = (top.coordinate(i, 2), full.coordinate(i, 2));
+            assert!((a.abs() - b.abs()).abs() < 1e-10, "sample {i}: {a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn top_axes_are_the_same_bits_for_any_number_of_threads() {
+        let dm = non_euclidean_matrix(300);
+        let with = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| pcoa_top(&dm, 5).expect("top"))
+        };
+        let (one, three) = (with(1), with(3));
+        assert_eq!(one.eigenvalues, three.eigenvalues);
+        assert_eq!(one.proportion_explained, three.proportion_explained);
+        assert_eq!(one.coordinates, three.coordinates);
     }
 
     #[test]

@@ -27,7 +27,9 @@ pub struct Args {
     /// Print eigenvalues and proportion explained as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// eigh (exact, all axes) or fsvd (randomized, leading --dimensions axes; for large n).
+    /// eigh (exact; with --dimensions K < n only the leading K axes are computed, by block
+    /// Lanczos, and proportions are of the trace as scikit-bio's) or fsvd (randomized, leading
+    /// --dimensions axes; for large n).
     #[arg(long, value_enum, default_value_t = Method::Eigh)]
     pub method: Method,
     /// Seed of fsvd's random sketch.
@@ -54,7 +56,11 @@ struct PcoaJson<'a> {
 pub fn run(args: Args) -> Result<()> {
     let dm = output::timed("read", || read_distance_file(&args.matrix))?;
     let result = output::timed("compute", || match args.method {
-        Method::Eigh => pcoa(&dm),
+        // With fewer axes than samples, only the leading ones (as scikit-bio's partial eigh).
+        Method::Eigh => match args.dimensions {
+            Some(k) if k < dm.len() => gutjoint_ecology::pcoa_top(&dm, k),
+            _ => pcoa(&dm),
+        },
         Method::Fsvd => gutjoint_ecology::pcoa_fsvd(&dm, args.dimensions.unwrap_or(10), args.seed),
     })?;
     let k = args

@@ -265,6 +265,78 @@ fn pcoa_matches_scikit_bio() {
     }
 }
 
+#[test]
+fn pcoa_dimensions_match_scikit_bio_partial_eigh() {
+    // `--dimensions K` with K < n computes only the leading K axes (block Lanczos) and, as
+    // scikit-bio's `pcoa(method="eigh", dimensions=K)`, reports proportions of the centred
+    // matrix's trace. Golden values: make_pcoa_top.py beside the fixtures.
+    for (name, k) in [("enterotype", 10), ("globalpatterns", 3)] {
+        let out = temp_dir(&format!("pcoa_top_{name}"));
+        let coords = out.join("pcoa.tsv");
+        let dm = repo()
+            .join(GOLDEN)
+            .join(format!("{name}_braycurtis.lsmat.tsv"));
+        let v = json(&ok([
+            "pcoa",
+            dm.to_str().expect("utf8"),
+            "--dimensions",
+            &k.to_string(),
+            "-o",
+            coords.to_str().expect("utf8"),
+            "--json",
+        ]));
+        let (_, gold) = table_tsv(&repo().join(GOLDEN).join(format!("{name}_pcoa_top{k}.tsv")));
+        let eig = v["eigenvalues"].as_array().expect("eigenvalues");
+        let prop = v["proportion_explained"].as_array().expect("proportions");
+        assert_eq!((eig.len(), prop.len(), gold.len()), (k, k, k));
+        for (a, (axis, values)) in gold.iter().enumerate() {
+            let (e, p) = (
+                eig[a].as_f64().expect("f64"),
+                prop[a].as_f64().expect("f64"),
+            );
+            assert!(
+                close(e, values[0], 1e-9),
+                "{name} {axis}: {e} vs {}",
+                values[0]
+            );
+            assert!(
+                close(p, values[1], 1e-9),
+                "{name} {axis}: {p} vs {}",
+                values[1]
+            );
+        }
+        // Coordinates up to each axis' sign, within 1e-9 of the axis' largest |coordinate|.
+        let (h, ours) = table_tsv(&coords);
+        let (hg, theirs) = table_tsv(
+            &repo()
+                .join(GOLDEN)
+                .join(format!("{name}_pcoa_top{k}_coords.tsv")),
+        );
+        assert_eq!(h, hg);
+        assert_eq!(ours.len(), theirs.len());
+        for axis in 0..k {
+            let scale = theirs.iter().map(|r| r.1[axis].abs()).fold(0.0, f64::max);
+            let dot: f64 = ours
+                .iter()
+                .zip(&theirs)
+                .map(|(a, b)| a.1[axis] * b.1[axis])
+                .sum();
+            let sign = dot.signum();
+            for (a, b) in ours.iter().zip(&theirs) {
+                assert_eq!(a.0, b.0);
+                assert!(
+                    (sign * a.1[axis] - b.1[axis]).abs() <= 1e-9 * scale,
+                    "{name} {} PC{}: {} vs {}",
+                    a.0,
+                    axis + 1,
+                    a.1[axis],
+                    b.1[axis]
+                );
+            }
+        }
+    }
+}
+
 fn test_row(golden: &str, column: &str) -> Vec<String> {
     let text = std::fs::read_to_string(repo().join(GOLDEN).join(golden)).expect("golden");
     text.lines()
