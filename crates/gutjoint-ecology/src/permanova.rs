@@ -4,10 +4,9 @@ PERMANOVA (Anderson 2001, Austral Ecology 26:32) and PERMDISP (Anderson 2006, Bi
 a hit is a permuted statistic greater than or equal to the observed one.
 
 PERMANOVA's pseudo-F is `(s_T - s_W)/(g - 1) / (s_W/(n - g))` with `s_T = Σ_{i<j} d²/n` and
-`s_W = Σ_groups Σ_{i<j in group} d²/n_group`. Permutations are evaluated in batches as one
-matrix product: with `G` the 0/1 group-membership columns of many permutations at once,
-`diag(Gᵀ D² G)` gives every within-group sum, so 999 permutations cost a few large products
-instead of 999 passes over the matrix.
+`s_W = Σ_groups Σ_{i<j in group} d²/n_group`. Every permutation's `s_W` is exact in f64, all
+permutations evaluated together in column panels of the upper triangle ([`crate::within`]), so
+999 permutations read the matrix about once instead of 999 times.
 
 PERMDISP compares each group's dispersion: distances of samples to their group's centre in
 PCoA space (the spatial median by default, as scikit-bio; or the centroid), then a one-way
@@ -308,22 +307,18 @@ pub(crate) fn permuted_orders(
     permuted_labels(&identity, permutations, seed, strata)
 }
 
-/// Precision of the permutation products: f64 for small cohorts, f32 from this many samples on
-/// (2x faster; a permuted F differs from exact arithmetic by ~1e-6 relative, far below any
-/// difference between distinct groupings of that many samples, and ties are counted with a
-/// matching tolerance).
-const F32_FROM: usize = 200;
-
 /// Relative tolerance under which a permuted F counts as equal to the observed one (a hit): the
-/// observed F is summed directly, permuted ones through matrix products, so a relabelling of the
-/// observed grouping must not be lost to rounding.
-pub(crate) fn tie_tolerance(n: usize) -> f64 {
-    if n >= F32_FROM { 1e-5 } else { 1e-9 }
+/// observed F is summed directly, permuted ones in another order ([`crate::within`]), so a
+/// relabelling of the observed grouping must not be lost to rounding. Both are f64 sums (relative
+/// error ≲ 1e-13 at thousands of samples), far inside this tolerance, and distinct groupings of
+/// real data do not come within it.
+pub(crate) fn tie_tolerance(_n: usize) -> f64 {
+    1e-9
 }
 
-/// `s_W` of every permutation, batched as matrix products: with `G` the 0/1 membership columns
-/// of many permutations, `D² G` gives each sample's summed squared distance to every group. Only
-/// g − 1 groups go through the product: the last group's sums follow from the row sums of D².
+/// `s_W` of every permutation, exactly in f64: the permutations' labels, drawn in order from
+/// the seeded generator, go through [`crate::within::within_group_sums`] (every permutation's
+/// within-group sums of d², in column panels shared by all permutations).
 fn permuted_within(
     dm: &DistanceMatrix,
     grouping: &Grouping,
@@ -331,107 +326,24 @@ fn permuted_within(
     seed: u64,
     strata: Option<&Strata>,
 ) -> Vec<f64> {
-    if dm.len() >= F32_FROM {
-        permuted_within_as::<f32>(dm, grouping, permutations, seed, strata)
-    } else {
-        permuted_within_as::<f64>(dm, grouping, permutations, seed, strata)
-    }
-}
-
-trait Real: faer::traits::ComplexField + Copy {
-    fn of(v: f64) -> Self;
-    fn to(self) -> f64;
-}
-
-impl Real for f64 {
-    fn of(v: f64) -> Self {
-        v
-    }
-    fn to(self) -> f64 {
-        self
-    }
-}
-
-impl Real for f32 {
-    fn of(v: f64) -> Self {
-        v as f32
-    }
-    fn to(self) -> f64 {
-        f64::from(self)
-    }
-}
-
-fn permuted_within_as<T: Real>(
-    dm: &DistanceMatrix,
-    grouping: &Grouping,
-    permutations: usize,
-    seed: u64,
-    strata: Option<&Strata>,
-) -> Vec<f64> {
-    let n = dm.len();
-    let g = grouping.names.len();
-    let sizes = grouping.sizes();
-    let all = permuted_labels(&grouping.labels, permutations, seed, strata);
     if permutations == 0 {
         return Vec::new();
     }
-    // One pass over the condensed triangle fills both halves of D² and its row sums.
-    let mut d2 = faer::Mat::<T>::zeros(n, n);
-    let mut row_sums = vec![0.0f64; n];
-    let condensed = dm.condensed();
-    let mut k = 0;
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let v = condensed[k] * condensed[k];
-            k += 1;
-            d2[(i, j)] = T::of(v);
-            d2[(j, i)] = T::of(v);
-            row_sums[i] += v;
-            row_sums[j] += v;
-        }
+    let n = dm.len();
+    let g = grouping.names.len();
+    let sizes = grouping.sizes();
+    let mut labels = Vec::with_capacity(permutations * n);
+    for draw in permutation_draws(&grouping.labels, seed, strata).take(permutations) {
+        labels.extend(draw.iter().map(|&l| l as u32));
     }
-    let last = g - 1;
-    let batch = (4096 / last.max(1)).clamp(1, 256);
-    let mut out = Vec::with_capacity(permutations);
-    let progress = crate::progress::start(permutations as u64);
-    for chunk in all.chunks(batch) {
-        let cols = chunk.len() * last;
-        let indicator = faer::Mat::<T>::from_fn(n, cols, |i, c| {
-            if chunk[c / last][i] == c % last {
-                T::of(1.0)
-            } else {
-                T::of(0.0)
-            }
-        });
-        let mut product = faer::Mat::<T>::zeros(n, cols);
-        faer::linalg::matmul::matmul(
-            &mut product,
-            faer::Accum::Replace,
-            &d2,
-            &indicator,
-            T::of(1.0),
-            faer::Par::rayon(0),
-        );
-        for (p, labels) in chunk.iter().enumerate() {
-            let mut within = vec![0.0f64; g];
-            for (i, l) in labels.iter().enumerate() {
-                if *l < last {
-                    within[*l] += product[(i, p * last + l)].to();
-                } else {
-                    let to_others: f64 = (0..last).map(|h| product[(i, p * last + h)].to()).sum();
-                    within[last] += row_sums[i] - to_others;
-                }
-            }
-            let s_w: f64 = within
-                .iter()
-                .zip(&sizes)
-                .map(|(w, size)| w / (2.0 * *size as f64))
-                .sum();
-            out.push(s_w);
-        }
-        progress.advance(chunk.len() as u64);
-    }
-    out
+    let progress = crate::progress::start((n * n.saturating_sub(1) / 2) as u64);
+    let within = crate::within::within_group_sums(dm.condensed(), n, g, &labels, &|pairs| {
+        progress.advance(pairs)
+    });
+    within
+        .chunks(g)
+        .map(|w| w.iter().zip(&sizes).map(|(w, size)| w / *size as f64).sum())
+        .collect()
 }
 
 /// Centre used by PERMDISP.
@@ -658,39 +570,82 @@ mod tests {
         }
     }
 
-    #[test]
-    fn single_precision_products_agree_with_double_and_with_direct_sums() {
-        // 240 random points in 3-D, three groups: the f32 batch (used from 200 samples on)
-        // must agree with the f64 batch and with a direct sum over same-group pairs.
-        let mut rng = Rng::new(5);
-        let n = 240;
+    /// `s_W` of each permutation by the definition: a direct sum over same-group pairs.
+    fn direct_s_w(dm: &DistanceMatrix, labels: &[usize], sizes: &[usize]) -> f64 {
+        let mut within = vec![0.0; sizes.len()];
+        for i in 0..dm.len() {
+            for j in (i + 1)..dm.len() {
+                if labels[i] == labels[j] {
+                    within[labels[i]] += dm.get(i, j).powi(2);
+                }
+            }
+        }
+        within.iter().zip(sizes).map(|(w, s)| w / *s as f64).sum()
+    }
+
+    fn random_points(n: usize, seed: u64) -> DistanceMatrix {
+        let mut rng = Rng::new(seed);
         let pts: Vec<[f64; 3]> = (0..n)
             .map(|_| [0; 3].map(|_: i32| (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64))
             .collect();
-        let dm = crate::pcoa::euclidean_matrix(&pts);
-        let labels: Vec<String> = (0..n).map(|i| ["a", "b", "c"][i % 3].to_string()).collect();
-        let grouping = Grouping::from_values(&labels);
-        let single = permuted_within_as::<f32>(&dm, &grouping, 20, 3, None);
-        let double = permuted_within_as::<f64>(&dm, &grouping, 20, 3, None);
-        let sizes = grouping.sizes();
-        for ((s32, s64), perm) in
-            single
-                .iter()
-                .zip(&double)
-                .zip(permuted_labels(&grouping.labels, 20, 3, None))
-        {
-            let mut direct = [0.0; 3];
-            for i in 0..n {
-                for j in (i + 1)..n {
-                    if perm[i] == perm[j] {
-                        direct[perm[i]] += dm.get(i, j).powi(2);
+        crate::pcoa::euclidean_matrix(&pts)
+    }
+
+    /// The panel kernel against the definition, for sizes around its panel (32 columns) and
+    /// tile (128 rows) edges, two to seven groups of unequal sizes (a singleton included), and
+    /// with strata: every permutation's `s_W` equal to the direct sum to 1e-12 relative.
+    #[test]
+    fn permuted_sums_equal_direct_sums_for_every_permutation() {
+        for (n, g) in [(2, 2), (5, 2), (33, 3), (128, 2), (129, 3), (300, 7)] {
+            let dm = random_points(n, n as u64);
+            // Unequal groups: label i*i mod g, and sample 0 alone in an extra group when n > 4.
+            let values: Vec<String> = (0..n)
+                .map(|i| {
+                    if i == 0 && n > 4 {
+                        "single".to_string()
+                    } else {
+                        format!("g{}", (i * i + i / 3) % g)
                     }
+                })
+                .collect();
+            let grouping = Grouping::from_values(&values);
+            let sizes = grouping.sizes();
+            let strata =
+                Strata::from_values(&(0..n).map(|i| format!("s{}", i % 3)).collect::<Vec<_>>());
+            for strata in [None, Some(&strata)] {
+                let fast = permuted_within(&dm, &grouping, 25, 7, strata);
+                let draws = permuted_labels(&grouping.labels, 25, 7, strata);
+                assert_eq!(fast.len(), 25);
+                for (s_w, labels) in fast.iter().zip(&draws) {
+                    let exact = direct_s_w(&dm, labels, &sizes);
+                    assert!(
+                        (s_w - exact).abs() <= 1e-12 * exact.abs(),
+                        "n {n}, g {g}: {s_w} vs {exact}"
+                    );
                 }
             }
-            let exact: f64 = direct.iter().zip(&sizes).map(|(d, s)| d / *s as f64).sum();
-            assert!((s64 - exact).abs() < 1e-12 * exact);
-            assert!((s32 - exact).abs() < 1e-5 * exact, "{s32} vs {exact}");
         }
+    }
+
+    /// Same bits with one thread as with four: panels are added in a fixed order.
+    #[test]
+    fn permuted_sums_do_not_depend_on_the_thread_count() {
+        let dm = random_points(333, 4);
+        let values: Vec<String> = (0..333).map(|i| format!("g{}", i % 4)).collect();
+        let grouping = Grouping::from_values(&values);
+        let run = |threads| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool")
+                .install(|| permuted_within(&dm, &grouping, 40, 9, None))
+        };
+        let one = run(1);
+        let four = run(4);
+        assert_eq!(
+            one.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            four.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 
     #[test]
