@@ -28,10 +28,13 @@ from skbio.stats.composition import ancombc
 # The peer as a whole process: what a user runs to get the same table from scikit-bio.
 PEER = r'''
 import sys
+import numpy as np
 import pandas as pd
 from skbio.stats.composition import ancombc
 table_path, md_path, out_path = sys.argv[1:4]
-counts = pd.read_csv(table_path, sep="\t", index_col=0).T
+raw = pd.read_csv(table_path, sep="\t", index_col=0)
+# Samples as rows in C order, as a DataFrame built from a samples x taxa array is.
+counts = pd.DataFrame(np.ascontiguousarray(raw.to_numpy(dtype=float).T), index=raw.columns, columns=raw.index)
 md = pd.read_csv(md_path, sep="\t", index_col=0, dtype={"sex": str})
 md["group"] = pd.Categorical(md["group"], categories=["control", "case"])
 md["sex"] = pd.Categorical(md["sex"], categories=["1", "2"])
