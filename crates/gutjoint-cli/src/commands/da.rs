@@ -356,11 +356,10 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         }
         None => Vec::new(),
     };
-    let rel = if used.kind() == ValueKind::Counts {
-        std::borrow::Cow::Owned(used.to_relative())
-    } else {
-        std::borrow::Cow::Borrowed(&used)
-    };
+    // Means are of relative abundances: counts are divided by their sample's total on the fly
+    // (the same division `to_relative` does), instead of copying the whole table first — the
+    // copy's first-touch page faults cost more than the fit on a dense 1,000 x 300 table.
+    let relative = used.kind() == ValueKind::Counts;
     let mut text = String::from("feature\tlineage\tterm\testimate\tse\tstatistic\tp\tq");
     if lmm.is_some() {
         text.push_str("\tdf\tsubject_variance\tresidual_variance\tn_subjects\tsingular");
@@ -373,11 +372,13 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
     }
     text.push('\n');
     // Nonzero count and sum of each feature within each level, in one pass over the samples.
-    let mut by_level = vec![vec![(0usize, 0.0f64); levels.len()]; rel.n_features()];
+    let mut by_level = vec![vec![(0usize, 0.0f64); levels.len()]; used.n_features()];
     for (l, (_, members)) in levels.iter().enumerate() {
         for &s in members {
-            let (indices, values) = rel.sample(s);
+            let (indices, values) = used.sample(s);
+            let total = if relative { used.sample_total(s) } else { 0.0 };
             for (&f, &v) in indices.iter().zip(values) {
+                let v = if total > 0.0 { v / total } else { v };
                 let cell = &mut by_level[f as usize][l];
                 if v > 0.0 {
                     cell.0 += 1;
@@ -386,7 +387,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             }
         }
     }
-    let feature_index: std::collections::HashMap<&str, usize> = rel
+    let feature_index: std::collections::HashMap<&str, usize> = used
         .feature_ids()
         .iter()
         .enumerate()
@@ -398,7 +399,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             text,
             "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
             c.feature,
-            rel.lineage(f),
+            used.lineage(f),
             c.term,
             c.estimate,
             c.se,
