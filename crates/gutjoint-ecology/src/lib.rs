@@ -42,7 +42,7 @@ pub use adonis::{MarginalPermanova, MarginalTerm, ModelTerm, permanova_margin};
 pub use alpha::{AlphaMetric, AlphaResult, alpha};
 pub use beta::{BetaMetric, beta};
 pub use error::{Error, Result};
-pub use pcoa::{PcoaResult, pcoa, pcoa_fsvd, pcoa_top};
+pub use pcoa::{PcoaResult, pcoa, pcoa_eigh, pcoa_fsvd, pcoa_top};
 pub use permanova::{
     DispersionCentre, Grouping, PermutationMethod, PermutationTest, Strata, permanova,
     permanova_within, permdisp,

@@ -310,6 +310,16 @@ fn leading_axes(
 /// ([`crate::lanczos`]), converged until every residual is below 1e-13 of the largest
 /// eigenvalue; if that takes more than `max(n/2, …)` Krylov vectors (or `k ≥ n`), the complete
 /// decomposition of [`pcoa`] is used instead and cut to `k` axes, with the same semantics.
+/// scikit-bio's `pcoa(method="eigh", dimensions=k)` for every face: the top `k` axes by
+/// [`pcoa_top`] when `0 < k < n` (proportions relative to the trace, as scikit-bio's partial
+/// path), else all axes by [`pcoa`] (proportions relative to the sum of positive eigenvalues).
+pub fn pcoa_eigh(dm: &DistanceMatrix, dimensions: Option<usize>) -> Result<PcoaResult> {
+    match dimensions {
+        Some(k) if k > 0 && k < dm.len() => pcoa_top(dm, k),
+        _ => pcoa(dm),
+    }
+}
+
 pub fn pcoa_top(dm: &DistanceMatrix, dimensions: usize) -> Result<PcoaResult> {
     let n = dm.len();
     pcoa_top_within(dm, dimensions, krylov_limit(n, dimensions)).map(|(result, _)| result)

@@ -570,7 +570,7 @@ fn pcoa<'py>(
     let dm = distance_matrix(ids, condensed)?;
     let n = dm.len();
     let result = match method {
-        "eigh" => py.detach(|| gutjoint_ecology::pcoa(&dm)),
+        "eigh" => py.detach(|| gutjoint_ecology::pcoa_eigh(&dm, dimensions)),
         "fsvd" => {
             let k = dimensions.unwrap_or(n.min(10));
             py.detach(|| gutjoint_ecology::pcoa_fsvd(&dm, k, seed))

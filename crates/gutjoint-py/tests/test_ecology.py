@@ -176,6 +176,24 @@ def test_pcoa_matches_skbio(enterotype):
     assert list(ours.samples.index) == list(dm.ids)
 
 
+def test_pcoa_dimensions_match_skbio_partial_eigh(enterotype):
+    # scikit-bio computes only the leading axes when `dimensions` < n and divides by the
+    # trace of the centred matrix: the engine's partial (block Lanczos) path must agree.
+    from skbio.stats.ordination import pcoa as sk_pcoa
+
+    df, _ = enterotype
+    dm = gutjoint.beta_diversity(df, "braycurtis")
+    ours = gutjoint.pcoa(dm, dimensions=5)
+    theirs = sk_pcoa(dm, method="eigh", dimensions=5)
+    assert ours.samples.shape == (len(dm.ids), 5)
+    np.testing.assert_allclose(ours.eigvals.to_numpy(), theirs.eigvals.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(ours.proportion_explained.to_numpy(),
+                               theirs.proportion_explained.to_numpy(), rtol=1e-9)
+    a, b = ours.samples.to_numpy(), theirs.samples.to_numpy()
+    signs = np.sign((a * b).sum(axis=0))
+    np.testing.assert_allclose(a * signs, b, rtol=1e-7, atol=1e-9)
+
+
 def test_permanova_matches_skbio(enterotype):
     from skbio.stats.distance import permanova as sk_permanova
 

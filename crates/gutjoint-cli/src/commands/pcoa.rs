@@ -2,7 +2,6 @@
 
 use crate::output;
 use anyhow::Result;
-use gutjoint_ecology::pcoa;
 use gutjoint_table::read_distance_file;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -57,10 +56,7 @@ pub fn run(args: Args) -> Result<()> {
     let dm = output::timed("read", || read_distance_file(&args.matrix))?;
     let result = output::timed("compute", || match args.method {
         // With fewer axes than samples, only the leading ones (as scikit-bio's partial eigh).
-        Method::Eigh => match args.dimensions {
-            Some(k) if k < dm.len() => gutjoint_ecology::pcoa_top(&dm, k),
-            _ => pcoa(&dm),
-        },
+        Method::Eigh => gutjoint_ecology::pcoa_eigh(&dm, args.dimensions),
         Method::Fsvd => gutjoint_ecology::pcoa_fsvd(&dm, args.dimensions.unwrap_or(10), args.seed),
     })?;
     let k = args

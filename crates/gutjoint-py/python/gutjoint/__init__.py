@@ -272,8 +272,9 @@ def pcoa(
     ----------
     distance_matrix : skbio.DistanceMatrix or square DataFrame
     method : str
-        ``eigh`` (exact, all axes) or ``fsvd`` (randomized, the leading ``dimensions`` axes;
-        for large cohorts).
+        ``eigh`` (exact; with ``dimensions`` only the leading axes are computed, and the
+        proportions are relative to the trace, as scikit-bio's partial eigh) or ``fsvd``
+        (randomized, the leading ``dimensions`` axes; for large cohorts).
     dimensions : int
         Axes to keep (0 = all for ``eigh``, 10 for ``fsvd``).
     seed : int
