@@ -327,7 +327,8 @@ mod tests {
     #[test]
     fn metric_names_are_the_librarys() {
         for m in AlphaMetric::ALL {
-            let name = AlphaMetricName::from_str(m.name(), false).expect(m.name());
+            let name = AlphaMetricName::from_str(m.name(), false)
+                .unwrap_or_else(|e| panic!("{}: {e}", m.name()));
             assert_eq!(name.metric(), m);
         }
         for name in gutjoint_ecology::BetaMetric::NAMES.split(", ") {

@@ -191,7 +191,7 @@ pub fn run(config: &AnalysisConfig, assets: &Assets, observer: &dyn Observer) ->
         )?,
         _ if config.batch.is_some() || config.control.is_some() => {
             return Err(PipelineError::Config(
-                "--batch and --control need the metadata and the group column".into(),
+                "a batch column or a control level needs the metadata and the group column".into(),
             ));
         }
         _ => None,

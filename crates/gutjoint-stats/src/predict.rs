@@ -2062,7 +2062,7 @@ pub fn score(
 ) -> Result<Scores> {
     if model.format != MODEL_FORMAT {
         return Err(Error::Invalid(format!(
-            "model format '{}' is not '{MODEL_FORMAT}'; refit it with this version (--save-model)",
+            "model format '{}' is not '{MODEL_FORMAT}'; refit and save it with this version",
             model.format
         )));
     }

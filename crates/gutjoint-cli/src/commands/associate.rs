@@ -5,7 +5,7 @@ use crate::output;
 use anyhow::{Context, Result, bail};
 use gutjoint_stats::associate::associate_within;
 use gutjoint_stats::da::default_pseudocount;
-use gutjoint_stats::{Adjust, parse_covariates};
+use gutjoint_stats::parse_covariates;
 use gutjoint_table::read_metadata_file;
 use std::fmt::Write as _;
 use std::path::PathBuf;

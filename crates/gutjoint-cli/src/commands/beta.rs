@@ -114,10 +114,14 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
             args.drop_missing,
             quiet,
         )?),
-        (None, true) => bail!(
-            "{} needs a phylogenetic tree: add --tree FILE.nwk",
-            metric.name()
-        ),
+        // The library's typed error, so that the top level adds the same `--tree` hint as for
+        // every other command.
+        (None, true) => {
+            return Err(gutjoint_ecology::Error::NeedsTree {
+                metric: metric.name().to_string(),
+            }
+            .into());
+        }
         _ => None,
     };
     if let Some((index, count)) = block {

@@ -80,7 +80,7 @@ pub(crate) fn check_settings(
         && !grouping.names.contains(c)
     {
         return Err(PipelineError::Config(format!(
-            "--control '{c}' is not a level of the group column in {}; the levels are: {}",
+            "control level '{c}' is not a level of the group column in {}; the levels are: {}",
             md_path.display(),
             grouping.names.join(", ")
         )));
@@ -90,12 +90,14 @@ pub(crate) fn check_settings(
     };
     if config.group.as_deref() == Some(batch.as_str()) {
         return Err(PipelineError::Config(format!(
-            "--batch '{batch}' is the group column itself"
+            "batch column '{batch}' is the group column itself"
         )));
     }
     check_batch(md, samples, batch, config.group.as_deref())
         .map(Some)
-        .map_err(|e| PipelineError::Config(format!("{}: --batch {batch}: {e}", md_path.display())))
+        .map_err(|e| {
+            PipelineError::Config(format!("{}: batch column {batch}: {e}", md_path.display()))
+        })
 }
 
 /// A finite number, else `None` (JSON has no NaN).
@@ -567,9 +569,7 @@ fn batch_section(ctx: &Context, md: &Metadata, column: &str, b: &BatchCheck) -> 
             }
         }
     } else {
-        notes.push(
-            "no classifier was asked for (--classifier none): no leave-one-batch-out AUC".into(),
-        );
+        notes.push("no classifier was asked for: no leave-one-batch-out AUC".into());
     }
     let quoted = format!("C({})", quote_column(&b.column));
     let mut applied_to = vec![format!("differential abundance ({quoted} in the model)")];
@@ -708,10 +708,10 @@ pub(crate) fn own_reference(
     let why = match (&control, &config.reference, failed) {
         (_, _, Some(e)) => format!("the cohort's own controls could not be used ({e})"),
         (Some(level), Some(_), None) => format!(
-            "--reference {builtin_name} was asked for although the cohort has its own controls ('{level}')"
+            "the built-in reference {builtin_name} was asked for although the cohort has its own controls ('{level}')"
         ),
         _ => format!(
-            "the group has no control level (none of {}; give --control VALUE)",
+            "the group has no control level (none of {}; name the control level)",
             grouping.names.join(", ")
         ),
     };
@@ -1103,9 +1103,12 @@ mod tests {
         )
         .expect_err("not a level");
         assert!(
-            e.to_string().contains("--control 'nobody' is not a level"),
+            e.to_string()
+                .contains("control level 'nobody' is not a level"),
             "{e}"
         );
+        // The library serves Python and HTTP too: its messages name no command-line flag.
+        assert!(!e.to_string().contains("--"), "{e}");
         // Five samples lose their run: a warning, and they leave the batch-aware tests.
         let mut k = 0;
         let missing = edited_metadata("missing", |f| {
