@@ -80,39 +80,31 @@ fn transpose_product(a: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Mat<f64> {
 
 /// `Y += alpha · A X` with the rows of `Y` and `A` cut into fixed pieces.
 fn add_product(y: MatMut<'_, f64>, a: MatRef<'_, f64>, x: MatRef<'_, f64>, alpha: f64) {
+    piecewise_product(y, Accum::Add, a, x, alpha);
+}
+
+/// `Y (=|+=) alpha · A X` by fixed row pieces of `Y` and `A`, each piece sequential, so the
+/// bits do not depend on the number of threads.
+fn piecewise_product(
+    y: MatMut<'_, f64>,
+    accum: Accum,
+    a: MatRef<'_, f64>,
+    x: MatRef<'_, f64>,
+    alpha: f64,
+) {
     y.par_row_chunks_mut(PIECE)
         .enumerate()
         .for_each(|(piece, rows)| {
             let start = piece * PIECE;
             let len = rows.nrows();
-            faer::linalg::matmul::matmul(
-                rows,
-                Accum::Add,
-                a.subrows(start, len),
-                x,
-                alpha,
-                Par::Seq,
-            );
+            faer::linalg::matmul::matmul(rows, accum, a.subrows(start, len), x, alpha, Par::Seq);
         });
 }
 
 /// `Y = B X` for a dense symmetric `B`: row piece `i` of `Y` is `B[:, piece]ᵀ X`, which reads
 /// contiguous columns of the column-major `B`.
 pub(crate) fn symmetric_product(b: MatRef<'_, f64>, x: MatRef<'_, f64>, y: MatMut<'_, f64>) {
-    y.par_row_chunks_mut(PIECE)
-        .enumerate()
-        .for_each(|(piece, rows)| {
-            let start = piece * PIECE;
-            let len = rows.nrows();
-            faer::linalg::matmul::matmul(
-                rows,
-                Accum::Replace,
-                b.subrows(start, len),
-                x,
-                1.0,
-                Par::Seq,
-            );
-        });
+    piecewise_product(y, Accum::Replace, b, x, 1.0);
 }
 
 /// Orthonormalises the columns of `w` (already orthogonal to the basis `v`) among themselves
