@@ -7,7 +7,7 @@ triangle is stored; reading checks that the file agrees before throwing the lowe
 */
 
 use crate::error::{Error, Location, Result};
-use crate::text::Lines;
+use crate::text::LineBlocks;
 use std::collections::HashSet;
 use std::io::BufRead;
 
@@ -165,8 +165,117 @@ impl DistanceMatrix {
     /// to the file without a copy. Each distance is formatted twice (once per half), which costs
     /// less than keeping the first formatting; a row reads its lower half down a column of the
     /// triangle, from cache lines the previous rows of the chunk brought in.
+    ///
+    /// Up to [`FORMAT_ONCE_PAIRS`] pairs, each distance is formatted once instead
+    /// ([`write_lsmat_formatting_once`](DistanceMatrix::write_lsmat_formatting_once)): the
+    /// same bytes, about ~23 bytes of memory a pair.
     pub fn write_lsmat(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        self.write_lsmat_in_chunks(out, 3 << 19)
+        let n = self.len();
+        if n * n.saturating_sub(1) / 2 <= FORMAT_ONCE_PAIRS {
+            self.write_lsmat_formatting_once(out, 3 << 19)
+        } else {
+            self.write_lsmat_in_chunks(out, 3 << 19)
+        }
+    }
+
+    /// [`write_lsmat`](DistanceMatrix::write_lsmat) formatting each distance once: first the
+    /// text of the lower triangle, row by row (row `i`: a tab and `d(i, j)` for every `j < i`,
+    /// with where each entry starts), in parallel blocks of rows; then each output row is its
+    /// lower-triangle row copied whole, `\t0`, and its upper part gathered from the rows below
+    /// it, entry `i` of lower row `j` for every `j > i`. Consecutive rows are gathered together
+    /// (rows outer of `j`, rows of the chunk inner), so each lower row is read in one run.
+    ///
+    /// Measured on 2,000 ids (bench/README.md): ryu was 43 % of a Bray–Curtis run when every
+    /// distance was formatted twice, and the text of the lower triangle (~35 MB) costs less to
+    /// keep than the second formatting.
+    fn write_lsmat_formatting_once(
+        &self,
+        out: &mut dyn std::io::Write,
+        chunk_bytes: usize,
+    ) -> std::io::Result<()> {
+        use rayon::prelude::*;
+        let n = self.len();
+        self.write_lsmat_header(out)?;
+        // Lower-triangle rows: text and entry starts (i + 1 of them, the last one the end).
+        // Rows come in blocks; inside a block, columns in tiles, so that reading the upper,
+        // row-major condensed vector down its columns stays in cache (a tile is 256 rows of
+        // the upper triangle × the block's 64 columns).
+        const BLOCK: usize = 64;
+        const TILE: usize = 256;
+        let lower: Vec<(Vec<u8>, Vec<u32>)> = (0..n)
+            .into_par_iter()
+            .step_by(BLOCK)
+            .flat_map_iter(|i0| {
+                let i1 = (i0 + BLOCK).min(n);
+                let mut rows: Vec<(Vec<u8>, Vec<u32>)> = (i0..i1)
+                    .map(|i| (Vec::with_capacity(i * 20), Vec::with_capacity(i + 1)))
+                    .collect();
+                let mut buffer = ryu::Buffer::new();
+                for j0 in (0..i1).step_by(TILE) {
+                    for (i, (text, starts)) in (i0..i1).zip(rows.iter_mut()) {
+                        for j in j0..(j0 + TILE).min(i) {
+                            let v = self.condensed[condensed_index(n, j, i)];
+                            starts.push(text.len() as u32);
+                            text.push(b'\t');
+                            if v == 0.0 {
+                                text.push(b'0');
+                            } else {
+                                text.extend_from_slice(buffer.format(v).as_bytes());
+                            }
+                        }
+                    }
+                }
+                for (text, starts) in &mut rows {
+                    starts.push(text.len() as u32);
+                }
+                rows
+            })
+            .collect();
+        let row_bytes = n * 20 + 32;
+        let rows_per_chunk = (chunk_bytes / row_bytes).max(1);
+        let mut chunks: Vec<Vec<Vec<u8>>> =
+            vec![vec![Vec::new(); rows_per_chunk]; rayon::current_num_threads() * 2];
+        let rows_per_round = rows_per_chunk * chunks.len();
+        for round in (0..n).step_by(rows_per_round) {
+            chunks.par_iter_mut().enumerate().for_each(|(c, texts)| {
+                let a = (round + c * rows_per_chunk).min(n);
+                let b = (a + rows_per_chunk).min(round + rows_per_round).min(n);
+                for (i, text) in (a..b).zip(texts.iter_mut()) {
+                    text.clear();
+                    text.reserve(row_bytes);
+                    text.extend_from_slice(self.ids[i].as_bytes());
+                    text.extend_from_slice(&lower[i].0);
+                    text.extend_from_slice(b"\t0");
+                }
+                for (j, (row, starts)) in lower.iter().enumerate().skip(a + 1) {
+                    for (i, text) in (a..b.min(j)).zip(texts.iter_mut()) {
+                        text.extend_from_slice(&row[starts[i] as usize..starts[i + 1] as usize]);
+                    }
+                }
+                for text in texts.iter_mut().take(b - a) {
+                    text.push(b'\n');
+                }
+            });
+            for (c, texts) in chunks.iter().enumerate() {
+                let a = (round + c * rows_per_chunk).min(n);
+                let b = (a + rows_per_chunk).min(round + rows_per_round).min(n);
+                for text in texts.iter().take(b - a) {
+                    out.write_all(text)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The lsmat header line: a tab, then the ids separated by tabs.
+    fn write_lsmat_header(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let mut header = String::with_capacity(self.ids.len() * 12);
+        for id in &self.ids {
+            header.push('\t');
+            header.push_str(id);
+        }
+        header.push('\n');
+        out.write_all(header.as_bytes())
     }
 
     /// [`write_lsmat`](DistanceMatrix::write_lsmat) with chunks of about `chunk_bytes` bytes.
@@ -177,13 +286,7 @@ impl DistanceMatrix {
     ) -> std::io::Result<()> {
         use rayon::prelude::*;
         let n = self.len();
-        let mut header = String::with_capacity(n * 12);
-        for id in &self.ids {
-            header.push('\t');
-            header.push_str(id);
-        }
-        header.push('\n');
-        out.write_all(header.as_bytes())?;
+        self.write_lsmat_header(out)?;
         // A value with its tab takes at most 25 bytes (ryu writes at most 24 characters).
         let row_bytes = n * 20 + 32;
         let rows_per_chunk = (chunk_bytes / row_bytes).max(1);
@@ -217,101 +320,100 @@ impl DistanceMatrix {
     }
 }
 
+/// Pairs up to which [`DistanceMatrix::write_lsmat`] keeps the lower triangle's text to format
+/// each distance once: 16 M pairs (n ≈ 5,800), ~380 MB. Larger matrices are written in bounded
+/// memory, each distance formatted twice (and `.npy` is the better format for them).
+pub const FORMAT_ONCE_PAIRS: usize = 1 << 24;
+
 /// Reads an lsmat distance matrix straight into the condensed upper triangle (no square copy:
-/// at 50,000 ids the square alone would be 20 GB). Rows are gathered in blocks of about a
-/// million cells and parsed in parallel; each row's values above the diagonal are stored, the
-/// diagonal must be zero and the values below it must equal the ones already stored (within
-/// 1e-12 relative). Errors name the first bad line in file order.
+/// at 50,000 ids the square alone would be 20 GB). The text comes in blocks of whole lines
+/// (about 16 MB, one buffer reused) whose rows are parsed in parallel; each row's values above
+/// the diagonal are stored, the diagonal must be zero and the values below it must equal the
+/// ones already stored (within 1e-12 relative). Errors name the first bad line in file order.
+///
+/// Where the time went before (`perf`, 2,000 ids, 70 MB): reading line by line on one thread
+/// (a copy per line, then a second copy into the block), and per cell a `split`, a `trim`,
+/// and `f64::from_str`; the number parsing itself was a third. Now lines are cut out of the
+/// block with `memchr` and never copied, and a row is walked once, cell by cell.
 pub fn read_lsmat<R: BufRead>(reader: R, origin: &Location) -> Result<DistanceMatrix> {
-    read_lsmat_in_blocks(reader, origin, 1 << 20)
+    read_lsmat_in_blocks(reader, origin, 1 << 24)
 }
 
-/// [`read_lsmat`] with blocks of about `block_cells` cells.
+/// [`read_lsmat`] with blocks of about `block_bytes` bytes (at least one line each).
 fn read_lsmat_in_blocks<R: BufRead>(
     reader: R,
     origin: &Location,
-    block_cells: usize,
+    block_bytes: usize,
 ) -> Result<DistanceMatrix> {
     use rayon::prelude::*;
-    let mut lines = Lines::new(reader, origin);
-    let header = loop {
-        match lines.next_line()? {
-            None => {
-                return Err(Error::syntax(
-                    origin,
-                    "the file is empty, expected an lsmat distance matrix",
-                ));
-            }
-            Some((_, l)) if l.trim().is_empty() => continue,
-            Some((n, l)) => break (n, l.to_string()),
-        }
-    };
-    let (header_number, header) = header;
-    let ids: Vec<String> = header
-        .split('\t')
-        .skip(1)
-        .map(|s| s.trim().to_string())
-        .collect();
-    let n = ids.len();
-    if n == 0 {
-        return Err(Error::syntax(
-            &origin.at_line(header_number),
-            "the header names no ids, expected a leading tab then the ids",
-        ));
-    }
-    let mut condensed = vec![0.0f64; n * (n - 1) / 2];
-    let block_rows = (block_cells / n).clamp(1, 1024);
-    let mut text = String::new();
-    let mut block: Vec<(usize, usize, usize)> = Vec::with_capacity(block_rows); // line, start, end
-    let mut values = vec![0.0f64; block_rows.min(n) * n];
+    let mut blocks = LineBlocks::new(reader, origin);
+    let mut lines = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
+    let mut condensed: Vec<f64> = Vec::new();
+    let mut values: Vec<f64> = Vec::new();
     let mut row = 0;
-    let mut finished = false;
-    while !finished {
-        text.clear();
-        block.clear();
-        while block.len() < block_rows {
-            match lines.next_line()? {
-                None => {
-                    finished = true;
-                    break;
-                }
-                Some((_, line)) if line.trim().is_empty() => continue,
-                Some((number, line)) => {
-                    if row + block.len() == n {
-                        return Err(Error::syntax(
-                            &origin.at_line(number),
-                            format!("more than {n} rows for {n} ids"),
-                        ));
-                    }
-                    let start = text.len();
-                    text.push_str(line);
-                    block.push((number, start, text.len()));
-                }
-            }
-        }
-        if block.is_empty() {
+    loop {
+        let block = blocks.next_block(block_bytes, &mut lines)?;
+        if lines.is_empty() {
             break;
         }
+        // Text of every line, checked in parallel; the first bad one in file order is the error.
+        let texts: Vec<Result<(usize, &str)>> = lines
+            .par_iter()
+            .map(|l| l.text(block, origin).map(|t| (l.number, t)))
+            .collect();
+        let mut rows: Vec<(usize, &str)> = Vec::with_capacity(texts.len());
+        for text in texts {
+            let (number, line) = text?;
+            if !line.trim().is_empty() {
+                rows.push((number, line));
+            }
+        }
+        let mut rows = &rows[..];
+        if ids.is_empty() {
+            let Some(&(header_number, header)) = rows.first() else {
+                continue;
+            };
+            ids = header
+                .split('\t')
+                .skip(1)
+                .map(|s| s.trim().to_string())
+                .collect();
+            if ids.is_empty() {
+                return Err(Error::syntax(
+                    &origin.at_line(header_number),
+                    "the header names no ids, expected a leading tab then the ids",
+                ));
+            }
+            condensed = vec![0.0f64; ids.len() * (ids.len() - 1) / 2];
+            rows = &rows[1..];
+        }
+        let n = ids.len();
+        if row + rows.len() > n {
+            return Err(Error::syntax(
+                &origin.at_line(rows[n - row].0),
+                format!("more than {n} rows for {n} ids"),
+            ));
+        }
+        if rows.is_empty() {
+            continue;
+        }
         // Parse every row of the block (row `row + b` into `values[b * n..]`).
+        values.clear();
+        values.resize(rows.len() * n, 0.0);
         let first_error = values
             .par_chunks_mut(n)
-            .zip(block.par_iter())
+            .zip(rows.par_iter())
             .enumerate()
-            .map(|(b, (out, &(number, start, end)))| {
-                parse_lsmat_row(
-                    &text[start..end],
-                    row + b,
-                    &ids,
-                    out,
-                    &origin.at_line(number),
-                )
+            .map(|(b, (out, &(number, line)))| {
+                parse_lsmat_row(line, row + b, &ids, out, &origin.at_line(number))
             })
             .find_first(|r| r.is_err());
         if let Some(Err(e)) = first_error {
             return Err(e);
         }
         // Store the upper parts, then check diagonals and lower parts against stored values.
-        for (b, out) in values.chunks(n).take(block.len()).enumerate() {
+        for (b, out) in values.chunks(n).enumerate() {
             let i = row + b;
             if i + 1 < n {
                 let start = condensed_index(n, i, i + 1);
@@ -319,11 +421,11 @@ fn read_lsmat_in_blocks<R: BufRead>(
             }
         }
         let stored = &condensed;
+        let ids = &ids;
         let first_error = values
             .par_chunks(n)
-            .zip(block.par_iter())
             .enumerate()
-            .map(|(b, (out, _))| {
+            .map(|(b, out)| {
                 let i = row + b;
                 if out[i] != 0.0 {
                     return Err(Error::invalid(
@@ -336,7 +438,9 @@ fn read_lsmat_in_blocks<R: BufRead>(
                 }
                 for (j, &b_value) in out[..i].iter().enumerate() {
                     let a = stored[condensed_index(n, j, i)];
-                    if (a - b_value).abs() > 1e-12 * a.abs().max(b_value.abs()).max(1.0) {
+                    if a != b_value
+                        && (a - b_value).abs() > 1e-12 * a.abs().max(b_value.abs()).max(1.0)
+                    {
                         return Err(Error::invalid(
                             origin,
                             format!(
@@ -352,8 +456,15 @@ fn read_lsmat_in_blocks<R: BufRead>(
         if let Some(Err(e)) = first_error {
             return Err(e);
         }
-        row += block.len();
+        row += rows.len();
     }
+    if ids.is_empty() {
+        return Err(Error::syntax(
+            origin,
+            "the file is empty, expected an lsmat distance matrix",
+        ));
+    }
+    let n = ids.len();
     if row != n {
         return Err(Error::syntax(
             origin,
@@ -366,7 +477,7 @@ fn read_lsmat_in_blocks<R: BufRead>(
     })
 }
 
-/// Parses row `row` of an lsmat (its id, then `n` distances) into `out`.
+/// Parses row `row` of an lsmat (its id, then `n` distances) into `out`, walking the line once.
 fn parse_lsmat_row(
     line: &str,
     row: usize,
@@ -375,18 +486,45 @@ fn parse_lsmat_row(
     at: &Location,
 ) -> Result<()> {
     let n = ids.len();
-    let fields = line.bytes().filter(|&b| b == b'\t').count() + 1;
-    if fields != n + 1 {
-        return Err(Error::syntax(
+    let wrong_count = || {
+        let fields = line.bytes().filter(|&b| b == b'\t').count() + 1;
+        Error::syntax(
             at,
             format!(
                 "expected {} fields (an id and {n} distances), found {fields}",
                 n + 1
             ),
-        ));
+        )
+    };
+    let bytes = line.as_bytes();
+    let id_end = memchr::memchr(b'\t', bytes).ok_or_else(wrong_count)?;
+    let mut at_byte = id_end + 1;
+    let mut count = 0;
+    // Cells first, so that a row with the wrong number of fields says so before its id is
+    // compared (as the reader always did).
+    let mut bad: Option<(usize, &str)> = None;
+    for slot in out.iter_mut() {
+        if at_byte > bytes.len() {
+            return Err(wrong_count());
+        }
+        let end = bytes[at_byte..]
+            .iter()
+            .position(|&b| b == b'\t')
+            .map_or(bytes.len(), |k| at_byte + k);
+        let cell = &line[at_byte..end];
+        at_byte = end + 1;
+        let value = parse_distance(cell);
+        match value {
+            Some(v) => *slot = v,
+            None if bad.is_none() => bad = Some((count, cell)),
+            None => {}
+        }
+        count += 1;
     }
-    let mut cells = line.split('\t');
-    let id = cells.next().unwrap_or_default().trim();
+    if at_byte <= bytes.len() {
+        return Err(wrong_count());
+    }
+    let id = line[..id_end].trim();
     if id != ids[row] {
         return Err(Error::invalid(
             at,
@@ -396,20 +534,32 @@ fn parse_lsmat_row(
             ),
         ));
     }
-    for ((j, cell), slot) in cells.enumerate().zip(out.iter_mut()) {
-        let v: f64 = cell
-            .trim()
-            .parse()
-            .map_err(|_| Error::invalid(at, format!("'{cell}' is not a number")))?;
-        if !v.is_finite() || v < 0.0 {
-            return Err(Error::invalid(
+    if let Some((j, cell)) = bad {
+        return Err(match cell.trim().parse::<f64>() {
+            Ok(v) => Error::invalid(
                 at,
                 format!("distance {v} to '{}' is not finite and >= 0", ids[j]),
-            ));
-        }
-        *slot = v;
+            ),
+            Err(_) => Error::invalid(at, format!("'{cell}' is not a number")),
+        });
     }
     Ok(())
+}
+
+/// A distance cell's value when it is a finite number ≥ 0 (`0` and untrimmed cells included).
+#[inline]
+fn parse_distance(cell: &str) -> Option<f64> {
+    let v = if cell == "0" {
+        0.0
+    } else {
+        let bytes = cell.as_bytes();
+        let trimmed = match (bytes.first(), bytes.last()) {
+            (Some(a), Some(b)) if !a.is_ascii_whitespace() && !b.is_ascii_whitespace() => cell,
+            _ => cell.trim(),
+        };
+        trimmed.parse::<f64>().ok()?
+    };
+    (v.is_finite() && v >= 0.0).then_some(v)
 }
 
 #[cfg(test)]
@@ -433,11 +583,74 @@ mod tests {
             dm.write_lsmat_in_chunks(&mut chunked, chunk_bytes)
                 .expect("write");
             assert_eq!(chunked, text.as_bytes(), "chunks of {chunk_bytes} bytes");
+            let mut once = Vec::new();
+            dm.write_lsmat_formatting_once(&mut once, chunk_bytes)
+                .expect("write");
+            assert_eq!(once, text.as_bytes(), "formatted once, {chunk_bytes} bytes");
         }
         assert_eq!(condensed_index(4, 2, 3), 5);
         let sub = dm.select(&[2, 0]);
         assert_eq!(sub.ids(), &["c", "a"]);
         assert_eq!(sub.condensed(), &[1.0]);
+    }
+
+    /// Both writers against a row-by-row reference, on sizes around the first writer's
+    /// 64-row blocks and 256-column tiles, with zeros, integers and tiny and huge values (the
+    /// layouts ryu switches between), and chunks of one row, a few rows and whole rounds.
+    #[test]
+    fn both_lsmat_writers_give_the_reference_bytes() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 11
+        };
+        for n in [0usize, 1, 2, 3, 63, 64, 65, 130, 300] {
+            let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+            let condensed: Vec<f64> = (0..n * n.saturating_sub(1) / 2)
+                .map(|_| match next() % 6 {
+                    0 => 0.0,
+                    1 => (next() % 100) as f64,
+                    2 => (next() as f64) * 1e-30,
+                    3 => (next() as f64) * 1e10,
+                    _ => (next() as f64) / (1u64 << 53) as f64,
+                })
+                .collect();
+            let dm = DistanceMatrix::from_condensed(ids, condensed).expect("valid");
+            let mut reference = String::new();
+            for id in dm.ids() {
+                reference.push('\t');
+                reference.push_str(id);
+            }
+            reference.push('\n');
+            let mut buffer = ryu::Buffer::new();
+            for i in 0..n {
+                reference.push_str(&dm.ids()[i]);
+                for j in 0..n {
+                    let v = dm.get(i, j);
+                    reference.push('\t');
+                    reference.push_str(if v == 0.0 { "0" } else { buffer.format(v) });
+                }
+                reference.push('\n');
+            }
+            for chunk_bytes in [0, 20 * n + 32, 5 * (20 * n + 32), 3 << 19] {
+                let mut once = Vec::new();
+                dm.write_lsmat_formatting_once(&mut once, chunk_bytes)
+                    .expect("write");
+                assert!(
+                    once == reference.as_bytes(),
+                    "formatted once, n {n}, {chunk_bytes}"
+                );
+                let mut twice = Vec::new();
+                dm.write_lsmat_in_chunks(&mut twice, chunk_bytes)
+                    .expect("write");
+                assert!(
+                    twice == reference.as_bytes(),
+                    "formatted twice, n {n}, {chunk_bytes}"
+                );
+            }
+        }
     }
 
     #[test]

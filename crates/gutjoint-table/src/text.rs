@@ -121,15 +121,131 @@ impl<R: BufRead> Lines<R> {
     }
 
     fn read_error(&self, e: std::io::Error) -> Error {
-        let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
-            || e.to_string().contains("corrupt deflate")
-        {
-            "the compressed (gzip) stream is truncated or corrupt".to_string()
-        } else {
-            e.to_string()
-        };
-        Error::syntax(&self.origin.at_line(self.line_number + 1), what)
+        read_error(&self.origin, self.line_number + 1, e)
     }
+}
+
+/// One line of a [`LineBlocks`] block: its number in the file and its bytes in the block,
+/// without the line end (and without a BOM on line 1).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BlockLine {
+    pub number: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Reads text in blocks of whole lines for readers that parse lines in parallel: one buffer,
+/// filled by large reads and reused, instead of [`Lines`]' copy of every line (and the caller's
+/// second copy to keep a block of them). Lines are found with `memchr`; whether a line is UTF-8
+/// is left to the caller, which can check the block's lines in parallel
+/// ([`BlockLine::text`]).
+pub(crate) struct LineBlocks<R> {
+    reader: R,
+    buffer: Vec<u8>,
+    /// Where the bytes not yet handed out begin.
+    consumed: usize,
+    line_number: usize,
+    eof: bool,
+    origin: Location,
+}
+
+impl<R: std::io::Read> LineBlocks<R> {
+    pub(crate) fn new(reader: R, origin: &Location) -> Self {
+        Self {
+            reader,
+            buffer: Vec::new(),
+            consumed: 0,
+            line_number: 0,
+            eof: false,
+            origin: origin.clone(),
+        }
+    }
+
+    /// The next block: `lines` receives every whole line of about `bytes` bytes of input (at
+    /// least one line unless the input is over; a line longer than `bytes` is read whole), and
+    /// the returned buffer holds them. An empty `lines` means the end.
+    pub(crate) fn next_block(&mut self, bytes: usize, lines: &mut Vec<BlockLine>) -> Result<&[u8]> {
+        use std::io::Read;
+        lines.clear();
+        self.buffer.drain(..self.consumed);
+        self.consumed = 0;
+        let mut want = bytes.max(1);
+        loop {
+            if !self.eof && self.buffer.len() < want {
+                let missing = (want - self.buffer.len()) as u64;
+                let read = (&mut self.reader)
+                    .take(missing)
+                    .read_to_end(&mut self.buffer)
+                    .map_err(|e| read_error(&self.origin, self.line_number + 1, e))?;
+                self.eof = read == 0 || (read as u64) < missing;
+            }
+            let mut at = 0;
+            for end in memchr::memchr_iter(b'\n', &self.buffer) {
+                push_line(&self.buffer, &mut self.line_number, at, end, lines);
+                at = end + 1;
+            }
+            if self.eof && at < self.buffer.len() {
+                let end = self.buffer.len();
+                push_line(&self.buffer, &mut self.line_number, at, end, lines);
+                at = end;
+            }
+            if !lines.is_empty() || self.eof {
+                self.consumed = at;
+                return Ok(&self.buffer);
+            }
+            // No whole line yet: read on until one ends.
+            want = want.saturating_mul(2);
+        }
+    }
+}
+
+/// Counts the line `buffer[start..end]` and records it without its CR and (on line 1) BOM.
+fn push_line(
+    buffer: &[u8],
+    line_number: &mut usize,
+    mut start: usize,
+    mut end: usize,
+    lines: &mut Vec<BlockLine>,
+) {
+    *line_number += 1;
+    if *line_number == 1 && buffer[start..end].starts_with(b"\xEF\xBB\xBF") {
+        start += 3;
+    }
+    while end > start && buffer[end - 1] == b'\r' {
+        end -= 1;
+    }
+    lines.push(BlockLine {
+        number: *line_number,
+        start,
+        end,
+    });
+}
+
+impl BlockLine {
+    /// The line as text, or the same error [`Lines`] gives for bytes that are not UTF-8.
+    pub(crate) fn text<'a>(&self, block: &'a [u8], origin: &Location) -> Result<&'a str> {
+        std::str::from_utf8(&block[self.start..self.end]).map_err(|e| {
+            Error::syntax(
+                &origin.at_line(self.number),
+                format!(
+                    "not valid UTF-8 text (byte {}); expected a text table",
+                    e.valid_up_to() + 1
+                ),
+            )
+        })
+    }
+}
+
+/// A read error at line `line`, saying when it is a damaged gzip stream.
+fn read_error(origin: &Location, line: usize, e: std::io::Error) -> Error {
+    let what = if e.kind() == std::io::ErrorKind::UnexpectedEof
+        || e.to_string().contains("corrupt deflate")
+    {
+        "the compressed (gzip) stream is truncated or corrupt".to_string()
+    } else {
+        e.to_string()
+    };
+    Error::syntax(&origin.at_line(line), what)
 }
 
 /// Parses an abundance cell; `0` (most cells) takes a fast path.
