@@ -164,107 +164,12 @@ impl DistanceMatrix {
     /// first-touched in all, whatever n), and each chunk, larger than the writer's buffer, goes
     /// to the file without a copy. Each distance is formatted twice (once per half), which costs
     /// less than keeping the first formatting; a row reads its lower half down a column of the
-    /// triangle, from cache lines the previous rows of the chunk brought in.
-    ///
-    /// Up to [`FORMAT_ONCE_PAIRS`] pairs, each distance is formatted once instead
-    /// ([`write_lsmat_formatting_once`](DistanceMatrix::write_lsmat_formatting_once)): the
-    /// same bytes, about ~23 bytes of memory a pair.
+    /// triangle, from cache lines the previous rows of the chunk brought in. (Measured
+    /// 2026-12-03: keeping the lower triangle's text to format each distance once cut user CPU
+    /// ~15 % but doubled system time for its ~46 MB and left the wall time unchanged, so it
+    /// was not kept.)
     pub fn write_lsmat(&self, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-        let n = self.len();
-        if n * n.saturating_sub(1) / 2 <= FORMAT_ONCE_PAIRS {
-            self.write_lsmat_formatting_once(out, 3 << 19)
-        } else {
-            self.write_lsmat_in_chunks(out, 3 << 19)
-        }
-    }
-
-    /// [`write_lsmat`](DistanceMatrix::write_lsmat) formatting each distance once: first the
-    /// text of the lower triangle, row by row (row `i`: a tab and `d(i, j)` for every `j < i`,
-    /// with where each entry starts), in parallel blocks of rows; then each output row is its
-    /// lower-triangle row copied whole, `\t0`, and its upper part gathered from the rows below
-    /// it, entry `i` of lower row `j` for every `j > i`. Consecutive rows are gathered together
-    /// (rows outer of `j`, rows of the chunk inner), so each lower row is read in one run.
-    ///
-    /// Measured on 2,000 ids (bench/README.md): ryu was 43 % of a Bray–Curtis run when every
-    /// distance was formatted twice, and the text of the lower triangle (~35 MB) costs less to
-    /// keep than the second formatting.
-    fn write_lsmat_formatting_once(
-        &self,
-        out: &mut dyn std::io::Write,
-        chunk_bytes: usize,
-    ) -> std::io::Result<()> {
-        use rayon::prelude::*;
-        let n = self.len();
-        self.write_lsmat_header(out)?;
-        // Lower-triangle rows: text and entry starts (i + 1 of them, the last one the end).
-        // Rows come in blocks; inside a block, columns in tiles, so that reading the upper,
-        // row-major condensed vector down its columns stays in cache (a tile is 256 rows of
-        // the upper triangle × the block's 64 columns).
-        const BLOCK: usize = 64;
-        const TILE: usize = 256;
-        let lower: Vec<(Vec<u8>, Vec<u32>)> = (0..n)
-            .into_par_iter()
-            .step_by(BLOCK)
-            .flat_map_iter(|i0| {
-                let i1 = (i0 + BLOCK).min(n);
-                let mut rows: Vec<(Vec<u8>, Vec<u32>)> = (i0..i1)
-                    .map(|i| (Vec::with_capacity(i * 20), Vec::with_capacity(i + 1)))
-                    .collect();
-                let mut buffer = ryu::Buffer::new();
-                for j0 in (0..i1).step_by(TILE) {
-                    for (i, (text, starts)) in (i0..i1).zip(rows.iter_mut()) {
-                        for j in j0..(j0 + TILE).min(i) {
-                            let v = self.condensed[condensed_index(n, j, i)];
-                            starts.push(text.len() as u32);
-                            text.push(b'\t');
-                            if v == 0.0 {
-                                text.push(b'0');
-                            } else {
-                                text.extend_from_slice(buffer.format(v).as_bytes());
-                            }
-                        }
-                    }
-                }
-                for (text, starts) in &mut rows {
-                    starts.push(text.len() as u32);
-                }
-                rows
-            })
-            .collect();
-        let row_bytes = n * 20 + 32;
-        let rows_per_chunk = (chunk_bytes / row_bytes).max(1);
-        let mut chunks: Vec<Vec<Vec<u8>>> =
-            vec![vec![Vec::new(); rows_per_chunk]; rayon::current_num_threads() * 2];
-        let rows_per_round = rows_per_chunk * chunks.len();
-        for round in (0..n).step_by(rows_per_round) {
-            chunks.par_iter_mut().enumerate().for_each(|(c, texts)| {
-                let a = (round + c * rows_per_chunk).min(n);
-                let b = (a + rows_per_chunk).min(round + rows_per_round).min(n);
-                for (i, text) in (a..b).zip(texts.iter_mut()) {
-                    text.clear();
-                    text.reserve(row_bytes);
-                    text.extend_from_slice(self.ids[i].as_bytes());
-                    text.extend_from_slice(&lower[i].0);
-                    text.extend_from_slice(b"\t0");
-                }
-                for (j, (row, starts)) in lower.iter().enumerate().skip(a + 1) {
-                    for (i, text) in (a..b.min(j)).zip(texts.iter_mut()) {
-                        text.extend_from_slice(&row[starts[i] as usize..starts[i + 1] as usize]);
-                    }
-                }
-                for text in texts.iter_mut().take(b - a) {
-                    text.push(b'\n');
-                }
-            });
-            for (c, texts) in chunks.iter().enumerate() {
-                let a = (round + c * rows_per_chunk).min(n);
-                let b = (a + rows_per_chunk).min(round + rows_per_round).min(n);
-                for text in texts.iter().take(b - a) {
-                    out.write_all(text)?;
-                }
-            }
-        }
-        Ok(())
+        self.write_lsmat_in_chunks(out, 3 << 19)
     }
 
     /// The lsmat header line: a tab, then the ids separated by tabs.
@@ -319,11 +224,6 @@ impl DistanceMatrix {
         Ok(())
     }
 }
-
-/// Pairs up to which [`DistanceMatrix::write_lsmat`] keeps the lower triangle's text to format
-/// each distance once: 16 M pairs (n ≈ 5,800), ~380 MB. Larger matrices are written in bounded
-/// memory, each distance formatted twice (and `.npy` is the better format for them).
-pub const FORMAT_ONCE_PAIRS: usize = 1 << 24;
 
 /// Reads an lsmat distance matrix straight into the condensed upper triangle (no square copy:
 /// at 50,000 ids the square alone would be 20 GB). The text comes in blocks of whole lines
@@ -583,10 +483,6 @@ mod tests {
             dm.write_lsmat_in_chunks(&mut chunked, chunk_bytes)
                 .expect("write");
             assert_eq!(chunked, text.as_bytes(), "chunks of {chunk_bytes} bytes");
-            let mut once = Vec::new();
-            dm.write_lsmat_formatting_once(&mut once, chunk_bytes)
-                .expect("write");
-            assert_eq!(once, text.as_bytes(), "formatted once, {chunk_bytes} bytes");
         }
         assert_eq!(condensed_index(4, 2, 3), 5);
         let sub = dm.select(&[2, 0]);
@@ -594,11 +490,10 @@ mod tests {
         assert_eq!(sub.condensed(), &[1.0]);
     }
 
-    /// Both writers against a row-by-row reference, on sizes around the first writer's
-    /// 64-row blocks and 256-column tiles, with zeros, integers and tiny and huge values (the
-    /// layouts ryu switches between), and chunks of one row, a few rows and whole rounds.
+    /// The writer against a row-by-row reference, with zeros, integers and tiny and huge values
+    /// (the layouts ryu switches between), and chunks of one row, a few rows and whole rounds.
     #[test]
-    fn both_lsmat_writers_give_the_reference_bytes() {
+    fn lsmat_writer_gives_the_reference_bytes() {
         let mut state = 0x9E37_79B9_7F4A_7C15u64;
         let mut next = || {
             state = state
@@ -635,19 +530,12 @@ mod tests {
                 reference.push('\n');
             }
             for chunk_bytes in [0, 20 * n + 32, 5 * (20 * n + 32), 3 << 19] {
-                let mut once = Vec::new();
-                dm.write_lsmat_formatting_once(&mut once, chunk_bytes)
-                    .expect("write");
-                assert!(
-                    once == reference.as_bytes(),
-                    "formatted once, n {n}, {chunk_bytes}"
-                );
                 let mut twice = Vec::new();
                 dm.write_lsmat_in_chunks(&mut twice, chunk_bytes)
                     .expect("write");
                 assert!(
                     twice == reference.as_bytes(),
-                    "formatted twice, n {n}, {chunk_bytes}"
+                    "n {n}, {chunk_bytes} bytes a chunk"
                 );
             }
         }
