@@ -399,11 +399,10 @@ fn parse_lsmat_row(
     let bytes = line.as_bytes();
     let id_end = memchr::memchr(b'\t', bytes).ok_or_else(wrong_count)?;
     let mut at_byte = id_end + 1;
-    let mut count = 0;
     // Cells first, so that a row with the wrong number of fields says so before its id is
     // compared (as the reader always did).
     let mut bad: Option<(usize, &str)> = None;
-    for slot in out.iter_mut() {
+    for (j, slot) in out.iter_mut().enumerate() {
         if at_byte > bytes.len() {
             return Err(wrong_count());
         }
@@ -416,10 +415,9 @@ fn parse_lsmat_row(
         let value = parse_distance(cell);
         match value {
             Some(v) => *slot = v,
-            None if bad.is_none() => bad = Some((count, cell)),
+            None if bad.is_none() => bad = Some((j, cell)),
             None => {}
         }
-        count += 1;
     }
     if at_byte <= bytes.len() {
         return Err(wrong_count());
