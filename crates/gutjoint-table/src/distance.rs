@@ -155,7 +155,7 @@ impl DistanceMatrix {
     }
 
     /// Streams scikit-bio's lsmat text to `out`: a header line of a tab then the ids, then one
-    /// row per id (the id, then every distance, shortest round-trip form by ryu, `0` for zero).
+    /// row per id (the id, then every distance in ryu's shortest round-trip form, `0` for zero).
     ///
     /// Where the time went (`perf`, 2,000 ids, 70 MB of text): first-touching the memory of a
     /// formatted upper triangle kept for the lower half, copying it into rows, and copying the
@@ -202,17 +202,22 @@ impl DistanceMatrix {
                 text.clear();
                 text.reserve(rows_per_chunk * row_bytes);
                 let first = round + c * rows_per_chunk;
-                let mut buffer = ryu::Buffer::new();
+                let mut buffer = zmij::Buffer::new();
                 for i in first..(first + rows_per_chunk).min(round + rows_per_round).min(n) {
                     text.extend_from_slice(self.ids[i].as_bytes());
-                    for j in 0..n {
-                        let v = self.get(i, j);
-                        text.push(b'\t');
-                        if v == 0.0 {
-                            text.push(b'0');
-                        } else {
-                            text.extend_from_slice(buffer.format(v).as_bytes());
-                        }
+                    // Below the diagonal: down column i of the triangle; then the diagonal;
+                    // then row i of the triangle, contiguous.
+                    for j in 0..i {
+                        push_distance(text, &mut buffer, self.condensed[condensed_index(n, j, i)]);
+                    }
+                    text.extend_from_slice(b"\t0");
+                    let start = if i + 1 < n {
+                        condensed_index(n, i, i + 1)
+                    } else {
+                        0
+                    };
+                    for &v in &self.condensed[start..start + (n - 1 - i)] {
+                        push_distance(text, &mut buffer, v);
                     }
                     text.push(b'\n');
                 }
@@ -222,6 +227,30 @@ impl DistanceMatrix {
             }
         }
         Ok(())
+    }
+}
+
+/// Appends a tab and `v` in the shortest form that reads back as the same `f64`, exactly as
+/// ryu writes it (`0.25`, `1.0`, `1e-7`, `1.5e16`), or `0` for zero. The digits come from zmij
+/// (the same shortest digits and layout as ryu, ~1.4× faster on this machine), whose only
+/// difference is the `+` of a positive exponent (`1.5e+16`), dropped here; the writer's test
+/// checks the bytes against ryu on random values over the whole exponent range.
+#[inline]
+fn push_distance(text: &mut Vec<u8>, buffer: &mut zmij::Buffer, v: f64) {
+    text.push(b'\t');
+    if v == 0.0 {
+        text.push(b'0');
+        return;
+    }
+    let digits = buffer.format(v).as_bytes();
+    // An exponent is at most `e+308`: a `+` can only be among the last four bytes.
+    let tail = digits.len().saturating_sub(4);
+    match digits[tail..].iter().position(|&b| b == b'+') {
+        Some(at) => {
+            text.extend_from_slice(&digits[..tail + at]);
+            text.extend_from_slice(&digits[tail + at + 1..]);
+        }
+        None => text.extend_from_slice(digits),
     }
 }
 
@@ -502,11 +531,18 @@ mod tests {
         for n in [0usize, 1, 2, 3, 63, 64, 65, 130, 300] {
             let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
             let condensed: Vec<f64> = (0..n * n.saturating_sub(1) / 2)
-                .map(|_| match next() % 6 {
+                .map(|_| match next() % 7 {
                     0 => 0.0,
                     1 => (next() % 100) as f64,
                     2 => (next() as f64) * 1e-30,
                     3 => (next() as f64) * 1e10,
+                    // Any positive finite bit pattern: every exponent, subnormals included.
+                    4 => loop {
+                        let v = f64::from_bits((next() << 11 ^ next()) & !(1u64 << 63));
+                        if v.is_finite() && v > 0.0 {
+                            break v;
+                        }
+                    },
                     _ => (next() as f64) / (1u64 << 53) as f64,
                 })
                 .collect();
