@@ -18,6 +18,11 @@ Why these choices:
   coordinates agree with LAPACK's to ~1e-12 even where neighbouring eigenvalues are 0.1 %
   apart (bench/pcoa.py's generator); the estimate keeps falling past the rounding floor of
   the product, so the test is always reachable when the space is large enough.
+- *Memory traffic*: at n = 2,000 the products and the reorthogonalisation are bound by
+  memory bandwidth (~7 GB/s on the 2-core benchmark machine), not arithmetic, so the second
+  Gram–Schmidt pass reads each piece of the basis once for two products
+  ([`subtract_then_project`]), and the caller's product reads the distances' triangle rather
+  than a square `B`.
 - *Deterministic*: the start block comes from a fixed seed, and every product is cut into
   fixed pieces computed sequentially (faer's `Par::Seq`) and combined in a fixed order, so the
   result is the same bits for any number of threads.
@@ -32,7 +37,9 @@ use rayon::prelude::*;
 /// Vectors per block: copies of a multiple eigenvalue found, and products per pass over `B`.
 /// On bench/pcoa.py's 2,000-sample matrix (top 10, bench/README.md) blocks of 4, 8, 12, 16 and
 /// 24 converged at 324, 456, 552, 656 and 888 vectors, and 4 took the least time: larger blocks
-/// read `B` fewer times but pay more for reorthogonalisation (`n · m²`) and Rayleigh–Ritz.
+/// read `B` fewer times but pay more for reorthogonalisation (`n · m²`) and Rayleigh–Ritz
+/// (re-measured with the condensed-triangle product, 2026-12-03: products 0.24–0.27 s for
+/// blocks of 4 against 0.29–0.35 s for 8, whose Rayleigh–Ritz also took twice as long).
 pub(crate) const BLOCK: usize = 4;
 
 /// Rows per piece of a product: fixed, so sums do not depend on the number of threads.
@@ -48,17 +55,23 @@ pub(crate) struct TopEigenpairs {
     pub vectors: Mat<f64>,
 }
 
+/// Rows per piece of the tall products with the basis: fixed (so the sums do not depend on
+/// the number of threads), and a piece of the basis stays in cache between the two products of
+/// [`subtract_then_project`].
+fn tall_piece(n: usize) -> usize {
+    n.div_ceil(n.div_ceil(PIECE * 4).max(1)).max(1)
+}
+
 /// `Y = Aᵀ X` for `A` (`n × m`) and `X` (`n × p`) tall: the `n` rows are cut into fixed
 /// pieces whose partial `m × p` products are added in order.
 fn transpose_product(a: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Mat<f64> {
     let (n, m, p) = (a.nrows(), a.ncols(), x.ncols());
-    let pieces = n.div_ceil(PIECE * 4).max(1);
-    let step = n.div_ceil(pieces);
-    let partials: Vec<Mat<f64>> = (0..pieces)
+    let step = tall_piece(n);
+    let partials: Vec<Mat<f64>> = (0..n.div_ceil(step))
         .into_par_iter()
         .map(|piece| {
             let start = piece * step;
-            let len = step.min(n - start.min(n));
+            let len = step.min(n - start);
             let mut part = Mat::<f64>::zeros(m, p);
             faer::linalg::matmul::matmul(
                 part.as_mut(),
@@ -71,40 +84,63 @@ fn transpose_product(a: MatRef<'_, f64>, x: MatRef<'_, f64>) -> Mat<f64> {
             part
         })
         .collect();
+    sum_in_order(m, p, &partials)
+}
+
+/// `W −= A H`, then returns `Aᵀ W`: the middle of classical Gram–Schmidt applied twice, fused
+/// so that each piece of `A` (the basis, the largest array after `B`) is read once for both
+/// products instead of twice.
+fn subtract_then_project(w: MatMut<'_, f64>, a: MatRef<'_, f64>, h: MatRef<'_, f64>) -> Mat<f64> {
+    let (n, m, p) = (a.nrows(), a.ncols(), w.ncols());
+    let step = tall_piece(n);
+    let partials: Vec<Mat<f64>> = w
+        .par_row_chunks_mut(step)
+        .enumerate()
+        .map(|(piece, mut rows)| {
+            let (start, len) = (piece * step, rows.nrows());
+            let a = a.subrows(start, len);
+            faer::linalg::matmul::matmul(rows.as_mut(), Accum::Add, a, h, -1.0, Par::Seq);
+            let mut part = Mat::<f64>::zeros(m, p);
+            faer::linalg::matmul::matmul(
+                part.as_mut(),
+                Accum::Replace,
+                a.transpose(),
+                rows.as_ref(),
+                1.0,
+                Par::Seq,
+            );
+            part
+        })
+        .collect();
+    sum_in_order(m, p, &partials)
+}
+
+/// The sum of `m × p` partial products, in their order.
+fn sum_in_order(m: usize, p: usize, partials: &[Mat<f64>]) -> Mat<f64> {
     let mut sum = Mat::<f64>::zeros(m, p);
-    for part in &partials {
+    for part in partials {
         sum += part;
     }
     sum
 }
 
-/// `Y += alpha · A X` with the rows of `Y` and `A` cut into fixed pieces.
+/// `Y += alpha · A X` with the rows of `Y` and `A` cut into fixed pieces, each sequential, so
+/// the bits do not depend on the number of threads.
 fn add_product(y: MatMut<'_, f64>, a: MatRef<'_, f64>, x: MatRef<'_, f64>, alpha: f64) {
-    piecewise_product(y, Accum::Add, a, x, alpha);
-}
-
-/// `Y (=|+=) alpha · A X` by fixed row pieces of `Y` and `A`, each piece sequential, so the
-/// bits do not depend on the number of threads.
-fn piecewise_product(
-    y: MatMut<'_, f64>,
-    accum: Accum,
-    a: MatRef<'_, f64>,
-    x: MatRef<'_, f64>,
-    alpha: f64,
-) {
     y.par_row_chunks_mut(PIECE)
         .enumerate()
         .for_each(|(piece, rows)| {
             let start = piece * PIECE;
             let len = rows.nrows();
-            faer::linalg::matmul::matmul(rows, accum, a.subrows(start, len), x, alpha, Par::Seq);
+            faer::linalg::matmul::matmul(
+                rows,
+                Accum::Add,
+                a.subrows(start, len),
+                x,
+                alpha,
+                Par::Seq,
+            );
         });
-}
-
-/// `Y = B X` for a dense symmetric `B`: row piece `i` of `Y` is `B[:, piece]ᵀ X`, which reads
-/// contiguous columns of the column-major `B`.
-pub(crate) fn symmetric_product(b: MatRef<'_, f64>, x: MatRef<'_, f64>, y: MatMut<'_, f64>) {
-    piecewise_product(y, Accum::Replace, b, x, 1.0);
 }
 
 /// Orthonormalises the columns of `w` (already orthogonal to the basis `v`) among themselves
@@ -225,13 +261,13 @@ pub(crate) fn top_eigenpairs(
     let mut m = p; // columns of V filled
     let mut scale = 0.0f64; // largest |Ritz value| seen, the size of B
     let mut next_check = k + p;
+    let mut last_check: Option<(usize, f64)> = None;
     loop {
         // W = B Q_j, orthogonalised against the whole basis twice (T's column block j).
         product(v.as_ref().subcols(m - p, p), w.as_mut());
         let basis = v.as_ref().subcols(0, m);
         let mut h = transpose_product(basis, w.as_ref());
-        add_product(w.as_mut(), basis, h.as_ref(), -1.0);
-        let h2 = transpose_product(basis, w.as_ref());
+        let h2 = subtract_then_project(w.as_mut(), basis, h.as_ref());
         add_product(w.as_mut(), basis, h2.as_ref(), -1.0);
         h += &h2;
         // The diagonal block from this product; the blocks above it mirror earlier couplings.
@@ -278,7 +314,21 @@ pub(crate) fn top_eigenpairs(
                     vectors: u,
                 });
             }
-            next_check = m + p.max(m / 8 / p * p);
+            // The worst residual falls about geometrically with the Krylov dimension: from the
+            // last two checks, the vectors still needed at that rate; the next check comes
+            // after 70 % of them, and at least m/16 vectors later, since near the end a check
+            // (the O(m³) Rayleigh–Ritz) costs more than a few extra blocks. On the benchmark's
+            // 2,000-sample matrix: 10 checks instead of 20, at 308 vectors instead of 324.
+            let step = match last_check {
+                Some((m0, worst0)) if worst < worst0 && worst > 0.0 => {
+                    let rate = (worst / worst0).ln() / (m - m0) as f64;
+                    let needed = (1e-13 * scale / worst).ln() / rate;
+                    (needed * 0.7).clamp((m / 16) as f64, (m / 2) as f64) as usize
+                }
+                _ => m / 8,
+            };
+            last_check = Some((m, worst));
+            next_check = m + p.max(step / p * p);
         }
         if m + p > max_dimension {
             return None;
