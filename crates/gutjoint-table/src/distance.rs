@@ -367,9 +367,7 @@ fn read_lsmat_in_blocks<R: BufRead>(
                 }
                 for (j, &b_value) in out[..i].iter().enumerate() {
                     let a = stored[condensed_index(n, j, i)];
-                    if a != b_value
-                        && (a - b_value).abs() > 1e-12 * a.abs().max(b_value.abs()).max(1.0)
-                    {
+                    if !same_distance(a, b_value) {
                         return Err(Error::invalid(
                             origin,
                             format!(
@@ -404,6 +402,13 @@ fn read_lsmat_in_blocks<R: BufRead>(
         Error::Invalid { message, .. } => Error::invalid(origin, message),
         other => other,
     })
+}
+
+/// Whether `d(i, j) = a` and `d(j, i) = b` agree as a symmetric matrix's pair: equal, or
+/// within 1e-12 relative (absolute below 1), so that matrices from tools that compute the two
+/// halves separately are not refused for rounding. One rule for every reader (lsmat, `.npy`).
+pub(crate) fn same_distance(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
 }
 
 /// Parses row `row` of an lsmat (its id, then `n` distances) into `out`, walking the line once.

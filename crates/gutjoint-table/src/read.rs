@@ -322,8 +322,12 @@ pub fn read_tree_file(path: &Path) -> Result<crate::newick::Tree> {
     crate::newick::parse_newick(&text, &Location::file(path))
 }
 
-/// Reads an lsmat distance matrix file.
+/// Reads a distance matrix file: lsmat text (scikit-bio's format, optionally gzipped), or
+/// `.npy` with its ids in `<file>.ids.txt` ([`crate::npy::read_npy_distance`]).
 pub fn read_distance_file(path: &Path) -> Result<crate::distance::DistanceMatrix> {
+    if path.extension().is_some_and(|e| e == "npy") {
+        return crate::npy::read_npy_distance(path);
+    }
     let gz = path.extension().is_some_and(|e| e == "gz");
     crate::distance::read_lsmat(reader(path, gz)?, &Location::file(path))
 }

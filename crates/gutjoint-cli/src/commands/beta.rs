@@ -85,11 +85,9 @@ fn write_npy<T: gutjoint_table::npy::NpyElement>(
 
 /// The sample ids of a `.npy` matrix, one per line in `<OUT>.ids.txt`.
 pub fn write_ids_beside(path: &std::path::Path, ids: &[String]) -> Result<()> {
-    let mut id_path = path.as_os_str().to_owned();
-    id_path.push(".ids.txt");
     let mut text = ids.join("\n");
     text.push('\n');
-    output::write_file(std::path::Path::new(&id_path), text.as_bytes())
+    output::write_file(&gutjoint_table::npy::ids_path(path), text.as_bytes())
 }
 
 pub fn run(args: Args, quiet: bool) -> Result<()> {

@@ -56,7 +56,8 @@ pub struct Args {
     /// Beta metric of the marginal PERMANOVA: braycurtis, jaccard or aitchison; none skips it.
     #[arg(long, value_enum, default_value_t = crate::methods::ConfounderMetricName::Braycurtis)]
     pub metric: crate::methods::ConfounderMetricName,
-    /// A precomputed distance matrix (lsmat TSV) instead of --metric.
+    /// A precomputed distance matrix (lsmat TSV, or `.npy` with `<DM>.npy.ids.txt`) instead of
+    /// --metric.
     #[arg(long, value_name = "DM.tsv")]
     pub distance: Option<PathBuf>,
     #[arg(long, default_value_t = 999)]

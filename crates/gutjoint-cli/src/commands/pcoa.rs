@@ -14,7 +14,8 @@ use std::path::PathBuf;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Distance matrix (lsmat TSV).
+    /// Distance matrix: lsmat TSV, or `.npy` (condensed or square, ids in `<DM>.npy.ids.txt`,
+    /// as `beta -o DM.npy` writes; read without parsing text).
     #[arg(value_name = "DM.tsv")]
     pub matrix: PathBuf,
     /// Number of axes to write (default: all).

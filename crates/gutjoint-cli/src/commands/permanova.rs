@@ -30,7 +30,8 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// Distance matrix (lsmat TSV).
+    /// Distance matrix: lsmat TSV, or `.npy` (condensed or square, ids in `<DM>.npy.ids.txt`,
+    /// as `beta -o DM.npy` writes; read without parsing text).
     #[arg(value_name = "DM.tsv", required_unless_present = "blocks")]
     pub matrix: Option<PathBuf>,
     /// The parts of a blockwise matrix (`gutjoint beta --block I/N`), instead of DM.tsv.

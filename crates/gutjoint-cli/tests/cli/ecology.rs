@@ -639,6 +639,41 @@ fn npy_output_in_both_precisions_equals_the_lsmat() {
         assert_eq!(a, d, "f64 .npy must equal the lsmat exactly");
         assert!((b - d).abs() <= 6e-8 * d.max(1e-30), "f32 rounding only");
     }
+    // The .npy reads back as the same matrix: every command that takes a distance matrix
+    // gives the same answer from it as from the lsmat (PCoA bytes, PERMANOVA's JSON).
+    ok([
+        "pcoa",
+        &p("bc.tsv"),
+        "--dimensions",
+        "5",
+        "-o",
+        &p("pcoa_tsv.tsv"),
+    ]);
+    ok([
+        "pcoa",
+        &p("bc64.npy"),
+        "--dimensions",
+        "5",
+        "-o",
+        &p("pcoa_npy.tsv"),
+    ]);
+    let read = |name: &str| std::fs::read(out.join(name)).expect("pcoa output");
+    assert_eq!(read("pcoa_tsv.tsv"), read("pcoa_npy.tsv"));
+    let md = "examples/data/phyloseq/enterotype.metadata.tsv";
+    let permanova = |dm: &str| {
+        ok([
+            "permanova",
+            dm,
+            "--metadata",
+            md,
+            "--column",
+            "SeqTech",
+            "--seed",
+            "3",
+            "--json",
+        ])
+    };
+    assert_eq!(permanova(&p("bc.tsv")), permanova(&p("bc64.npy")));
     let r = run([
         "beta",
         table,
