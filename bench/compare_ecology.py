@@ -305,6 +305,21 @@ dm = beta_diversity("braycurtis", df.to_numpy().T, [str(c) for c in df.columns])
 dm.write(out)
 """
 
+# The same, saving the binary matrix as gutjoint's `-o DM.npy` does (condensed triangle, ids in
+# DM.npy.ids.txt), so both sides skip the text.
+SKBIO_BC_NPY_PROCESS = r"""
+import sys
+import numpy as np
+import pandas as pd
+from skbio.diversity import beta_diversity
+table_fp, out = sys.argv[1:3]
+df = pd.read_csv(table_fp, sep="\t", index_col=0)
+dm = beta_diversity("braycurtis", df.to_numpy().T, [str(c) for c in df.columns])
+np.save(out, dm.condensed_form())
+with open(out + ".ids.txt", "w") as f:
+    f.write("".join(f"{i}\n" for i in dm.ids))
+"""
+
 
 def time_process(argv, env=None):
     """Best wall time of a whole process (1 run if the first takes >= 10 s, else 3)."""
@@ -327,14 +342,26 @@ def whole_process(gj, P, sids, upy):
     (Debian unifrac-tools) writing its text matrix, and against the unifrac package timed
     inside its interpreter (files read, no start-up, nothing written)."""
     rows, checks = [], []
-    gj_bc = P("wp_gj_braycurtis.tsv")
-    g, _ = time_process([gj, "beta", P("table.tsv"), "--metric", "braycurtis", "-o", gj_bc,
-                         "--quiet"])
-    out = P("wp_skbio_braycurtis.tsv")
-    s, runs = time_process([sys.executable, "-c", SKBIO_BC_PROCESS, P("table.tsv"), out])
-    rows.append(("Bray-Curtis", g, "python: read_csv + skbio + DistanceMatrix.write", s, runs))
-    checks.append(("Bray-Curtis whole process vs skbio's written lsmat",
-                   max_rel_diff(read_lsmat(gj_bc, sids), read_lsmat(out, sids)), True))
+    def lsmat_diff(ours, theirs):
+        return max_rel_diff(read_lsmat(ours, sids), read_lsmat(theirs, sids))
+
+    def npy_diff(ours, theirs):
+        same_ids = open(ours + ".ids.txt").read() == open(theirs + ".ids.txt").read()
+        return max_rel_diff(np.load(ours), np.load(theirs)) if same_ids else float("inf")
+
+    # Text out on both sides, then binary out on both sides (gutjoint's `-o DM.npy`).
+    for task, ext, script, peer, what, diff in (
+        ("Bray-Curtis", "tsv", SKBIO_BC_PROCESS, "python: read_csv + skbio + DistanceMatrix.write",
+         "Bray-Curtis whole process vs skbio's written lsmat", lsmat_diff),
+        ("Bray-Curtis, .npy out", "npy", SKBIO_BC_NPY_PROCESS, "python: read_csv + skbio + np.save",
+         "Bray-Curtis .npy vs skbio's saved condensed matrix (and the same ids)", npy_diff),
+    ):
+        ours, theirs = P(f"wp_gj_braycurtis.{ext}"), P(f"wp_skbio_braycurtis.{ext}")
+        g, _ = time_process([gj, "beta", P("table.tsv"), "--metric", "braycurtis", "-o", ours,
+                             "--quiet"])
+        s, runs = time_process([sys.executable, "-c", script, P("table.tsv"), theirs])
+        rows.append((task, g, peer, s, runs))
+        checks.append((what, diff(ours, theirs), True))
 
     ssu = shutil.which("ssu")
     for name, flags, ssu_method, alpha, py_method in (

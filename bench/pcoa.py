@@ -14,6 +14,9 @@
    writing; best of --repeat) against `pcoa(dm, method="eigh", dimensions=10)` in memory (scipy's
    partial LAPACK eigh; best of --repeat). Checks: the 10 eigenvalues within 1e-9 relative,
    proportions (of the trace) within 1e-9, coordinates within 1e-9 up to sign. Exit 1 if not.
+   Then the same from the .npy of the matrix (`beta -o DM.npy`), whose output must be the same
+   bytes, with its ratio to both scikit-bio timings (partial eigh, and step 1's all-axes eigh,
+   the issue's literal comparison).
 2. fsvd accuracy (default 5,000 samples, 10 dimensions): gutjoint's `--method fsvd` and
    scikit-bio's `pcoa(method="fsvd")` are each compared with exact eigh (scikit-bio's for the top
    10 axes, which step 1 shows equal to gutjoint's): relative eigenvalue error per axis and the largest coordinate
@@ -24,8 +27,9 @@
    structure, the leading eigenvalues have no gap, so any randomized method mixes the axes) or
    `cohort` (samples drawn from a few community types, so the spectrum has a gap; see
    make_cohort_counts).
-3. --scale N: gutjoint alone, `pcoa --method fsvd --dimensions 10` on an N-sample lsmat under
-   /usr/bin/time -v (wall time, peak RSS), with an address-space limit of available RAM - 1 GB.
+3. --scale N: gutjoint alone, `pcoa --method fsvd --dimensions 10` on an N-sample lsmat, then on
+   the same matrix as .npy, under /usr/bin/time -v (wall time, peak RSS), with an address-space
+   limit of available RAM - 1 GB.
 
     python bench/pcoa.py [--samples 2000] [--fsvd-samples 5000] [--scale 0] [--gutjoint PATH]
                          [--generator random|cohort] [--timed-top-command "... {dm} {out}"]
@@ -96,6 +100,8 @@ def write_matrix(gj, workdir, samples, features, name, generator="random"):
     write_biom_tsv(table, counts, ids, [f"F{j}" for j in range(features)])
     dm = os.path.join(workdir, f"{name}_dm.tsv")
     run([gj, "beta", table, "--metric", "braycurtis", "-o", dm, "--quiet"])
+    # The same matrix as .npy (condensed f64, ids beside it), for step 1b's binary input.
+    run([gj, "beta", table, "--metric", "braycurtis", "-o", dm.removesuffix(".tsv") + ".npy", "--quiet"])
     os.remove(table)
     return dm
 
@@ -150,6 +156,7 @@ def main():
 
             warnings.simplefilter("ignore")
             sk_s, res = best_of(args.repeat, lambda: pcoa(dm, method="eigh"))
+            sk_all_s = sk_s
             coords = pd.read_csv(out, sep="\t", index_col=0).to_numpy()
             sk_vals = res.eigvals.to_numpy()
             sk_coords = res.samples.to_numpy()
@@ -201,7 +208,23 @@ def main():
                 if not d <= 1e-9:
                     print(f"  CHECK FAILED: leading axes: {name} differ by {d:.2e}")
                     failed = True
+            # Same leading axes from the .npy matrix (`beta -o DM.npy`): no text to parse.
+            npy_path = dm_path.removesuffix(".tsv") + ".npy"
+            out_npy = os.path.join(tmp, "pcoa_top_npy.tsv")
+            npy_s, proc = best_of(args.repeat, lambda: run(
+                [gj, "--timings", "pcoa", npy_path, "-o", out_npy, "--dimensions", str(k), "--quiet"]))
+            phases = dict(l.removeprefix("timing\t").split("\t") for l in proc.stderr.splitlines() if "\t" in l)
+            same = open(out_npy, "rb").read() == open(out_top, "rb").read()
+            print(f"  gutjoint pcoa DM.npy --dimensions {k} (process, read, compute, write) {npy_s:8.3f} s   "
+                  f"phases {phases}")
+            print(f"  ratio skbio partial eigh / gutjoint from .npy: {sk_s / npy_s:.2f}x; "
+                  f"skbio pcoa(method='eigh') (all axes, step 1) / gutjoint from .npy: {sk_all_s / npy_s:.2f}x")
+            print(f"  output from .npy identical to the output from the lsmat: {same}")
+            if not same:
+                print("  CHECK FAILED: .npy input gives other bytes than the lsmat")
+                failed = True
             os.remove(dm_path)
+            os.remove(npy_path)
 
         # -- 2. fsvd accuracy ------------------------------------------------------------------
         if args.fsvd_samples:
@@ -245,25 +268,27 @@ def main():
         # -- 3. scale --------------------------------------------------------------------------
         if args.scale:
             dm_path = write_matrix(gj, tmp, args.scale, args.features, "scale")
-            size = os.path.getsize(dm_path)
             avail = int(open("/proc/meminfo").read().split("MemAvailable:")[1].split()[0]) * 1024
             limit = avail - (1 << 30)
 
             def cap():
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-            t = time.perf_counter()
-            p = subprocess.run(["/usr/bin/time", "-v", gj, "--timings", "pcoa", dm_path, "--method", "fsvd",
-                                "--dimensions", str(args.dimensions), "-o", os.path.join(tmp, "scale_pcoa.tsv")],
-                               capture_output=True, text=True, preexec_fn=cap)
-            wall = time.perf_counter() - t
-            rss = [l for l in p.stderr.splitlines() if "Maximum resident" in l]
-            timings = [l for l in p.stderr.splitlines() if l.startswith("timing")]
-            print(f"\nPCoA fsvd at {args.scale} samples ({size / 1e9:.1f} GB lsmat): exit {p.returncode}, "
-                  f"{wall:.1f} s, {rss[0].strip() if rss else '?'}; {timings}")
-            if p.returncode != 0:
-                print(p.stderr[-2000:])
-                failed = True
+            npy_path = dm_path.removesuffix(".tsv") + ".npy"
+            for path, kind in ((dm_path, "lsmat"), (npy_path, ".npy")):
+                t = time.perf_counter()
+                p = subprocess.run(["/usr/bin/time", "-v", gj, "--timings", "pcoa", path, "--method", "fsvd",
+                                    "--dimensions", str(args.dimensions), "-o",
+                                    os.path.join(tmp, "scale_pcoa.tsv")],
+                                   capture_output=True, text=True, preexec_fn=cap)
+                wall = time.perf_counter() - t
+                rss = [l for l in p.stderr.splitlines() if "Maximum resident" in l]
+                timings = [l for l in p.stderr.splitlines() if l.startswith("timing")]
+                print(f"\nPCoA fsvd at {args.scale} samples ({os.path.getsize(path) / 1e9:.1f} GB {kind}): "
+                      f"exit {p.returncode}, {wall:.1f} s, {rss[0].strip() if rss else '?'}; {timings}")
+                if p.returncode != 0:
+                    print(p.stderr[-2000:])
+                    failed = True
     sys.exit(1 if failed else 0)
 
 

@@ -13,7 +13,10 @@ Two comparisons, each printing both times and the ratio in one run:
 2. whole process: `gutjoint permanova DM.tsv --metadata MD.tsv --column group --permutations
    999 --seed 1 --json` as a subprocess against a Python subprocess that starts, imports
    scikit-bio, reads the same lsmat (`DistanceMatrix.read`) and metadata (`pandas.read_csv`),
-   runs permanova and prints the result.
+   runs permanova and prints the result;
+3. whole process from the .npy of the same matrix (`beta -o DM.npy`: the condensed triangle,
+   ids in DM.npy.ids.txt): gutjoint reads it directly, the Python subprocess with `np.load`,
+   `squareform` and `DistanceMatrix` — binary input on both sides.
 
 Each side is timed best of --repeat, the two sides alternating so that both see the same load.
 Checks (exit 1 if one fails): pseudo-F of gutjoint and of both scikit-bio runs within 1e-9
@@ -44,6 +47,21 @@ import pandas as pd
 from skbio import DistanceMatrix
 from skbio.stats.distance import permanova
 dm = DistanceMatrix.read(sys.argv[1])
+md = pd.read_csv(sys.argv[2], sep="\\t", index_col=0, dtype=str)
+r = permanova(dm, md, column="group", permutations=int(sys.argv[3]))
+print(r.to_json())
+"""
+
+# The same from the .npy of the matrix (condensed, ids in DM.npy.ids.txt), read by NumPy.
+PEER_NPY_SCRIPT = """
+import sys
+import numpy as np
+import pandas as pd
+from scipy.spatial.distance import squareform
+from skbio import DistanceMatrix
+from skbio.stats.distance import permanova
+ids = open(sys.argv[1] + ".ids.txt").read().split()
+dm = DistanceMatrix(squareform(np.load(sys.argv[1]), checks=False), ids)
 md = pd.read_csv(sys.argv[2], sep="\\t", index_col=0, dtype=str)
 r = permanova(dm, md, column="group", permutations=int(sys.argv[3]))
 print(r.to_json())
@@ -114,6 +132,8 @@ def main():
         groups = write_metadata(P("md.tsv"), rng, sids)
         subprocess.run([gj, "beta", P("table.tsv"), "--metric", "braycurtis", "-o", P("dm.tsv"),
                         "--quiet"], check=True)
+        subprocess.run([gj, "beta", P("table.tsv"), "--metric", "braycurtis", "-o", P("dm.npy"),
+                        "--quiet"], check=True)
         os.remove(P("table.tsv"))
         print(f"data: {args.samples} samples x {args.features} features, lsmat "
               f"{os.path.getsize(P('dm.tsv')) / 1e6:.1f} MB, groups "
@@ -124,11 +144,16 @@ def main():
                    "--permutations", str(args.permutations), "--seed", "1", "--json"]
         peer_argv = [sys.executable, "-c", PEER_SCRIPT, P("dm.tsv"), P("md.tsv"),
                      str(args.permutations)]
+        gj_npy_argv = [gj_argv[0], gj_argv[1], P("dm.npy")] + gj_argv[3:]
+        peer_npy_argv = [sys.executable, "-c", PEER_NPY_SCRIPT, P("dm.npy"), P("md.tsv"),
+                         str(args.permutations)]
         dm = DistanceMatrix.read(P("dm.tsv"))
         md = pd.read_csv(P("md.tsv"), sep="\t", index_col=0, dtype=str)
 
         gj_whole, gj_compute, gj_read = [], [], []
         sk_compute, sk_whole = [], []
+        gj_npy, sk_npy = [], []
+        gj_npy_out = sk_npy_out = None
         gj_out = sk_mem = sk_proc = None
         for _ in range(args.repeat):
             s, p = timed_process(gj_argv)
@@ -143,6 +168,12 @@ def main():
             s, p = timed_process(peer_argv)
             sk_whole.append(s)
             sk_proc = p.stdout
+            s, p = timed_process(gj_npy_argv)
+            gj_npy.append(s)
+            gj_npy_out = p.stdout
+            s, p = timed_process(peer_npy_argv)
+            sk_npy.append(s)
+            sk_npy_out = p.stdout
         ours = json.loads(gj_out)
         theirs = json.loads(sk_proc)
         f_gj = float(ours["test_statistic"])
@@ -159,6 +190,8 @@ def main():
               f"{min(sk_compute) / min(gj_compute):>8.1f}x")
         print(f"{'whole process':<26}{min(gj_whole):>12.4f}{min(sk_whole):>14.4f}"
               f"{min(sk_whole) / min(gj_whole):>8.1f}x")
+        print(f"{'whole process, .npy in':<26}{min(gj_npy):>12.4f}{min(sk_npy):>14.4f}"
+              f"{min(sk_npy) / min(gj_npy):>8.1f}x")
         print(f"gutjoint phases (best): read {min(gj_read):.4f} s, compute {min(gj_compute):.4f} s; "
               f"all runs whole {', '.join(f'{x:.3f}' for x in gj_whole)}")
         print(f"scikit-bio all runs: computation {', '.join(f'{x:.3f}' for x in sk_compute)}; "
@@ -169,6 +202,10 @@ def main():
             ("pseudo-F vs scikit-bio in memory", rel(f_gj, f_mem) <= 1e-9, f"{rel(f_gj, f_mem):.2e}"),
             ("pseudo-F vs scikit-bio process", rel(f_gj, f_proc) <= 1e-9, f"{rel(f_gj, f_proc):.2e}"),
             ("same output with --threads 1", one == gj_out, "identical" if one == gj_out else "DIFFER"),
+            ("same output from the .npy", gj_npy_out == gj_out, "identical" if gj_npy_out == gj_out else "DIFFER"),
+            ("pseudo-F vs scikit-bio process on the .npy",
+             rel(f_gj, float(json.loads(sk_npy_out)["test statistic"])) <= 1e-9,
+             f"{rel(f_gj, float(json.loads(sk_npy_out)['test statistic'])):.2e}"),
         ]
         for name, ok, detail in checks:
             print(f"{'ok  ' if ok else 'FAIL'} {name}: {detail}")
