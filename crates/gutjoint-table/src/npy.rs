@@ -162,6 +162,12 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
         ));
     }
     let n = ids.len();
+    if n == 0 {
+        return Err(Error::syntax(
+            &Location::file(&id_file),
+            "no sample ids, expected one per line (the matrix's rows in order)",
+        ));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut input = io::BufReader::with_capacity(1 << 20, file);
     let mut magic = [0u8; 8];
@@ -198,7 +204,7 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
     if header_len > 1 << 20 {
         return Err(Error::syntax(
             &at,
-            format!("a .npy header of {header_len} bytes"),
+            format!("a .npy header of {header_len} bytes, expected a short dictionary"),
         ));
     }
     let mut header = vec![0u8; header_len];
@@ -508,6 +514,9 @@ mod tests {
         );
         std::fs::remove_file(ids_path(&path)).expect("rm");
         assert!(error_of(&path).contains("noids.npy.ids.txt"));
+
+        let path = saved("empty.npy", &npy_bytes("<f8", "(0,)", false, &[]), "");
+        assert!(error_of(&path).contains("empty.npy.ids.txt: no sample ids"));
     }
 
     #[test]

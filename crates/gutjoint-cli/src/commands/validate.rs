@@ -7,8 +7,8 @@ use gutjoint_table::{read_distance_file, read_metadata_file, read_tree_file};
 use serde_json::json;
 use std::path::PathBuf;
 
-/// Check that a Newick tree, QIIME 2 metadata file or lsmat distance matrix is readable, and
-/// summarise it. Exits non-zero with the file, line and expectation when it is not.
+/// Check that a Newick tree, QIIME 2 metadata file or distance matrix (lsmat, or `.npy` with
+/// its `.ids.txt`) is readable, and summarise it. Exits non-zero with the file, line and expectation when it is not.
 ///
 /// Example:
 ///   gutjoint validate newick examples/data/phyloseq/GlobalPatterns.tree.nwk
@@ -47,7 +47,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         Kind::Lsmat => {
             let dm = read_distance_file(&args.file)?;
-            json!({"kind": "lsmat", "ids": dm.len()})
+            let npy = args.file.extension().is_some_and(|e| e == "npy");
+            json!({"kind": if npy { "npy" } else { "lsmat" }, "ids": dm.len()})
         }
     };
     output::print_json(&summary)

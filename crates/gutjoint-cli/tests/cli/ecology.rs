@@ -687,6 +687,51 @@ fn npy_output_in_both_precisions_equals_the_lsmat() {
     assert!(r.stderr.contains("writes a .npy file"), "{}", r.stderr);
 }
 
+/// Files NumPy saved (tests/data/npy/make_npy.py: scikit-bio's square `dm.data` in C and in
+/// Fortran order, and its condensed form) read as the lsmat they came from: the same PCoA
+/// bytes and the same PERMANOVA answer.
+#[test]
+fn npy_saved_by_numpy_reads_as_the_lsmat() {
+    let out = temp_dir("npy-numpy");
+    let lsmat = format!("{GOLDEN}/globalpatterns_braycurtis.lsmat.tsv");
+    let md = "examples/data/phyloseq/GlobalPatterns.metadata.tsv";
+    let pcoa = |dm: &str, name: &str| {
+        let path = out.join(name);
+        ok([
+            "pcoa",
+            dm,
+            "--dimensions",
+            "4",
+            "-o",
+            path.to_str().expect("utf8"),
+        ]);
+        std::fs::read(path).expect("pcoa output")
+    };
+    let permanova = |dm: &str| {
+        ok([
+            "permanova",
+            dm,
+            "--metadata",
+            md,
+            "--column",
+            "SampleType",
+            "--seed",
+            "3",
+            "--json",
+        ])
+    };
+    let (expected_pcoa, expected_permanova) = (pcoa(&lsmat, "lsmat.tsv"), permanova(&lsmat));
+    for layout in ["square", "fortran", "condensed"] {
+        let npy = format!("tests/data/npy/globalpatterns_braycurtis.{layout}.npy");
+        assert_eq!(
+            pcoa(&npy, &format!("{layout}.tsv")),
+            expected_pcoa,
+            "{layout}"
+        );
+        assert_eq!(permanova(&npy), expected_permanova, "{layout}");
+    }
+}
+
 #[test]
 fn fsvd_approximates_the_exact_pcoa() {
     let out = temp_dir("fsvd");
