@@ -357,24 +357,12 @@ fn read_lsmat_in_blocks<R: BufRead>(
             .map(|(b, out)| {
                 let i = row + b;
                 if out[i] != 0.0 {
-                    return Err(Error::invalid(
-                        origin,
-                        format!(
-                            "the diagonal is not zero at '{}' (a distance matrix must be hollow)",
-                            ids[i]
-                        ),
-                    ));
+                    return Err(not_hollow(origin, &ids[i]));
                 }
                 for (j, &b_value) in out[..i].iter().enumerate() {
                     let a = stored[condensed_index(n, j, i)];
                     if !same_distance(a, b_value) {
-                        return Err(Error::invalid(
-                            origin,
-                            format!(
-                                "not symmetric: d({}, {}) = {a} but d({}, {}) = {b_value}",
-                                ids[j], ids[i], ids[i], ids[j]
-                            ),
-                        ));
+                        return Err(not_symmetric(origin, (&ids[j], &ids[i]), a, b_value));
                     }
                 }
                 Ok(())
@@ -409,6 +397,23 @@ fn read_lsmat_in_blocks<R: BufRead>(
 /// halves separately are not refused for rounding. One rule for every reader (lsmat, `.npy`).
 pub(crate) fn same_distance(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The error for a non-zero diagonal entry at `id` (every reader says it the same way).
+pub(crate) fn not_hollow(at: &Location, id: &str) -> Error {
+    Error::invalid(
+        at,
+        format!("the diagonal is not zero at '{id}' (a distance matrix must be hollow)"),
+    )
+}
+
+/// The error for `d(first, second) = a` and `d(second, first) = b` that are not
+/// [`same_distance`] (every reader says it the same way).
+pub(crate) fn not_symmetric(at: &Location, (first, second): (&str, &str), a: f64, b: f64) -> Error {
+    Error::invalid(
+        at,
+        format!("not symmetric: d({first}, {second}) = {a} but d({second}, {first}) = {b}"),
+    )
 }
 
 /// Parses row `row` of an lsmat (its id, then `n` distances) into `out`, walking the line once.

@@ -12,7 +12,7 @@ versions 1–3. At 2,000 samples it reads 16 MB instead of parsing 70 MB of text
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use crate::distance::{DistanceMatrix, condensed_index};
+use crate::distance::{DistanceMatrix, condensed_index, not_hollow, not_symmetric, same_distance};
 use crate::error::{Error, Location, Result};
 
 /// Element types the writer knows.
@@ -267,17 +267,19 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
                 f64::from_le_bytes(raw)
             };
             let (i, j) = place(e + k);
-            let name = |i: usize, j: usize| {
-                let (i, j) = if fortran_order { (j, i) } else { (i, j) };
-                format!("d({}, {})", ids[i], ids[j])
+            // The pair as the user's matrix names it (a Fortran square is stored transposed).
+            let (row, column) = match (square, fortran_order) {
+                (false, _) => pair_of(n, j),
+                (true, false) => (i, j),
+                (true, true) => (j, i),
             };
             if !(v.is_finite() && v >= 0.0) {
-                let (i, j) = if square { (i, j) } else { pair_of(n, j) };
                 return Err(Error::invalid(
                     &at,
                     format!(
-                        "{} = {v} (element {}), expected a finite distance >= 0",
-                        name(i, j),
+                        "d({}, {}) = {v} (element {}), expected a finite distance >= 0",
+                        ids[row],
+                        ids[column],
                         e + k
                     ),
                 ));
@@ -286,27 +288,14 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
                 condensed[j] = v;
             } else if i == j {
                 if v != 0.0 {
-                    return Err(Error::invalid(
-                        &at,
-                        format!(
-                            "the diagonal is not zero at '{}' (a distance matrix must be hollow)",
-                            ids[i]
-                        ),
-                    ));
+                    return Err(not_hollow(&at, &ids[i]));
                 }
             } else if i < j {
                 condensed[condensed_index(n, i, j)] = v;
             } else {
                 let a = condensed[condensed_index(n, j, i)];
-                if !crate::distance::same_distance(a, v) {
-                    return Err(Error::invalid(
-                        &at,
-                        format!(
-                            "not symmetric: {} = {a} but {} = {v}",
-                            name(j, i),
-                            name(i, j)
-                        ),
-                    ));
+                if !same_distance(a, v) {
+                    return Err(not_symmetric(&at, (&ids[column], &ids[row]), a, v));
                 }
             }
         }
