@@ -258,22 +258,11 @@ impl<const W: usize> CenteredPiece<'_, W> {
                     }
                     if quad && shared < to {
                         let d: [&[f64]; 4] = std::array::from_fn(|q| distances(i + q, shared, to));
-                        let (head, rest) = tile.split_at_mut(i - first + 1);
-                        let (second, rest) = rest.split_at_mut(1);
-                        let (third, rest) = rest.split_at_mut(1);
-                        let sums = [
-                            &mut head[i - first],
-                            &mut second[0],
-                            &mut third[0],
-                            &mut rest[0],
-                        ];
-                        quad_update(
-                            d,
-                            [&xc[i], &xc[i + 1], &xc[i + 2], &xc[i + 3]],
-                            sums,
-                            &xc[shared..to],
-                            &mut y[shared..to],
-                        );
+                        let at = i - first;
+                        let sums: &mut [[f64; W]; 4] =
+                            (&mut tile[at..at + 4]).try_into().expect("four rows");
+                        let own: &[[f64; W]; 4] = xc[i..i + 4].try_into().expect("four rows");
+                        quad_update(d, own, sums, &xc[shared..to], &mut y[shared..to]);
                     }
                     i = if quad { i + 4 } else { last };
                 }
@@ -315,13 +304,13 @@ fn row_update<const W: usize>(
 #[inline(always)]
 fn quad_update<const W: usize>(
     d: [&[f64]; 4],
-    xi: [&[f64; W]; 4],
-    yi: [&mut [f64; W]; 4],
+    xi: &[[f64; W]; 4],
+    yi: &mut [[f64; W]; 4],
     xj: &[[f64; W]],
     yj: &mut [[f64; W]],
 ) {
-    let (x0, x1, x2, x3) = (*xi[0], *xi[1], *xi[2], *xi[3]);
-    let (mut s0, mut s1, mut s2, mut s3) = (*yi[0], *yi[1], *yi[2], *yi[3]);
+    let [x0, x1, x2, x3] = *xi;
+    let [mut s0, mut s1, mut s2, mut s3] = *yi;
     let len = xj
         .len()
         .min(yj.len())
@@ -342,8 +331,7 @@ fn quad_update<const W: usize>(
             y[t] += (e0 * x0[t] + e1 * x1[t]) + (e2 * x2[t] + e3 * x3[t]);
         }
     }
-    let [y0, y1, y2, y3] = yi;
-    (*y0, *y1, *y2, *y3) = (s0, s1, s2, s3);
+    *yi = [s0, s1, s2, s3];
 }
 
 /// A row-major `n × c` buffer as a faer matrix, and back.
@@ -463,13 +451,6 @@ fn leading_axes(
     }
 }
 
-/// Exact PCoA restricted to the leading `dimensions` axes, as scikit-bio's
-/// `pcoa(dm, method="eigh", dimensions=k)`, which for `k < n` asks LAPACK for the top `k`
-/// eigenpairs only and reports `λ / trace(B)` as the proportion explained. Here the top `k`
-/// come from block Lanczos with full reorthogonalisation on the dense centred matrix
-/// ([`crate::lanczos`]), converged until every residual is below 1e-13 of the largest
-/// eigenvalue; if that takes more than `max(n/2, …)` Krylov vectors (or `k ≥ n`), the complete
-/// decomposition of [`pcoa`] is used instead and cut to `k` axes, with the same semantics.
 /// scikit-bio's `pcoa(method="eigh", dimensions=k)` for every face: the top `k` axes by
 /// [`pcoa_top`] when `0 < k < n` (proportions relative to the trace, as scikit-bio's partial
 /// path), else all axes by [`pcoa`] (proportions relative to the sum of positive eigenvalues).
@@ -480,6 +461,14 @@ pub fn pcoa_eigh(dm: &DistanceMatrix, dimensions: Option<usize>) -> Result<PcoaR
     }
 }
 
+/// Exact PCoA restricted to the leading `dimensions` axes, as scikit-bio's
+/// `pcoa(dm, method="eigh", dimensions=k)`, which for `k < n` asks LAPACK for the top `k`
+/// eigenpairs only and reports `λ / trace(B)` as the proportion explained. Here the top `k`
+/// come from block Lanczos with full reorthogonalisation ([`crate::lanczos`]), whose products
+/// read the condensed distances ([`centered_product`]; `B` is never formed), converged until
+/// every residual is below 1e-13 of the largest eigenvalue; if that takes more than
+/// `max(n/2, …)` Krylov vectors (or `k ≥ n`), the complete decomposition of [`pcoa`] is used
+/// instead and cut to `k` axes, with the same semantics.
 pub fn pcoa_top(dm: &DistanceMatrix, dimensions: usize) -> Result<PcoaResult> {
     let n = dm.len();
     pcoa_top_within(dm, dimensions, krylov_limit(n, dimensions)).map(|(result, _)| result)
