@@ -8,7 +8,8 @@ use serde_json::json;
 use std::path::PathBuf;
 
 /// Check that a Newick tree, QIIME 2 metadata file or distance matrix (lsmat, or `.npy` with
-/// its `.ids.txt`) is readable, and summarise it. Exits non-zero with the file, line and expectation when it is not.
+/// its `.ids.txt`) is readable, and summarise it. Exits non-zero with the file, line and
+/// expectation when it is not.
 ///
 /// Example:
 ///   gutjoint validate newick examples/data/phyloseq/GlobalPatterns.tree.nwk

@@ -660,20 +660,10 @@ fn npy_output_in_both_precisions_equals_the_lsmat() {
     let read = |name: &str| std::fs::read(out.join(name)).expect("pcoa output");
     assert_eq!(read("pcoa_tsv.tsv"), read("pcoa_npy.tsv"));
     let md = "examples/data/phyloseq/enterotype.metadata.tsv";
-    let permanova = |dm: &str| {
-        ok([
-            "permanova",
-            dm,
-            "--metadata",
-            md,
-            "--column",
-            "SeqTech",
-            "--seed",
-            "3",
-            "--json",
-        ])
-    };
-    assert_eq!(permanova(&p("bc.tsv")), permanova(&p("bc64.npy")));
+    assert_eq!(
+        permanova_json(&p("bc.tsv"), md, "SeqTech"),
+        permanova_json(&p("bc64.npy"), md, "SeqTech")
+    );
     let r = run([
         "beta",
         table,
@@ -685,6 +675,22 @@ fn npy_output_in_both_precisions_equals_the_lsmat() {
         &p("bc.tsv"),
     ]);
     assert!(r.stderr.contains("writes a .npy file"), "{}", r.stderr);
+}
+
+/// `permanova DM --metadata MD --column COLUMN --seed 3 --json`'s output, for comparing the
+/// same matrix read from two files.
+fn permanova_json(dm: &str, md: &str, column: &str) -> String {
+    ok([
+        "permanova",
+        dm,
+        "--metadata",
+        md,
+        "--column",
+        column,
+        "--seed",
+        "3",
+        "--json",
+    ])
 }
 
 /// Files NumPy saved (tests/data/npy/make_npy.py: scikit-bio's square `dm.data` in C and in
@@ -707,19 +713,7 @@ fn npy_saved_by_numpy_reads_as_the_lsmat() {
         ]);
         std::fs::read(path).expect("pcoa output")
     };
-    let permanova = |dm: &str| {
-        ok([
-            "permanova",
-            dm,
-            "--metadata",
-            md,
-            "--column",
-            "SampleType",
-            "--seed",
-            "3",
-            "--json",
-        ])
-    };
+    let permanova = |dm: &str| permanova_json(dm, md, "SampleType");
     let (expected_pcoa, expected_permanova) = (pcoa(&lsmat, "lsmat.tsv"), permanova(&lsmat));
     for layout in ["square", "fortran", "condensed"] {
         let npy = format!("tests/data/npy/globalpatterns_braycurtis.{layout}.npy");
