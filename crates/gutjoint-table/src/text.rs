@@ -562,10 +562,14 @@ impl RowReader {
             self.owned.len()
         } else {
             self.ranges.clear();
+            // The delimiter is a tab or a comma, one byte: `memchr` finds them directly, where
+            // `match_indices(char)` confirmed each match with a call to `memcmp` (a tenth of
+            // reading a 2,000-sample table, `perf`).
+            let delimiter = u8::try_from(self.delimiter).expect("a tab or comma delimiter");
             let mut start = 0;
-            for (at, _) in line.match_indices(self.delimiter) {
+            for at in memchr::memchr_iter(delimiter, line.as_bytes()) {
                 self.ranges.push((start, at));
-                start = at + self.delimiter.len_utf8();
+                start = at + 1;
             }
             self.ranges.push((start, line.len()));
             self.ranges.len()
