@@ -195,38 +195,72 @@ impl DistanceMatrix {
         // A value with its tab takes at most 25 bytes (ryu writes at most 24 characters).
         let row_bytes = n * 20 + 32;
         let rows_per_chunk = (chunk_bytes / row_bytes).max(1);
-        let mut chunks: Vec<Vec<u8>> = vec![Vec::new(); rayon::current_num_threads() * 2];
+        // Each chunk: its text, and its rows' values below the diagonal gathered ahead.
+        let mut chunks: Vec<(Vec<u8>, Vec<f64>)> =
+            vec![(Vec::new(), Vec::new()); rayon::current_num_threads() * 2];
         let rows_per_round = rows_per_chunk * chunks.len();
         for round in (0..n).step_by(rows_per_round) {
-            chunks.par_iter_mut().enumerate().for_each(|(c, text)| {
-                text.clear();
-                text.reserve(rows_per_chunk * row_bytes);
-                let first = round + c * rows_per_chunk;
-                let mut buffer = zmij::Buffer::new();
-                for i in first..(first + rows_per_chunk).min(round + rows_per_round).min(n) {
-                    text.extend_from_slice(self.ids[i].as_bytes());
-                    // Below the diagonal: down column i of the triangle; then the diagonal;
-                    // then row i of the triangle, contiguous.
-                    for j in 0..i {
-                        push_distance(text, &mut buffer, self.condensed[condensed_index(n, j, i)]);
+            chunks
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(c, (text, lower))| {
+                    text.clear();
+                    let first = round + c * rows_per_chunk;
+                    let last = (first + rows_per_chunk).min(round + rows_per_round).min(n);
+                    if first >= last {
+                        return;
                     }
-                    text.extend_from_slice(b"\t0");
-                    let start = if i + 1 < n {
-                        condensed_index(n, i, i + 1)
-                    } else {
-                        0
-                    };
-                    for &v in &self.condensed[start..start + (n - 1 - i)] {
-                        push_distance(text, &mut buffer, v);
+                    text.reserve((last - first) * row_bytes);
+                    self.gather_below_diagonal(first..last, lower);
+                    let mut buffer = zmij::Buffer::new();
+                    for i in first..last {
+                        text.extend_from_slice(self.ids[i].as_bytes());
+                        // Below the diagonal (gathered), the diagonal, then row i of the
+                        // triangle, contiguous.
+                        for &v in &lower[(i - first) * last..][..i] {
+                            push_distance(text, &mut buffer, v);
+                        }
+                        text.extend_from_slice(b"\t0");
+                        let start = if i + 1 < n {
+                            condensed_index(n, i, i + 1)
+                        } else {
+                            0
+                        };
+                        for &v in &self.condensed[start..start + (n - 1 - i)] {
+                            push_distance(text, &mut buffer, v);
+                        }
+                        text.push(b'\n');
                     }
-                    text.push(b'\n');
-                }
-            });
-            for text in &chunks {
+                });
+            for (text, _) in &chunks {
                 out.write_all(text)?;
             }
         }
         Ok(())
+    }
+}
+
+impl DistanceMatrix {
+    /// Fills `lower` with the values below the diagonal of rows `rows` (`a..b`), row `i`'s at
+    /// `lower[(i - a) * b..][..i]`. Row i below the diagonal is column i of the upper
+    /// triangle; read one value per row, each a cache line and a page away from the last
+    /// (9 % of writing the lsmat at n = 2,000, `perf`). Taken in tiles of 32 triangle rows,
+    /// the 32 pages stay in the TLB and each cache line read serves the next output rows too.
+    fn gather_below_diagonal(&self, rows: std::ops::Range<usize>, lower: &mut Vec<f64>) {
+        const TILE: usize = 32;
+        let n = self.len();
+        let (first, last) = (rows.start, rows.end);
+        lower.clear();
+        lower.resize((last - first) * last, 0.0);
+        for tile in (0..last.saturating_sub(1)).step_by(TILE) {
+            let tile_end = (tile + TILE).min(last - 1);
+            for i in first.max(tile + 1)..last {
+                let row = &mut lower[(i - first) * last..];
+                for j in tile..tile_end.min(i) {
+                    row[j] = self.condensed[condensed_index(n, j, i)];
+                }
+            }
+        }
     }
 }
 
