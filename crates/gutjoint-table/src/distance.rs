@@ -255,9 +255,9 @@ impl DistanceMatrix {
         for tile in (0..last.saturating_sub(1)).step_by(TILE) {
             let tile_end = (tile + TILE).min(last - 1);
             for i in first.max(tile + 1)..last {
-                let row = &mut lower[(i - first) * last..];
-                for j in tile..tile_end.min(i) {
-                    row[j] = self.condensed[condensed_index(n, j, i)];
+                let row = &mut lower[(i - first) * last..][tile..tile_end.min(i)];
+                for (j, slot) in (tile..).zip(row) {
+                    *slot = self.condensed[condensed_index(n, j, i)];
                 }
             }
         }
