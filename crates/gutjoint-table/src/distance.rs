@@ -700,4 +700,57 @@ mod tests {
             .to_string();
         assert!(e.contains("1 rows for 2 ids"), "{e}");
     }
+
+    #[test]
+    fn tiled_checks_and_writes_cover_every_pair() {
+        // n = 75: three tiles of triangle rows and three groups of rows, partly filled.
+        let n = 75;
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let d = |i: usize, j: usize| ((i.min(j) * 131 + i.max(j) * 17) % 97) as f64 / 8.0 + 0.125;
+        let condensed: Vec<f64> = (0..n)
+            .flat_map(|i| (i + 1..n).map(move |j| d(i, j)))
+            .collect();
+        let dm = DistanceMatrix::from_condensed(ids.clone(), condensed).expect("valid");
+        // The written text, cell by cell, is d(i, j) in every row (checked against the formula,
+        // not the reader) and reads back as the same matrix, in one block or row by row.
+        let text = dm.to_lsmat();
+        for (i, line) in text.lines().skip(1).enumerate() {
+            let cells: Vec<&str> = line.split('\t').collect();
+            assert_eq!(cells[0], ids[i]);
+            for (j, cell) in cells[1..].iter().enumerate() {
+                let expected = if i == j { 0.0 } else { d(i, j) };
+                assert_eq!(cell.parse::<f64>().expect("number"), expected, "({i}, {j})");
+            }
+        }
+        let origin = Location::named("dm");
+        for block in [1, 1 << 24] {
+            let back = read_lsmat_in_blocks(text.as_bytes(), &origin, block).expect("valid");
+            assert_eq!(back, dm);
+        }
+        // One wrong value below the diagonal in a late tile and group, then a non-zero
+        // diagonal: each named, in one block and row by row.
+        let mut rows: Vec<Vec<String>> = text
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect();
+        rows[1 + 70][1 + 40] = "9".to_string();
+        let asymmetric = rows.iter().map(|r| r.join("\t") + "\n").collect::<String>();
+        rows[1 + 70][1 + 40] = format!("{}", d(70, 40));
+        rows[1 + 66][1 + 66] = "0.5".to_string();
+        let not_hollow = rows.iter().map(|r| r.join("\t") + "\n").collect::<String>();
+        for block in [1, 1 << 24] {
+            let e = read_lsmat_in_blocks(asymmetric.as_bytes(), &origin, block)
+                .unwrap_err()
+                .to_string();
+            let want = format!(
+                "not symmetric: d(s40, s70) = {} but d(s70, s40) = 9",
+                d(40, 70)
+            );
+            assert!(e.contains(&want), "{e}");
+            let e = read_lsmat_in_blocks(not_hollow.as_bytes(), &origin, block)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("the diagonal is not zero at 's66'"), "{e}");
+        }
+    }
 }
