@@ -702,6 +702,40 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_output_stops_the_writer_with_its_error() {
+        // Rounds of chunks are formatted in parallel, then written: an error on the output,
+        // in the header or in any round, must come back as the result.
+        struct FailsAfter(usize);
+        impl std::io::Write for FailsAfter {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                if self.0 < bytes.len() {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= bytes.len();
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let n = 40;
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let condensed = vec![0.5; n * (n - 1) / 2];
+        let dm = DistanceMatrix::from_condensed(ids, condensed).expect("valid");
+        let whole = dm.to_lsmat().len();
+        for limit in [0, 100, 1_000, whole - 1] {
+            let e = dm
+                .write_lsmat_in_chunks(&mut FailsAfter(limit), 0)
+                .expect_err("the output fails");
+            assert_eq!(e.to_string(), "disk full");
+        }
+        let mut exact = FailsAfter(whole);
+        dm.write_lsmat_in_chunks(&mut exact, 0)
+            .expect("fits exactly");
+        assert_eq!(exact.0, 0);
+    }
+
+    #[test]
     fn tiled_checks_and_writes_cover_every_pair() {
         // n = 75: three tiles of triangle rows and three groups of rows, partly filled.
         let n = 75;
