@@ -238,9 +238,7 @@ impl DistanceMatrix {
         }
         Ok(())
     }
-}
 
-impl DistanceMatrix {
     /// Fills `lower` with the values below the diagonal of rows `rows` (`a..b`), row `i`'s at
     /// `lower[(i - a) * b..][..i]`. Row i below the diagonal is column i of the upper
     /// triangle; read one value per row, each a cache line and a page away from the last
@@ -736,8 +734,9 @@ mod tests {
     }
 
     #[test]
-    fn tiled_checks_and_writes_cover_every_pair() {
-        // n = 75: three tiles of triangle rows and three groups of rows, partly filled.
+    fn written_cells_match_their_formula_across_tiles() {
+        // n = 75: the writer's gather takes three tiles of triangle rows, the last partly
+        // filled.
         let n = 75;
         let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
         let d = |i: usize, j: usize| ((i.min(j) * 131 + i.max(j) * 17) % 97) as f64 / 8.0 + 0.125;
@@ -761,7 +760,7 @@ mod tests {
             let back = read_lsmat_in_blocks(text.as_bytes(), &origin, block).expect("valid");
             assert_eq!(back, dm);
         }
-        // One wrong value below the diagonal in a late tile and group, then a non-zero
+        // One wrong value below the diagonal far from the first rows, then a non-zero
         // diagonal: each named, in one block and row by row.
         let mut rows: Vec<Vec<String>> = text
             .lines()

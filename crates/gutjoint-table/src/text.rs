@@ -322,15 +322,16 @@ pub fn read_delimited<R: BufRead>(
         }
         break;
     }
+    // One byte, so that rows are split with `memchr` (see `RowReader::split`).
     let delimiter = if header_line.contains('\t') {
-        '\t'
+        b'\t'
     } else if header_line.contains(',') {
-        ','
+        b','
     } else {
-        '\t'
+        b'\t'
     };
     let mut fields = Vec::new();
-    split_fields(&header_line, delimiter, &mut fields);
+    split_fields(&header_line, char::from(delimiter), &mut fields);
     let mut header: Vec<String> = fields.iter().map(|f| f.trim().to_string()).collect();
     // Trailing empty header cells from spreadsheets (`a,b,c,`) are dropped when data agree.
     let header_origin = origin.at_line(header_number);
@@ -366,7 +367,7 @@ pub fn read_delimited<R: BufRead>(
         }
     }
     let mut first_fields = Vec::new();
-    split_fields(&rows[0].0, delimiter, &mut first_fields);
+    split_fields(&rows[0].0, char::from(delimiter), &mut first_fields);
     if first_fields.len() == header.len() + 1 {
         header.insert(0, String::new());
     } else if first_fields.len() + 1 == header.len() && header.last().is_some_and(String::is_empty)
@@ -543,7 +544,8 @@ fn read_samples_as_rows<R: BufRead>(
 /// Splits data rows into fields without copying them: field `i` is `line[ranges[i]]`, except
 /// on lines with double quotes, which are unquoted into owned strings.
 struct RowReader {
-    delimiter: char,
+    /// A tab or a comma.
+    delimiter: u8,
     header_fields: usize,
     ranges: Vec<(usize, usize)>,
     owned: Vec<String>,
@@ -556,18 +558,17 @@ impl RowReader {
         self.quoted = line.contains('"');
         let count = if self.quoted {
             let mut cow = Vec::new();
-            split_fields(line, self.delimiter, &mut cow);
+            split_fields(line, char::from(self.delimiter), &mut cow);
             self.owned.clear();
             self.owned.extend(cow.into_iter().map(|c| c.into_owned()));
             self.owned.len()
         } else {
             self.ranges.clear();
-            // The delimiter is a tab or a comma, one byte: `memchr` finds them directly, where
-            // `match_indices(char)` confirmed each match with a call to `memcmp` (a tenth of
-            // reading a 2,000-sample table, `perf`).
-            let delimiter = u8::try_from(self.delimiter).expect("a tab or comma delimiter");
+            // `memchr` finds the one-byte delimiter directly, where `match_indices(char)`
+            // confirmed each match with a call to `memcmp` (a tenth of reading a 2,000-sample
+            // table, `perf`).
             let mut start = 0;
-            for at in memchr::memchr_iter(delimiter, line.as_bytes()) {
+            for at in memchr::memchr_iter(self.delimiter, line.as_bytes()) {
                 self.ranges.push((start, at));
                 start = at + 1;
             }
