@@ -268,12 +268,15 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
             };
             let (i, j) = place(e + k);
             // The pair as the user's matrix names it (a Fortran square is stored transposed).
-            let (row, column) = match (square, fortran_order) {
+            // Only for messages: `pair_of` walks the triangle's rows, so calling it for every
+            // element made reading O(n³) (1 s instead of 0.02 s at 2,000 ids).
+            let named = || match (square, fortran_order) {
                 (false, _) => pair_of(n, j),
                 (true, false) => (i, j),
                 (true, true) => (j, i),
             };
             if !(v.is_finite() && v >= 0.0) {
+                let (row, column) = named();
                 return Err(Error::invalid(
                     &at,
                     format!(
@@ -295,6 +298,7 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
             } else {
                 let a = condensed[condensed_index(n, j, i)];
                 if !same_distance(a, v) {
+                    let (row, column) = named();
                     return Err(not_symmetric(&at, (&ids[column], &ids[row]), a, v));
                 }
             }
