@@ -25,6 +25,30 @@ pub fn condensed_index(n: usize, i: usize, j: usize) -> usize {
     n * i - i * (i + 1) / 2 + (j - i - 1)
 }
 
+/// The pair `(i, j)`, `i < j`, at position `e` of the condensed upper triangle of an `n × n`
+/// matrix: the inverse of [`condensed_index`], in constant time. Row `i` starts at
+/// `s(i) = i (2n − i − 1) / 2`; the root of `s(i) = e` gives `i` to within one, which integer
+/// comparisons settle (the floating-point root is exact enough for any `n` that fits memory).
+pub fn condensed_pair(n: usize, e: usize) -> (usize, usize) {
+    debug_assert!(e < n * n.saturating_sub(1) / 2);
+    let b = (2 * n - 1) as f64;
+    let guess = ((b - (b * b - 8.0 * e as f64).max(0.0).sqrt()) / 2.0) as usize;
+    pair_from_row_guess(n, e, guess)
+}
+
+/// [`condensed_pair`] from a guess of the row, moved to the row whose span holds `e`.
+fn pair_from_row_guess(n: usize, e: usize, guess: usize) -> (usize, usize) {
+    let start = |i: usize| i * (2 * n - i - 1) / 2;
+    let mut i = guess.min(n - 2);
+    while i > 0 && start(i) > e {
+        i -= 1;
+    }
+    while i + 2 < n && start(i + 1) <= e {
+        i += 1;
+    }
+    (i, i + 1 + (e - start(i)))
+}
+
 impl DistanceMatrix {
     /// Builds from ids and a condensed upper triangle (row-major, i < j).
     pub fn from_condensed(ids: Vec<String>, condensed: Vec<f64>) -> Result<DistanceMatrix> {
@@ -534,6 +558,47 @@ fn parse_distance(cell: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn condensed_pair_inverts_condensed_index() {
+        // Every pair for small n (n = 2 has one pair; odd and even n).
+        for n in 2..40 {
+            let mut e = 0;
+            for i in 0..n {
+                for j in i + 1..n {
+                    assert_eq!(condensed_index(n, i, j), e);
+                    assert_eq!(condensed_pair(n, e), (i, j), "n {n}, e {e}");
+                    e += 1;
+                }
+            }
+        }
+        // Row boundaries at sizes where the root is least exact: the first and last pair of
+        // every 997th row, and the very last pair, up to 3 million ids.
+        for n in [2_000, 50_000, 3_000_000] {
+            for i in (0..n - 1).step_by(997).chain([n - 2]) {
+                for j in [i + 1, n - 1] {
+                    let e = condensed_index(n, i, j);
+                    assert_eq!(condensed_pair(n, e), (i, j), "n {n}");
+                    if e > 0 {
+                        let before = condensed_pair(n, e - 1);
+                        assert_eq!(condensed_index(n, before.0, before.1), e - 1, "n {n}");
+                    }
+                }
+            }
+        }
+        // The root lands on the right row in all of the above; a guess a few rows off either
+        // way (rounding at sizes beyond memory) is moved to it.
+        let n = 50;
+        for (e, pair) in [(0, (0, 1)), (48, (0, 49)), (49, (1, 2)), (1224, (48, 49))] {
+            for guess in [0, 1, 2, 5, 47, 48, 60] {
+                assert_eq!(
+                    pair_from_row_guess(n, e, guess),
+                    pair,
+                    "e {e}, guess {guess}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn lsmat_round_trip_and_indexing() {

@@ -12,7 +12,9 @@ versions 1–3. At 2,000 samples it reads 16 MB instead of parsing 70 MB of text
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-use crate::distance::{DistanceMatrix, condensed_index, not_hollow, not_symmetric, same_distance};
+use crate::distance::{
+    DistanceMatrix, condensed_index, condensed_pair, not_hollow, not_symmetric, same_distance,
+};
 use crate::error::{Error, Location, Result};
 
 /// Element types the writer knows.
@@ -268,10 +270,11 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
             };
             let (i, j) = place(e + k);
             // The pair as the user's matrix names it (a Fortran square is stored transposed).
-            // Only for messages: `pair_of` walks the triangle's rows, so calling it for every
-            // element made reading O(n³) (1 s instead of 0.02 s at 2,000 ids).
+            // Only for messages: named for every element, the pair cost a walk down the
+            // triangle's rows each (a review commit's O(n³) read: 0.55 s instead of 0.016 s at
+            // 2,000 ids) before `condensed_pair` was closed-form.
             let named = || match (square, fortran_order) {
-                (false, _) => pair_of(n, j),
+                (false, _) => condensed_pair(n, j),
                 (true, false) => (i, j),
                 (true, true) => (j, i),
             };
@@ -315,17 +318,6 @@ pub fn read_npy_distance(path: &Path) -> Result<DistanceMatrix> {
         Error::Invalid { message, .. } => Error::invalid(&at, message),
         other => other,
     })
-}
-
-/// The pair `(i, j)`, `i < j`, at position `e` of the condensed triangle of `n` ids.
-fn pair_of(n: usize, e: usize) -> (usize, usize) {
-    let mut i = 0;
-    let mut start = 0;
-    while start + (n - 1 - i) <= e {
-        start += n - 1 - i;
-        i += 1;
-    }
-    (i, i + 1 + (e - start))
 }
 
 #[cfg(test)]
@@ -510,15 +502,5 @@ mod tests {
 
         let path = saved("empty.npy", &npy_bytes("<f8", "(0,)", false, &[]), "");
         assert!(error_of(&path).contains("empty.npy.ids.txt: no sample ids"));
-    }
-
-    #[test]
-    fn pair_of_inverts_condensed_index() {
-        let n = 7;
-        for i in 0..n {
-            for j in i + 1..n {
-                assert_eq!(pair_of(n, condensed_index(n, i, j)), (i, j));
-            }
-        }
     }
 }
