@@ -29,9 +29,10 @@
    make_cohort_counts).
 3. --scale N: gutjoint alone, `pcoa --method fsvd --dimensions 10` on an N-sample lsmat, then on
    the same matrix as .npy, under /usr/bin/time -v (wall time, peak RSS), with an address-space
-   limit of available RAM - 1 GB.
+   limit of available RAM - 1 GB. --scale-formats npy skips the lsmat (44 GB at 50,000).
 
-    python bench/pcoa.py [--samples 2000] [--fsvd-samples 5000] [--scale 0] [--gutjoint PATH]
+    python bench/pcoa.py [--samples 2000] [--fsvd-samples 5000] [--scale 0] [--scale-formats lsmat,npy]
+                         [--gutjoint PATH]
                          [--generator random|cohort] [--timed-top-command "... {dm} {out}"]
 """
 
@@ -92,16 +93,18 @@ def make_cohort_counts(rng, n_samples, n_features, types=5, depth=5000):
     return counts
 
 
-def write_matrix(gj, workdir, samples, features, name, generator="random"):
+def write_matrix(gj, workdir, samples, features, name, generator="random", formats=("lsmat", "npy")):
     rng = np.random.default_rng(42)
     counts = (make_cohort_counts if generator == "cohort" else make_counts)(rng, samples, features)
     ids = [f"S{i}" for i in range(samples)]
     table = os.path.join(workdir, f"{name}.tsv")
     write_biom_tsv(table, counts, ids, [f"F{j}" for j in range(features)])
     dm = os.path.join(workdir, f"{name}_dm.tsv")
-    run([gj, "beta", table, "--metric", "braycurtis", "-o", dm, "--quiet"])
+    if "lsmat" in formats:
+        run([gj, "beta", table, "--metric", "braycurtis", "-o", dm, "--quiet"])
     # The same matrix as .npy (condensed f64, ids beside it), for step 1b's binary input.
-    run([gj, "beta", table, "--metric", "braycurtis", "-o", dm.removesuffix(".tsv") + ".npy", "--quiet"])
+    if "npy" in formats:
+        run([gj, "beta", table, "--metric", "braycurtis", "-o", dm.removesuffix(".tsv") + ".npy", "--quiet"])
     os.remove(table)
     return dm
 
@@ -124,6 +127,8 @@ def main():
     ap.add_argument("--fsvd-samples", type=int, default=5000)
     ap.add_argument("--dimensions", type=int, default=10)
     ap.add_argument("--scale", type=int, default=0)
+    ap.add_argument("--scale-formats", default="lsmat,npy",
+                    help="inputs for --scale: lsmat, npy or both (the 50,000-sample lsmat is 44 GB)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--gutjoint")
     ap.add_argument("--generator", choices=["random", "cohort"], default="random",
@@ -267,7 +272,10 @@ def main():
 
         # -- 3. scale --------------------------------------------------------------------------
         if args.scale:
-            dm_path = write_matrix(gj, tmp, args.scale, args.features, "scale")
+            formats = [f for f in args.scale_formats.split(",") if f]
+            if not formats or any(f not in ("lsmat", "npy") for f in formats):
+                sys.exit(f"--scale-formats {args.scale_formats!r}: expected lsmat, npy or lsmat,npy")
+            dm_path = write_matrix(gj, tmp, args.scale, args.features, "scale", formats=formats)
             avail = int(open("/proc/meminfo").read().split("MemAvailable:")[1].split()[0]) * 1024
             limit = avail - (1 << 30)
 
@@ -275,7 +283,9 @@ def main():
                 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
             npy_path = dm_path.removesuffix(".tsv") + ".npy"
-            for path, kind in ((dm_path, "lsmat"), (npy_path, ".npy")):
+            inputs = [(dm_path, "lsmat")] if "lsmat" in formats else []
+            inputs += [(npy_path, ".npy")] if "npy" in formats else []
+            for path, kind in inputs:
                 t = time.perf_counter()
                 p = subprocess.run(["/usr/bin/time", "-v", gj, "--timings", "pcoa", path, "--method", "fsvd",
                                     "--dimensions", str(args.dimensions), "-o",
