@@ -155,9 +155,9 @@ fn may_be_a_tie(v: f64) -> bool {
 }
 
 /// Appends `v` exactly as `write!(out, "{v}")` would — Rust's shortest round-trip digits,
-/// laid out without an exponent — about four times faster: ryu finds the same shortest digits
+/// laid out without an exponent — several times faster: zmij finds the same shortest digits
 /// (checked against the standard formatter on random bit patterns in the tests), only its
-/// layout (`1e-7`, `1.0`) is rewritten. For writers of millions of numbers whose bytes must
+/// layout (`1e-7`, `1.5e+16`, `1.0`) is rewritten. For writers of millions of numbers whose bytes must
 /// not change, such as PCoA coordinates.
 pub fn push_display_f64(out: &mut String, v: f64) {
     if !v.is_finite() {
@@ -172,8 +172,19 @@ pub fn push_display_f64(out: &mut String, v: f64) {
         let _ = write!(out, "{v}");
         return;
     }
-    let mut buffer = ryu::Buffer::new();
+    let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(v);
+    // Without an exponent, zmij's layout is Rust's but for the `.0` of a whole number: no
+    // re-layout for the common case (PCoA coordinates, 4 M of them at 2,000 samples). An
+    // exponent is at most `e-324` or `e+308`, so only the last five bytes can hold its `e`.
+    let bytes = text.as_bytes();
+    if !bytes[bytes.len().saturating_sub(5)..].contains(&b'e') {
+        out.push_str(match bytes {
+            [.., b'.', b'0'] => &text[..text.len() - 2],
+            _ => text,
+        });
+        return;
+    }
     let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, text),
