@@ -67,13 +67,30 @@ pub fn write_or_print(path: Option<&Path>, text: &str) -> Result<()> {
 
 /// Writes a file atomically.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    create_parent(path)?;
+    gutjoint_table::write_atomic(path, bytes)?;
+    Ok(())
+}
+
+/// Streams a file atomically (through a temporary file and a rename), for outputs written as
+/// they are formatted.
+pub fn write_file_with<F>(path: &Path, write: F) -> Result<()>
+where
+    F: FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+{
+    create_parent(path)?;
+    gutjoint_table::write_atomic_with(path, write)?;
+    Ok(())
+}
+
+/// Creates the folder an output goes into, when it does not exist.
+fn create_parent(path: &Path) -> Result<()> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
         && !parent.is_dir()
     {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create the output folder", parent.display()))?;
     }
-    gutjoint_table::write_atomic(path, bytes)?;
     Ok(())
 }
 

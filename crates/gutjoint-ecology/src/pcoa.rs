@@ -33,34 +33,72 @@ impl PcoaResult {
     }
 
     /// The coordinates of the first `k` axes as TSV (`sample-id`, `PC1`…), numbers as Rust's
-    /// `{}` writes them; rows are formatted in parallel (2,000 × 2,000 numbers at full rank).
+    /// `{}` writes them: [`write_coordinates_tsv`](PcoaResult::write_coordinates_tsv) into
+    /// memory.
     pub fn coordinates_tsv(&self, k: usize) -> String {
+        let mut out = Vec::new();
+        self.write_coordinates_tsv(k, &mut out)
+            .expect("writing to memory cannot fail");
+        String::from_utf8(out).expect("ids and numbers are UTF-8")
+    }
+
+    /// Streams the coordinates of the first `k` axes as TSV to `out`. Rows are formatted in
+    /// parallel in chunks of about 1.5 MB of text whose buffers are reused from round to round,
+    /// and each chunk is written as one piece (before: a `String` per row, all collected, then
+    /// concatenated into one 49 MB `String` for all axes at 2,000 samples, then written).
+    pub fn write_coordinates_tsv(
+        &self,
+        k: usize,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        self.write_coordinates_tsv_in_chunks(k, out, 3 << 19)
+    }
+
+    /// [`write_coordinates_tsv`](PcoaResult::write_coordinates_tsv) with chunks of about
+    /// `chunk_bytes` bytes.
+    fn write_coordinates_tsv_in_chunks(
+        &self,
+        k: usize,
+        out: &mut dyn std::io::Write,
+        chunk_bytes: usize,
+    ) -> std::io::Result<()> {
         use rayon::prelude::*;
         let k = k.min(self.n_axes());
-        let mut text = String::from("sample-id");
+        let n = self.sample_ids.len();
+        let mut header = String::from("sample-id");
         for axis in 1..=k {
-            text.push_str("\tPC");
-            text.push_str(&axis.to_string());
+            header.push_str("\tPC");
+            header.push_str(&axis.to_string());
         }
-        text.push('\n');
-        let rows: Vec<String> = self
-            .sample_ids
-            .par_iter()
-            .enumerate()
-            .map(|(i, id)| {
-                let mut row = String::with_capacity(id.len() + 1 + k * 8);
-                row.push_str(id);
-                for axis in 0..k {
-                    row.push('\t');
-                    gutjoint_table::write::push_display_f64(&mut row, self.coordinate(i, axis));
+        header.push('\n');
+        out.write_all(header.as_bytes())?;
+        // About 12 bytes per number (the all-axes file at 2,000 samples averages 11).
+        let rows_per_chunk = (chunk_bytes / (k * 12 + 32)).max(1);
+        let mut chunks = vec![String::new(); rayon::current_num_threads() * 2];
+        let rows_per_round = rows_per_chunk * chunks.len();
+        for round in (0..n).step_by(rows_per_round) {
+            chunks.par_iter_mut().enumerate().for_each(|(c, chunk)| {
+                // Formatted into a local: the chunks' `String` headers share a cache line,
+                // which each push would otherwise write.
+                let mut text = std::mem::take(chunk);
+                text.clear();
+                let first = round + c * rows_per_chunk;
+                let last = (first + rows_per_chunk).min(round + rows_per_round).min(n);
+                for i in first..last {
+                    text.push_str(&self.sample_ids[i]);
+                    for &v in &self.coordinates[i * self.n_axes()..][..k] {
+                        text.push('\t');
+                        gutjoint_table::write::push_display_f64(&mut text, v);
+                    }
+                    text.push('\n');
                 }
-                row.push('\n');
-                row
-            })
-            .collect();
-        text.reserve(rows.iter().map(String::len).sum());
-        rows.iter().for_each(|r| text.push_str(r));
-        text
+                *chunk = text;
+            });
+            for text in &chunks {
+                out.write_all(text.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -929,6 +967,56 @@ mod tests {
             expected.push('\n');
         }
         assert_eq!(r.coordinates_tsv(3), expected);
+        // All axes, in chunks of one row (rounds of a row per chunk, the last round partly
+        // empty) and of two: the same bytes as one chunk, and each number as `{}` writes it.
+        let all = r.coordinates_tsv(usize::MAX);
+        let mut lines = all.lines();
+        let header = (1..=r.n_axes())
+            .map(|a| format!("\tPC{a}"))
+            .collect::<String>();
+        assert_eq!(lines.next(), Some(format!("sample-id{header}").as_str()));
+        for (i, line) in lines.enumerate() {
+            let fields: Vec<&str> = line.split('\t').collect();
+            assert_eq!(fields[0], r.sample_ids[i]);
+            for (axis, field) in fields[1..].iter().enumerate() {
+                assert_eq!(
+                    *field,
+                    format!("{}", r.coordinate(i, axis)),
+                    "row {i}, axis {axis}"
+                );
+            }
+        }
+        for chunk_bytes in [0, 2 * (20 * 12 + 32)] {
+            let mut chunked = Vec::new();
+            r.write_coordinates_tsv_in_chunks(usize::MAX, &mut chunked, chunk_bytes)
+                .expect("write");
+            assert_eq!(String::from_utf8(chunked).expect("utf-8"), all);
+        }
+    }
+
+    #[test]
+    fn a_failing_output_stops_the_coordinates_with_its_error() {
+        struct Fails(usize);
+        impl std::io::Write for Fails {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                if self.0 == 0 {
+                    return Err(std::io::Error::other("disk full"));
+                }
+                self.0 -= 1;
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let r = pcoa(&non_euclidean_matrix(20)).expect("pcoa");
+        // The header, or the first or a later round of one-row chunks.
+        for writes in [0, 1, 5] {
+            let e = r
+                .write_coordinates_tsv_in_chunks(usize::MAX, &mut Fails(writes), 0)
+                .expect_err("the output fails");
+            assert_eq!(e.to_string(), "disk full");
+        }
     }
 
     #[test]

@@ -64,9 +64,11 @@ pub fn run(args: Args) -> Result<()> {
         .dimensions
         .unwrap_or(result.n_axes())
         .min(result.n_axes());
-    let text = output::timed("format", || result.coordinates_tsv(k));
+    // Formatted and written in one pass (49 MB for all axes at 2,000 samples).
     if let Some(path) = &args.output {
-        output::write_file(path, text.as_bytes())?;
+        output::timed("write", || {
+            output::write_file_with(path, |w| result.write_coordinates_tsv(k, w))
+        })?;
     }
     if args.json {
         return output::print_json(&PcoaJson {
@@ -81,7 +83,10 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     if args.output.is_none() {
-        output::print(&text)?;
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+        result.write_coordinates_tsv(k, &mut out)?;
+        out.flush()?;
     }
     Ok(())
 }
