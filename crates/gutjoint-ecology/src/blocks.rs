@@ -308,6 +308,8 @@ fn permuted_partial(
             1.0,
             faer::Par::rayon(0),
         );
+        // Before the scalar sums below (vector_state.rs).
+        crate::vector_state::clear_upper_state_everywhere();
         for (p, labels) in chunk.iter().enumerate() {
             let mut within = vec![0.0f64; g];
             for (r, &(_, ki)) in rows.iter().enumerate() {

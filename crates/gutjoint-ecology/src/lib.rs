@@ -34,6 +34,7 @@ pub mod pcoa;
 pub mod permanova;
 pub mod phylo;
 pub mod progress;
+mod vector_state;
 mod within;
 /// The seeded RNG lives in the numeric room; re-exported so `gutjoint_ecology::rng::Rng` stays.
 pub use gutjoint_numeric::rng;

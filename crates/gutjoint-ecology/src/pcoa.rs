@@ -433,6 +433,7 @@ pub fn pcoa_fsvd(dm: &DistanceMatrix, dimensions: usize, seed: u64) -> Result<Pc
         .self_adjoint_eigen(faer::Side::Lower)
         .map_err(|e| Error::Numerical(format!("{e:?}")))?;
     let vectors = &q * evd.U();
+    crate::vector_state::clear_upper_state_everywhere();
     let values = evd.S();
     let mut order: Vec<usize> = (0..l).collect();
     order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
@@ -539,6 +540,7 @@ fn pcoa_top_within(
             let rows = centered_product(dm, &to_rows(x), x.ncols());
             y.copy_from(to_mat(&rows, n, x.ncols()));
         });
+        crate::vector_state::clear_upper_state_everywhere();
         if let Some(top) = top {
             let vectors = top.vectors;
             return Ok((
@@ -593,6 +595,9 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
         stack,
         params.tridiag.into(),
     );
+    // faer's products leave the vector registers dirty (see vector_state.rs): cleared after
+    // each faer stage, before the scalar work that follows it.
+    crate::vector_state::clear_upper_state_everywhere();
     let a = a.into_const();
     let diag: Vec<f64> = (0..n).map(|i| a[(i, i)]).collect();
     let subdiag: Vec<f64> = (0..n - 1).map(|i| a[(i + 1, i)]).collect();
@@ -609,6 +614,7 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
         params,
     )
     .map_err(|e| Error::Numerical(format!("{e:?}")))?;
+    crate::vector_state::clear_upper_state_everywhere();
     let values = values.column_vector();
     let raw: Vec<f64> = (0..n)
         .map(|k| values[k])
@@ -649,6 +655,7 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
             stack,
         );
     }
+    crate::vector_state::clear_upper_state_everywhere();
     let vectors = u.into_const();
     // scikit-bio reports descending order.
     let mut order: Vec<usize> = (0..n).collect();
