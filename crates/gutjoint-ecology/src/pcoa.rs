@@ -595,9 +595,6 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
         stack,
         params.tridiag.into(),
     );
-    // faer's products leave the vector registers dirty (see vector_state.rs): cleared after
-    // each faer stage, before the scalar work that follows it.
-    crate::vector_state::clear_upper_state_everywhere();
     let a = a.into_const();
     let diag: Vec<f64> = (0..n).map(|i| a[(i, i)]).collect();
     let subdiag: Vec<f64> = (0..n - 1).map(|i| a[(i + 1, i)]).collect();
@@ -614,7 +611,6 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
         params,
     )
     .map_err(|e| Error::Numerical(format!("{e:?}")))?;
-    crate::vector_state::clear_upper_state_everywhere();
     let values = values.column_vector();
     let raw: Vec<f64> = (0..n)
         .map(|k| values[k])
@@ -655,6 +651,8 @@ pub fn pcoa(dm: &DistanceMatrix) -> Result<PcoaResult> {
             stack,
         );
     }
+    // faer's products leave the vector registers dirty (vector_state.rs): cleared before the
+    // scalar work that follows on the same threads.
     crate::vector_state::clear_upper_state_everywhere();
     let vectors = u.into_const();
     // scikit-bio reports descending order.

@@ -10,9 +10,8 @@ halves. Measured (2,000 samples, `pcoa` all axes, 4 M coordinates formatted): 0.
 rayon threads that had run faer's eigendecomposition, 0.09 s on a fresh pool of two threads.
 
 A function built for AVX2 that writes a vector register ends with `vzeroupper` (the compiler
-inserts it before returning to baseline code): [`clear_upper_state`] runs one on this thread,
-after faer's products inside a parallel task; [`clear_upper_state_everywhere`] on every rayon
-thread and the caller, after a faer call that ran its own threads.
+inserts it before returning to baseline code): [`clear_upper_state_everywhere`] runs one on
+every rayon thread and on the caller once a faer computation is done.
 */
 
 struct Clear;
@@ -29,8 +28,8 @@ impl pulp::WithSimd for Clear {
 }
 
 /// Runs [`Clear`] on this thread, on the best vector unit pulp finds (nothing to clear on
-/// machines without AVX). Call it after faer's products inside a parallel task.
-pub(crate) fn clear_upper_state() {
+/// machines without AVX).
+fn clear_upper_state() {
     pulp::Arch::new().dispatch(Clear);
 }
 

@@ -157,8 +157,8 @@ fn may_be_a_tie(v: f64) -> bool {
 /// Appends `v` exactly as `write!(out, "{v}")` would — Rust's shortest round-trip digits,
 /// laid out without an exponent — several times faster: zmij finds the same shortest digits
 /// (checked against the standard formatter on random bit patterns in the tests), only its
-/// layout (`1e-7`, `1.5e+16`, `1.0`) is rewritten. For writers of millions of numbers whose bytes must
-/// not change, such as PCoA coordinates.
+/// layout (`1e-7`, `1.5e+16`, `1.0`) is rewritten. For writers of millions of numbers whose
+/// bytes must not change, such as PCoA coordinates.
 pub fn push_display_f64(out: &mut String, v: f64) {
     if !v.is_finite() {
         let _ = write!(out, "{v}");

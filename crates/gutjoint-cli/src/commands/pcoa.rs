@@ -83,10 +83,7 @@ pub fn run(args: Args) -> Result<()> {
         });
     }
     if args.output.is_none() {
-        use std::io::Write;
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-        result.write_coordinates_tsv(k, &mut out)?;
-        out.flush()?;
+        output::print_with(|w| result.write_coordinates_tsv(k, w))?;
     }
     Ok(())
 }
