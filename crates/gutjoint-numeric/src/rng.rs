@@ -39,15 +39,20 @@ impl Rng {
         result
     }
 
-    /// Uniform integer in `0..bound` (bound > 0), without modulo bias.
+    /// Uniform integer in `0..bound` (bound > 0), without modulo bias: Lemire's multiply-shift,
+    /// rejecting a draw whose low word falls below `2^64 mod bound`. That threshold is below
+    /// `bound`, so it is computed (a 64-bit division, most of a shuffle's cost when done on
+    /// every draw) only for the rare draw whose low word is below `bound`; the draws accepted,
+    /// and the generator's state after them, are the same as with the threshold computed first.
     pub fn below(&mut self, bound: u64) -> u64 {
-        let threshold = bound.wrapping_neg() % bound;
-        loop {
-            let m = (self.next_u64() as u128) * (bound as u128);
-            if (m as u64) >= threshold {
-                return (m >> 64) as u64;
+        let mut m = (self.next_u64() as u128) * (bound as u128);
+        if (m as u64) < bound {
+            let threshold = bound.wrapping_neg() % bound;
+            while (m as u64) < threshold {
+                m = (self.next_u64() as u128) * (bound as u128);
             }
         }
+        (m >> 64) as u64
     }
 
     /// Fisher–Yates shuffle.
@@ -62,6 +67,44 @@ impl Rng {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The threshold-first form of the same rejection rule, as written before the division was
+    /// made lazy: every bound, small and near 2^64 (where rejections are frequent), must give
+    /// the same values and leave the generator in the same state.
+    #[test]
+    fn lazy_threshold_draws_what_the_threshold_first_form_draws() {
+        fn below_threshold_first(rng: &mut Rng, bound: u64) -> u64 {
+            let threshold = bound.wrapping_neg() % bound;
+            loop {
+                let m = (rng.next_u64() as u128) * (bound as u128);
+                if (m as u64) >= threshold {
+                    return (m >> 64) as u64;
+                }
+            }
+        }
+        let bounds = [
+            1,
+            2,
+            3,
+            7,
+            1000,
+            2001,
+            u64::MAX / 3 * 2,
+            u64::MAX - 1,
+            u64::MAX,
+            1 << 63,
+        ];
+        let (mut a, mut b) = (Rng::new(11), Rng::new(11));
+        for round in 0..20_000 {
+            let bound = bounds[round % bounds.len()];
+            assert_eq!(
+                a.below(bound),
+                below_threshold_first(&mut b, bound),
+                "bound {bound}"
+            );
+        }
+        assert_eq!(a.s, b.s);
+    }
 
     #[test]
     fn reference_sequence_and_uniformity() {
