@@ -395,19 +395,28 @@ impl Panel<'_> {
         }
         let mut out = vec![0.0; permutations * g];
         // The panel's column labels under each permutation, padded with a label no group has.
-        let mut columns = [u32::MAX; WIDTH];
+        // (Only the last panel is narrower; the others read the labels in place, since a copy
+        // per permutation went through a `memcpy` call.)
+        let mut padded = [u32::MAX; WIDTH];
         for p in 0..permutations {
-            columns[..width].copy_from_slice(&labels[p * n + first..p * n + rows_end]);
+            let labels = &labels[p * n + first..p * n + rows_end];
+            let columns: &[u32; WIDTH] = match labels.try_into() {
+                Ok(full) => full,
+                Err(_) => {
+                    padded[..width].copy_from_slice(labels);
+                    &padded
+                }
+            };
             let sums = &mut out[p * g..(p + 1) * g];
             let mut rest = total;
             for a in (0..g).filter(|&a| a != skipped) {
                 let acc = &accs[p * g + a];
-                sums[a] = masked_sum(acc, &columns, a);
+                sums[a] = masked_sum(acc, columns, a);
                 for (r, s) in rest.0.iter_mut().zip(&acc.0) {
                     *r -= s;
                 }
             }
-            sums[skipped] = masked_sum(&rest, &columns, skipped);
+            sums[skipped] = masked_sum(&rest, columns, skipped);
         }
         out
     }
