@@ -453,14 +453,17 @@ impl Lanes {
 /// The column sums of the panel's columns that are in group `a`: eight running sums, one per
 /// lane of the two vectors a chunk of eight columns fills, then added in a fixed order (a single
 /// running sum was a serial chain of 32 scalar additions per permutation and group, a quarter of
-/// the kernel's time).
+/// the kernel's time). A column outside `a` is cleared by masking its bits, not by a branch:
+/// written as `if`, the compiler emitted a compare and jump per column, mispredicted on random
+/// labels, a fifth of the kernel.
 #[inline(always)]
 fn masked_sum(sums: &Lanes, columns: &[u32; WIDTH], a: usize) -> f64 {
     let a = a as u32;
     let mut part = [0.0f64; 8];
     for (s, l) in sums.0.chunks_exact(8).zip(columns.chunks_exact(8)) {
         for lane in 0..8 {
-            part[lane] += if l[lane] == a { s[lane] } else { 0.0 };
+            let keep = u64::from(l[lane] == a).wrapping_neg();
+            part[lane] += f64::from_bits(s[lane].to_bits() & keep);
         }
     }
     ((part[0] + part[4]) + (part[2] + part[6])) + ((part[1] + part[5]) + (part[3] + part[7]))
