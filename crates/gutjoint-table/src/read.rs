@@ -119,7 +119,7 @@ fn head(path: &Path, gzipped: bool) -> Result<Vec<u8>> {
     }
 }
 
-fn reader(path: &Path, gzipped: bool) -> Result<Box<dyn BufRead>> {
+fn reader(path: &Path, gzipped: bool) -> Result<Box<dyn BufRead + Send>> {
     let file = open(path)?;
     Ok(if gzipped {
         Box::new(BufReader::with_capacity(

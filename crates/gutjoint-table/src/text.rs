@@ -199,6 +199,29 @@ impl<R: std::io::Read> LineBlocks<R> {
     }
 }
 
+/// A block of whole lines that its reader handed over, for a consumer on another thread:
+/// `bytes` holds the lines, `lines` where each is. Given back empty, its buffers are reused.
+#[derive(Default)]
+pub(crate) struct OwnedBlock {
+    pub bytes: Vec<u8>,
+    pub lines: Vec<BlockLine>,
+}
+
+impl<R: std::io::Read> LineBlocks<R> {
+    /// [`next_block`](LineBlocks::next_block), handed over: the block's bytes move into
+    /// `block` (whose old buffer becomes this reader's), and the start of the next line, if
+    /// read already, moves back. No `lines` means the end.
+    pub(crate) fn next_owned_block(&mut self, bytes: usize, block: &mut OwnedBlock) -> Result<()> {
+        self.next_block(bytes, &mut block.lines)?;
+        std::mem::swap(&mut self.buffer, &mut block.bytes);
+        self.buffer.clear();
+        self.buffer.extend_from_slice(&block.bytes[self.consumed..]);
+        block.bytes.truncate(self.consumed);
+        self.consumed = 0;
+        Ok(())
+    }
+}
+
 /// Counts the line `buffer[start..end]` and records it without its CR and (on line 1) BOM.
 fn push_line(
     buffer: &[u8],
