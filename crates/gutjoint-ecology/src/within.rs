@@ -5,8 +5,9 @@ f64: for every permutation `p` and group `a`, `W[p][a] = Σ_{i<j, both in a unde
 Why this shape (issue #19; the profile is in bench/README.md). The earlier kernel formed
 `D² G` with a 0/1 membership matrix `G` per batch of permutations: `n² (g − 1)` multiply-adds
 per permutation over the full square, in f32 to be fast enough, so a permuted pseudo-F carried
-~1e-6 relative error. Here each permutation costs the `n²/2` pairs of the upper triangle, one
-f64 addition per pair in 4-wide SIMD, and nothing is rounded to f32:
+~1e-6 relative error. Here each permutation costs at most the `n²/2` pairs of the upper
+triangle, one f64 addition per pair in 4-wide SIMD (fewer with subset tables, below), and
+nothing is rounded to f32:
 
 - the triangle is cut into **column panels** of [`WIDTH`] columns; a panel's rows (every row
   above it, plus its own diagonal block with the lower part zeroed) are copied once, squared,
