@@ -147,9 +147,7 @@ pub(crate) fn within_group_sums(
     labels: &[u32],
     done: &(dyn Fn(u64) + Sync),
 ) -> Vec<f64> {
-    let permutations = labels.len() / n.max(1);
-    let kernel = Kernel::cheaper(n, g, labels, permutations);
-    within_group_sums_by(condensed, n, g, labels, kernel, done)
+    within_group_sums_by(condensed, n, g, labels, None, done)
 }
 
 /// How a tile's rows reach a permutation's column sums.
@@ -170,12 +168,7 @@ impl Kernel {
     /// against 2.7 ns in a micro-benchmark on the 2-core benchmark machine). Measured at 2,000
     /// samples and 999 permutations (bench/README.md): two groups, subsets 1.4× faster; three,
     /// 1.2×; five, the same; six, rows 1.3× faster, as this rule predicts.
-    fn cheaper(n: usize, g: usize, labels: &[u32], permutations: usize) -> Kernel {
-        let mut sizes = vec![0usize; g];
-        for &l in &labels[..n.min(labels.len())] {
-            sizes[l as usize] += 1;
-        }
-        let largest = sizes.iter().copied().max().unwrap_or(0);
+    fn cheaper(n: usize, g: usize, largest: usize, permutations: usize) -> Kernel {
         let rows = permutations as f64 * SPAN as f64 * (n - largest) as f64 / n.max(1) as f64;
         let subsets = 1.6 * permutations as f64 * g.saturating_sub(1) as f64 + (SUBSETS - 1) as f64;
         if subsets < rows {
@@ -186,23 +179,20 @@ impl Kernel {
     }
 }
 
-/// [`within_group_sums`] with the kernel chosen by the caller (tests run both on the same input).
+/// [`within_group_sums`] with the kernel chosen by the caller, or by [`Kernel::cheaper`] when
+/// `None` (tests run both kernels on the same input).
 pub(crate) fn within_group_sums_by(
     condensed: &[f64],
     n: usize,
     g: usize,
     labels: &[u32],
-    kernel: Kernel,
+    kernel: Option<Kernel>,
     done: &(dyn Fn(u64) + Sync),
 ) -> Vec<f64> {
     let permutations = labels.len() / n.max(1);
     if permutations == 0 || n < 2 {
         return vec![0.0; permutations * g];
     }
-    let layout = match kernel {
-        Kernel::Rows => Layout::Rows(TileGroups::new(n, g, labels, permutations)),
-        Kernel::Subsets => Layout::Subsets(SpanMasks::new(n, g, labels, permutations)),
-    };
     // The group whose rows are never added: the largest under the observed labels (every
     // permutation keeps the group sizes).
     let mut sizes = vec![0usize; g];
@@ -212,6 +202,11 @@ pub(crate) fn within_group_sums_by(
     let skipped = (0..g)
         .max_by_key(|&a| (sizes[a], std::cmp::Reverse(a)))
         .unwrap_or(0);
+    let kernel = kernel.unwrap_or_else(|| Kernel::cheaper(n, g, sizes[skipped], permutations));
+    let layout = match kernel {
+        Kernel::Rows => Layout::Rows(TileGroups::new(n, g, labels, permutations)),
+        Kernel::Subsets => Layout::Subsets(SpanMasks::new(n, g, labels, permutations)),
+    };
     let shared = Shared {
         condensed,
         n,
@@ -537,7 +532,7 @@ mod tests {
             }
             let want = direct(&d, n, g, &labels);
             for kernel in [Kernel::Rows, Kernel::Subsets] {
-                let got = within_group_sums_by(&d, n, g, &labels, kernel, &|_| {});
+                let got = within_group_sums_by(&d, n, g, &labels, Some(kernel), &|_| {});
                 assert_eq!(got.len(), want.len());
                 for (k, (x, y)) in got.iter().zip(&want).enumerate() {
                     assert!(
@@ -563,7 +558,7 @@ mod tests {
                     .num_threads(threads)
                     .build()
                     .expect("pool")
-                    .install(|| within_group_sums_by(&d, n, 3, &labels, kernel, &|_| {}))
+                    .install(|| within_group_sums_by(&d, n, 3, &labels, Some(kernel), &|_| {}))
             };
             let bits = |v: Vec<f64>| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(run(1)), bits(run(3)), "{kernel:?}");
@@ -575,11 +570,9 @@ mod tests {
     /// pay for building the tables).
     #[test]
     fn the_cheaper_kernel_follows_the_measurements() {
+        // Equal groups of 2,000 samples (the largest holds n / g, rounded up).
         let n = 2000;
-        let labels = |g: usize, permutations: usize| -> Vec<u32> {
-            (0..n * permutations).map(|k| (k % g) as u32).collect()
-        };
-        let pick = |g, p| Kernel::cheaper(n, g, &labels(g, p), p);
+        let pick = |g: usize, p| Kernel::cheaper(n, g, n.div_ceil(g), p);
         assert_eq!(pick(2, 999), Kernel::Subsets);
         assert_eq!(pick(3, 999), Kernel::Subsets);
         assert_eq!(pick(6, 999), Kernel::Rows);
