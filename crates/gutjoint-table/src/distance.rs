@@ -155,6 +155,15 @@ impl DistanceMatrix {
             });
     }
 
+    /// [`select`](DistanceMatrix::select) on a matrix the caller gives up: when `keep` is every
+    /// id in order (the usual case when metadata covers every sample), the matrix itself, not a
+    /// copy made pair by pair (16 MB and a lookup per pair at 2,000 ids, ~5 % of a
+    /// 999-permutation PERMANOVA's process).
+    pub fn into_selected(self, keep: &[usize]) -> DistanceMatrix {
+        let everything = keep.len() == self.len() && keep.iter().enumerate().all(|(i, &k)| i == k);
+        if everything { self } else { self.select(keep) }
+    }
+
     /// The sub-matrix over `keep` (indices into ids), in that order.
     pub fn select(&self, keep: &[usize]) -> DistanceMatrix {
         let m = keep.len();
@@ -845,6 +854,15 @@ mod tests {
         let sub = dm.select(&[2, 0]);
         assert_eq!(sub.ids(), &["c", "a"]);
         assert_eq!(sub.condensed(), &[1.0]);
+        // Given up: every id in order is the same matrix, its storage not copied; any other
+        // selection is `select`'s.
+        assert_eq!(dm.clone().into_selected(&[2, 0]), sub);
+        assert_eq!(dm.clone().into_selected(&[0, 2]), dm.select(&[0, 2]));
+        let storage = dm.condensed().as_ptr();
+        let same = dm.clone();
+        let kept = dm.into_selected(&[0, 1, 2]);
+        assert_eq!(kept, same);
+        assert_eq!(kept.condensed().as_ptr(), storage);
     }
 
     /// A 53-bit pseudo-random stream (Knuth's 64-bit LCG, top bits) for the tests' values.
