@@ -197,17 +197,7 @@ impl<R: std::io::Read> LineBlocks<R> {
             want = want.saturating_mul(2);
         }
     }
-}
 
-/// A block of whole lines that its reader handed over, for a consumer on another thread:
-/// `bytes` holds the lines, `lines` where each is. Given back empty, its buffers are reused.
-#[derive(Default)]
-pub(crate) struct OwnedBlock {
-    pub bytes: Vec<u8>,
-    pub lines: Vec<BlockLine>,
-}
-
-impl<R: std::io::Read> LineBlocks<R> {
     /// [`next_block`](LineBlocks::next_block), handed over: the block's bytes move into
     /// `block` (whose old buffer becomes this reader's), and the start of the next line, if
     /// read already, moves back. No `lines` means the end.
@@ -220,6 +210,14 @@ impl<R: std::io::Read> LineBlocks<R> {
         self.consumed = 0;
         Ok(())
     }
+}
+
+/// A block of whole lines that its reader handed over, for a consumer on another thread:
+/// `bytes` holds the lines, `lines` where each is. Given back empty, its buffers are reused.
+#[derive(Default)]
+pub(crate) struct OwnedBlock {
+    pub bytes: Vec<u8>,
+    pub lines: Vec<BlockLine>,
 }
 
 /// Counts the line `buffer[start..end]` and records it without its CR and (on line 1) BOM.
