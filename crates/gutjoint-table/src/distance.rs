@@ -193,10 +193,11 @@ impl DistanceMatrix {
     /// Where the time went (`perf`, 2,000 ids, 70 MB of text): first-touching the memory of a
     /// formatted upper triangle kept for the lower half, copying it into rows, and copying the
     /// rows once more into the `BufWriter`. Now chunks of consecutive rows of about 1.5 MB are
-    /// formatted in parallel into buffers that are reused from round to round (a few MB
-    /// first-touched in all, whatever n), and each chunk, larger than the writer's buffer, goes
-    /// to the file without a copy, on this thread while the pool formats the next round. Each distance is formatted twice (once per half), which costs
-    /// less than keeping the first formatting; a row reads its lower half down a column of the
+    /// formatted in parallel into buffers that are reused from round to round (two rounds'
+    /// worth, ~15 MB first-touched in all, whatever n), and each chunk, larger than the
+    /// writer's buffer, goes to the file without a copy, on this thread while the pool formats
+    /// the next round. Each distance is formatted twice (once per half), which costs less than
+    /// keeping the first formatting; a row reads its lower half down a column of the
     /// triangle, from cache lines the previous rows of the chunk brought in. (Measured
     /// 2026-12-03: keeping the lower triangle's text to format each distance once cut user CPU
     /// ~15 % but doubled system time for its ~46 MB and left the wall time unchanged, so it
