@@ -6,6 +6,7 @@ A [`DistanceMatrix`] is always symmetric and hollow (zero diagonal) because only
 triangle is stored; reading checks that the file agrees before throwing the lower half away.
 */
 
+use crate::decimal::read_decimal;
 use crate::error::{Error, Location, Result};
 use crate::text::{LineBlocks, OwnedBlock};
 use std::collections::HashSet;
@@ -402,14 +403,14 @@ impl RowText {
 /// at 50,000 ids the square alone would be 20 GB). The text comes in blocks of whole lines
 /// (about 16 MB), read on a thread of their own while the previous block's rows are parsed in
 /// parallel; each row's values above the diagonal are stored, the diagonal must be zero and the
-/// values below it must equal the ones already stored (within 1e-12 relative; read
-/// approximately first, see [`approximate_cell`]). Errors name the first bad line in file
-/// order. `reader` must be `Send` for that thread.
+/// values below it must equal the ones already stored (within 1e-12 relative, [`same_distance`]).
+/// Errors name the first bad line in file order. `reader` must be `Send` for that thread.
 ///
 /// Where the time went before (`perf`, 2,000 ids, 70 MB): reading line by line on one thread
 /// (a copy per line, then a second copy into the block), and per cell a `split`, a `trim`,
 /// and `f64::from_str`; the number parsing itself was a third. Now lines are cut out of the
-/// block with `memchr` and never copied, and a row is walked once, cell by cell.
+/// block with `memchr` and never copied, and a row is walked once, cell by cell; plain decimals
+/// are read exactly in the same pass (`decimal.rs`, the same bits as `f64::from_str`).
 pub fn read_lsmat<R: BufRead + Send>(reader: R, origin: &Location) -> Result<DistanceMatrix> {
     read_lsmat_in_blocks(reader, origin, 1 << 24)
 }
@@ -568,31 +569,47 @@ fn consume_block(
         .zip(values.par_chunks(n))
         .enumerate()
         .for_each(|(b, (target, out))| target.copy_from_slice(&out[first + b + 1..]));
+    // The diagonal must be zero, the first non-zero in file order is the error.
+    let hollow = (0..rows.len()).find(|&b| values[b * n + first + b] != 0.0);
+    // Row i's lower part is column i of the stored triangle, one value per stored row: walked
+    // row by row, every value was a cache miss (a sixth of the reader's time, `perf`). So the
+    // columns j are taken in tiles of 64: for each row of the block, the tile's 64 stored rows
+    // are each read one step further along (64 streams, the same cache lines reused for eight
+    // rows). The first disagreement in file order (row, then column) is the error.
+    const TILE: usize = 64;
     let stored = &*condensed;
-    let first_error = values
-        .par_chunks(n)
-        .zip(rows.par_iter())
-        .enumerate()
-        .map(|(b, (out, &(_, line)))| {
-            let i = first + b;
-            if out[i] != 0.0 {
-                return Err(not_hollow(origin, &ids[i]));
-            }
-            for (j, &approximate) in out[..i].iter().enumerate() {
-                let a = stored[condensed_index(n, j, i)];
-                if !lower_matches(a, approximate) {
-                    // Decided on the exact value, as the rule is written.
-                    let b_value = exact_cell(line, j).unwrap_or(approximate);
-                    if !same_distance(a, b_value) {
-                        return Err(not_symmetric(origin, (&ids[j], &ids[i]), a, b_value));
+    let last = first + rows.len();
+    let mismatch = (0..(last - 1).div_ceil(TILE))
+        .into_par_iter()
+        .filter_map(|t| {
+            let columns = t * TILE..((t + 1) * TILE).min(last - 1);
+            // Stored (j, i) sits at starts[j - columns.start] + i - j - 1.
+            let starts: Vec<usize> = columns
+                .clone()
+                .map(|j| condensed_index(n, j, j + 1))
+                .collect();
+            for b in columns.start.saturating_sub(first)..rows.len() {
+                let i = first + b;
+                let row = &values[b * n..];
+                for (j, &start) in (columns.start..columns.end.min(i)).zip(&starts) {
+                    if !same_distance(stored[start + (i - j - 1)], row[j]) {
+                        return Some((b, j));
                     }
                 }
             }
-            Ok(())
+            None
         })
-        .find_first(|r| r.is_err());
-    if let Some(Err(e)) = first_error {
-        return Err(e);
+        .min();
+    match (hollow, mismatch) {
+        (Some(h), m) if m.is_none_or(|(b, _)| h <= b) => {
+            return Err(not_hollow(origin, &ids[first + h]));
+        }
+        (_, Some((b, j))) => {
+            let i = first + b;
+            let (a, b_value) = (stored[condensed_index(n, j, i)], values[b * n + j]);
+            return Err(not_symmetric(origin, (&ids[j], &ids[i]), a, b_value));
+        }
+        _ => {}
     }
     *row += rows.len();
     Ok(())
@@ -603,157 +620,6 @@ fn consume_block(
 /// halves separately are not refused for rounding. One rule for every reader (lsmat, `.npy`).
 pub(crate) fn same_distance(a: f64, b: f64) -> bool {
     a == b || (a - b).abs() <= 1e-12 * a.abs().max(b.abs()).max(1.0)
-}
-
-/// Whether the stored `d(j, i) = a` and an [`approximate_cell`] reading `b` of `d(i, j)` surely
-/// pass [`same_distance`]: within half its tolerance. The reading is within 4e-16 relative of
-/// the exact value, so a pair accepted here is accepted by the rule itself; a pair that is not
-/// goes to the rule with the cell parsed exactly.
-fn lower_matches(a: f64, b: f64) -> bool {
-    a == b || (a - b).abs() <= 0.5e-12 * a.abs().max(b.abs()).max(1.0)
-}
-
-/// Powers of ten from `1e0` to `1e300`, each the correctly rounded `f64` (parsed once).
-fn powers_of_ten() -> &'static [f64; 301] {
-    static POWERS: std::sync::OnceLock<[f64; 301]> = std::sync::OnceLock::new();
-    POWERS.get_or_init(|| {
-        std::array::from_fn(|k| format!("1e{k}").parse().expect("a power of ten parses"))
-    })
-}
-
-/// Reads the cell of `bytes` that starts at `start` when it is a plain decimal — digits, an
-/// optional fraction, an optional exponent (`e` or `E`, optional sign) — ending at a tab or the
-/// end of the line; returns its value and the terminator's position. The value is the up to 19
-/// significant digits as an integer, converted to `f64` and multiplied or divided by a
-/// correctly rounded power of ten: three roundings, within 4e-16 relative of the exact value.
-/// `None` for anything else (signs, spaces, no digit, more than 19 significant digits, values
-/// beyond 1e±280), which the exact parser then reads or refuses with its message. Used for the
-/// lsmat's lower half, which is only compared with the upper half: half the cells, at a
-/// quarter of `f64::from_str`'s cost and without a separate search for the tab.
-fn approximate_cell(bytes: &[u8], start: usize) -> Option<(f64, usize)> {
-    let mut k = start;
-    // Leading zeros of the whole part carry nothing; every digit after them counts.
-    while k < bytes.len() && bytes[k] == b'0' {
-        k += 1;
-    }
-    let mut any = k > start;
-    let mut mantissa: u64 = 0;
-    let mut digits = 0;
-    let mut scale: i32 = 0;
-    let mut fraction = false;
-    loop {
-        // Eight digits at a time while they fit the 19 an u64 holds (the fraction of a shortest
-        // form is mostly 16 or 17 digits: two words and a byte or two).
-        while digits + 8 <= 19
-            && let Some(word) = bytes.get(k..k + 8)
-        {
-            let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
-            if !all_digits(word) {
-                break;
-            }
-            mantissa = mantissa * 100_000_000 + eight_digits(word);
-            digits += 8;
-            if fraction {
-                scale -= 8;
-            }
-            any = true;
-            k += 8;
-        }
-        match bytes.get(k) {
-            Some(&c) if c.is_ascii_digit() => {
-                if digits == 19 {
-                    return None;
-                }
-                mantissa = mantissa * 10 + u64::from(c - b'0');
-                digits += 1;
-                if fraction {
-                    scale -= 1;
-                }
-                any = true;
-                k += 1;
-            }
-            Some(b'.') if !fraction => {
-                fraction = true;
-                k += 1;
-            }
-            _ => break,
-        }
-    }
-    if !any {
-        return None;
-    }
-    if let Some(b'e' | b'E') = bytes.get(k) {
-        k += 1;
-        let negative = match bytes.get(k) {
-            Some(b'-') => {
-                k += 1;
-                true
-            }
-            Some(b'+') => {
-                k += 1;
-                false
-            }
-            _ => false,
-        };
-        let digits_start = k;
-        let mut exponent: i32 = 0;
-        while let Some(&c) = bytes.get(k)
-            && c.is_ascii_digit()
-        {
-            if k - digits_start == 4 {
-                return None;
-            }
-            exponent = exponent * 10 + i32::from(c - b'0');
-            k += 1;
-        }
-        if k == digits_start {
-            return None;
-        }
-        scale += if negative { -exponent } else { exponent };
-    }
-    if k < bytes.len() && bytes[k] != b'\t' {
-        return None;
-    }
-    if mantissa == 0 {
-        return Some((0.0, k));
-    }
-    // At most 19 digits times 1e±280 stays normal and finite (1e-280 to below 1e300).
-    if !(-280..=280).contains(&scale) {
-        return None;
-    }
-    let power = powers_of_ten()[scale.unsigned_abs() as usize];
-    let value = if scale >= 0 {
-        mantissa as f64 * power
-    } else {
-        mantissa as f64 / power
-    };
-    Some((value, k))
-}
-
-/// Whether the eight bytes of `word` are all ASCII digits: each byte's high nibble is 3, and
-/// adding 6 to its low nibble does not carry into the high one (which it does from `:` on).
-fn all_digits(word: u64) -> bool {
-    const HIGH: u64 = 0xF0F0_F0F0_F0F0_F0F0;
-    let carried = word.wrapping_add(0x0606_0606_0606_0606) & HIGH;
-    (word & HIGH) | (carried >> 4) == 0x3333_3333_3333_3333
-}
-
-/// The value of eight ASCII digits read little-endian (the first digit in the lowest byte):
-/// pairs, then quadruples, then the whole, each step one multiply-add per lane.
-fn eight_digits(word: u64) -> u64 {
-    let d = word - 0x3030_3030_3030_3030;
-    // Each 16-bit lane: first digit × 10 + second.
-    let pairs = (d.wrapping_mul(10) + (d >> 8)) & 0x00FF_00FF_00FF_00FF;
-    // Each 32-bit lane: first pair × 100 + second.
-    let quads = (pairs.wrapping_mul(100) + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
-    // First quadruple × 10,000 + second.
-    (quads.wrapping_mul(10_000) + (quads >> 32)) & 0xFFFF_FFFF
-}
-
-/// Cell `j` (0-based, after the id) of an lsmat row, parsed exactly; `None` if it is not a
-/// finite number ≥ 0 (the row's first pass would then have refused it).
-fn exact_cell(line: &str, j: usize) -> Option<f64> {
-    parse_distance(line.split('\t').nth(j + 1)?)
 }
 
 /// The error for a non-zero diagonal entry at `id` (every reader says it the same way).
@@ -802,12 +668,9 @@ fn parse_lsmat_row(
         if at_byte > bytes.len() {
             return Err(wrong_count());
         }
-        // Below the diagonal a value is only compared with its stored mirror image
-        // ([`lower_matches`]), so a plain decimal is read approximately, in the same pass as
-        // its tab; anything else, and every value on or above the diagonal, is parsed exactly.
-        if j < row
-            && let Some((v, end)) = approximate_cell(bytes, at_byte)
-        {
+        // Nearly every cell is a plain decimal, read exactly in the pass that finds its tab;
+        // anything else is cut at the tab and given to the general parser.
+        if let Some((v, end)) = read_decimal(bytes, at_byte) {
             *slot = v;
             at_byte = end + 1;
             continue;
@@ -1056,119 +919,11 @@ mod tests {
         assert!(e.contains("hollow"), "{e}");
     }
 
-    /// The lower half's approximate reading against `f64::from_str`: every plain decimal it
-    /// accepts is within 4e-16 relative (the bound [`lower_matches`] relies on), ryu's shortest
-    /// forms of random values over the exponents it takes included, and everything else is left
-    /// to the exact parser (`None`).
-    #[test]
-    fn approximate_cells_are_close_to_the_exact_value_or_declined() {
-        let mut next = lcg(0x2545_F491_4F6C_DD1D);
-        let mut texts: Vec<String> = [
-            "0",
-            "00.0",
-            "1",
-            "5.",
-            ".5",
-            "0.25",
-            "1e5",
-            "1E+05",
-            "1.e5",
-            "2.5e-3",
-            "0.000123",
-            "123.456e-7",
-            "9999999999999999999",
-            "0.1234567890123456789",
-            "1e280",
-            "7e-262",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        for _ in 0..200_000 {
-            let mantissa = (next() as f64 / (1u64 << 53) as f64).max(1e-300);
-            let v = mantissa * 10f64.powi((next() % 500) as i32 - 250);
-            texts.push(ryu::Buffer::new().format(v).to_string());
-            texts.push(format!("{v:.15e}"));
-        }
-        let mut accepted = 0;
-        for text in &texts {
-            let cell = format!("{text}\t0.5");
-            let exact: f64 = text.parse().expect("valid decimal");
-            let Some((v, end)) = approximate_cell(cell.as_bytes(), 0) else {
-                continue;
-            };
-            accepted += 1;
-            assert_eq!(end, text.len(), "{text}");
-            assert!(
-                (v - exact).abs() <= 4e-16 * exact.abs(),
-                "{text}: {v} vs {exact}"
-            );
-        }
-        assert!(accepted > 390_000, "{accepted}");
-        for declined in [
-            "",
-            ".",
-            "e5",
-            "1e",
-            "1e+",
-            "-1",
-            "+1",
-            " 1",
-            "1 ",
-            "1x",
-            "inf",
-            "nan",
-            "1.2.3",
-            "12345678901234567890",
-            "1e12345",
-            "1e400",
-            "1e-300",
-            "0x10",
-            "1\r",
-        ] {
-            assert_eq!(
-                approximate_cell(declined.as_bytes(), 0),
-                None,
-                "{declined:?}"
-            );
-        }
-    }
-
-    /// The word helpers against a byte-by-byte reading, on every digit in every position and
-    /// on each non-digit byte in every position.
-    #[test]
-    fn eight_digit_words_read_as_their_decimal_value() {
-        for v in [0u64, 1, 12_345_678, 99_999_999, 10_000_000, 40_302_010] {
-            let text = format!("{v:08}");
-            let word = u64::from_le_bytes(text.as_bytes().try_into().unwrap());
-            assert!(all_digits(word), "{text}");
-            assert_eq!(eight_digits(word), v, "{text}");
-        }
-        for position in 0..8 {
-            for digit in b'0'..=b'9' {
-                let mut bytes = *b"00000000";
-                bytes[position] = digit;
-                let word = u64::from_le_bytes(bytes);
-                let want = u64::from(digit - b'0') * 10u64.pow(7 - position as u32);
-                assert!(all_digits(word));
-                assert_eq!(eight_digits(word), want);
-            }
-            for other in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
-                let mut bytes = *b"12345678";
-                bytes[position] = other;
-                assert!(
-                    !all_digits(u64::from_le_bytes(bytes)),
-                    "{other} at {position}"
-                );
-            }
-        }
-    }
-
     /// The symmetry rule is decided on exact values at its edge: a lower value 0.9e-12 away
     /// passes, 1.1e-12 away is refused with the exact value in the message, and lower cells the
-    /// approximate reading declines (a sign, spaces, many digits) are read exactly.
+    /// fast decimal reader declines (a sign, spaces, many digits) are read by the general one.
     #[test]
-    fn the_symmetry_rule_holds_at_its_edge_with_approximate_lower_cells() {
+    fn the_symmetry_rule_holds_at_its_edge_with_any_lower_cells() {
         let origin = Location::named("dm");
         let matrix = |lower: &str| format!("\ta\tb\na\t0\t1.0\nb\t{lower}\t0\n");
         for lower in [
@@ -1191,6 +946,56 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("is not finite and >= 0"), "{e}");
+    }
+
+    /// Lower halves are checked in tiles of columns, in parallel; the error is still the first
+    /// in file order: the earliest bad row, in it the diagonal before the lowest bad column.
+    #[test]
+    fn the_first_error_in_file_order_across_column_tiles() {
+        let n = 150;
+        let ids: Vec<String> = (0..n).map(|i| format!("s{i}")).collect();
+        let matrix = |changes: &[(usize, usize, &str)]| {
+            let mut text = format!("\t{}\n", ids.join("\t"));
+            for (i, id) in ids.iter().enumerate() {
+                text += id;
+                for j in 0..n {
+                    let cell = changes
+                        .iter()
+                        .find(|&&(r, c, _)| (r, c) == (i, j))
+                        .map(|&(_, _, v)| v.to_string())
+                        .unwrap_or_else(|| {
+                            let (a, b) = (i.min(j), i.max(j));
+                            if a == b {
+                                "0".into()
+                            } else {
+                                format!("0.{a:03}{b:03}")
+                            }
+                        });
+                    text += &format!("\t{cell}");
+                }
+                text += "\n";
+            }
+            text
+        };
+        let origin = Location::named("dm");
+        let read = |changes: &[(usize, usize, &str)]| {
+            read_lsmat(matrix(changes).as_bytes(), &origin)
+                .unwrap_err()
+                .to_string()
+        };
+        let dm = read_lsmat(matrix(&[]).as_bytes(), &origin).expect("valid");
+        assert_eq!(dm.get(140, 70), 0.070140);
+        let e = read(&[(120, 5, "0.5"), (100, 90, "0.5"), (100, 10, "0.5")]);
+        assert!(
+            e.contains("d(s10, s100) = 0.0101 but d(s100, s10) = 0.5"),
+            "{e}"
+        );
+        let e = read(&[(100, 10, "0.5"), (60, 60, "1")]);
+        assert!(e.contains("diagonal is not zero at 's60'"), "{e}");
+        let e = read(&[(60, 10, "0.5"), (60, 60, "1")]);
+        assert!(e.contains("diagonal is not zero at 's60'"), "{e}");
+        let e = read(&[(60, 10, "0.5"), (61, 61, "1")]);
+        assert!(e.contains("d(s10, s60)"), "{e}");
     }
 
     #[test]

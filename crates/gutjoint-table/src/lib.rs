@@ -29,6 +29,7 @@ GigaScience 1:7; Bolyen E et al. (2019) QIIME 2, Nat Biotechnol 37:852; Blanco-M
 
 pub mod biom_hdf5;
 pub mod biom_json;
+mod decimal;
 pub mod distance;
 pub mod error;
 pub mod lineage;

@@ -282,19 +282,15 @@ fn read_error(origin: &Location, line: usize, e: std::io::Error) -> Error {
     Error::syntax(&origin.at_line(line), what)
 }
 
-/// Parses an abundance cell; `0` (most cells) takes a fast path.
+/// Parses an abundance cell: a plain decimal (counts, relative abundances) exactly in one pass
+/// (`decimal.rs`, the bits `f64::from_str` gives), anything else by `f64::from_str` after
+/// trimming.
 #[inline]
 pub(crate) fn parse_value(cell: &str) -> Option<f64> {
-    let bytes = cell.as_bytes();
-    // Counts are mostly short runs of digits: read them directly (exact below 10^15 < 2^53,
-    // so the same f64 the float parser gives) and leave everything else to it.
-    if !bytes.is_empty() && bytes.len() <= 15 && bytes.iter().all(u8::is_ascii_digit) {
-        let v = bytes
-            .iter()
-            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
-        return Some(v as f64);
+    match crate::decimal::read_decimal(cell.as_bytes(), 0) {
+        Some((v, end)) if end == cell.len() => Some(v),
+        _ => cell.trim().parse::<f64>().ok(),
     }
-    cell.trim().parse::<f64>().ok()
 }
 
 pub(crate) fn describe_bad_value(cell: &str) -> String {
@@ -715,12 +711,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn integer_fast_path_equals_the_float_parser() {
-        for cell in ["0", "1", "7", "0042", "123456789012345", "999999999999999"] {
+    fn fast_paths_equal_the_float_parser() {
+        for cell in [
+            "0",
+            "1",
+            "7",
+            "0042",
+            "123456789012345",
+            "999999999999999",
+            "12.345678",
+            "0.000123",
+        ] {
             assert_eq!(parse_value(cell), cell.parse::<f64>().ok(), "{cell}");
         }
         // Not plain digits: the float parser decides.
         assert_eq!(parse_value(" 12 "), Some(12.0));
+        assert_eq!(parse_value("1\t"), Some(1.0));
         assert_eq!(parse_value("1e3"), Some(1000.0));
         assert_eq!(
             parse_value("1234567890123456789"),
