@@ -186,6 +186,9 @@ impl<R: std::io::Read> LineBlocks<R> {
         loop {
             if !self.eof && self.buffer.len() < want {
                 let missing = (want - self.buffer.len()) as u64;
+                // Room for the whole block at once: grown by `read_to_end` it was reallocated
+                // and copied a dozen times on its way to 16 MB.
+                self.buffer.reserve(missing as usize);
                 let read = (&mut self.reader)
                     .take(missing)
                     .read_to_end(&mut self.buffer)
