@@ -402,10 +402,10 @@ impl RowText {
 /// Reads an lsmat distance matrix straight into the condensed upper triangle (no square copy:
 /// at 50,000 ids the square alone would be 20 GB). The text comes in blocks of whole lines
 /// (1 MB, then doubling up to 4 MB), read on a thread of their own while the previous block's
-/// rows are parsed in
-/// parallel; each row's values above the diagonal are stored, the diagonal must be zero and the
-/// values below it must equal the ones already stored (within 1e-12 relative, [`same_distance`]).
-/// Errors name the first bad line in file order. `reader` must be `Send` for that thread.
+/// rows are parsed in parallel; each row's values above the diagonal are stored, the diagonal
+/// must be zero and the values below it must equal the ones already stored (within 1e-12
+/// relative, [`same_distance`]). Errors name the first bad line in file order. `reader` must be
+/// `Send` for that thread.
 ///
 /// Where the time went before (`perf`, 2,000 ids, 70 MB): reading line by line on one thread
 /// (a copy per line, then a second copy into the block), and per cell a `split`, a `trim`,
