@@ -118,10 +118,16 @@ pub fn enable_timings(on: bool) {
 pub fn timed<T>(label: &str, work: impl FnOnce() -> T) -> T {
     let start = std::time::Instant::now();
     let value = work();
-    if TIMINGS.get().copied().unwrap_or(false) {
-        eprintln!("timing\t{label}\t{:.6}", start.elapsed().as_secs_f64());
-    }
+    report_timing(label, start.elapsed().as_secs_f64());
     value
+}
+
+/// Prints `timing\t<label>\t<seconds>` on stderr when `--timings` is on: for phases that
+/// [`timed`] cannot wrap, such as work summed over blocks.
+pub fn report_timing(label: &str, seconds: f64) {
+    if TIMINGS.get().copied().unwrap_or(false) {
+        eprintln!("timing\t{label}\t{seconds:.6}");
+    }
 }
 
 /// Shows the progress of the ecology room's long loops on stderr while `work` runs — only on a

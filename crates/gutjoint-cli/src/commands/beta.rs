@@ -46,9 +46,14 @@ pub struct Args {
     #[arg(short, long, value_name = "DM.tsv")]
     pub output: PathBuf,
     /// Storage precision: f64, or f32 to halve memory (computed in f64, rounded once; with
-    /// .npy output or --block).
+    /// .npy output or --block). An f32 .npy is computed and written ~1 GiB at a time, so the
+    /// whole matrix is never in memory.
     #[arg(long, value_enum, default_value_t = Precision::F64)]
     pub precision: Precision,
+    /// With `--precision f32` and a .npy output: the bytes of distances computed and written at
+    /// a time (the whole matrix is never held). Hidden: for tests of the blockwise writing.
+    #[arg(long, hide = true, default_value_t = 1 << 30)]
+    pub f32_block_bytes: usize,
     /// Compute block I of N only (1 ≤ I ≤ N) and write it as a part file for `beta-merge`.
     #[arg(long, value_name = "I/N")]
     pub block: Option<String>,
@@ -81,6 +86,65 @@ fn write_npy<T: gutjoint_table::npy::NpyElement>(
 ) -> Result<()> {
     gutjoint_table::write_atomic_with(path, |w| gutjoint_table::npy::write_npy_vector(values, w))?;
     write_ids_beside(path, ids)
+}
+
+/// The f32 condensed matrix as a `.npy`, computed and written in blocks of rows of about
+/// `--f32-block-bytes` (1 GiB), so that the whole matrix is never in memory: at 50,000 samples
+/// it is 5 GB, which with the table and the kernel's copies made the peak 4.82 GiB; now it is
+/// one block's worth. Each block holds the same bits as the same rows of a single run
+/// ([`beta_block`]), so the file is the same whatever the block size. `--timings` reports the
+/// compute and write phases summed over the blocks.
+fn write_f32_npy(
+    args: &Args,
+    table: &FeatureTable,
+    metric: BetaMetric,
+    phylo: Option<&gutjoint_ecology::phylo::PhyloTable>,
+    quiet: bool,
+) -> Result<()> {
+    use gutjoint_table::npy::{NpyElement, write_npy_header};
+    let n = table.n_samples();
+    let total = gutjoint_ecology::blocks::pairs_before(n, n);
+    let count = (total * 4).div_ceil(args.f32_block_bytes.max(4)).max(1);
+    let (mut compute, mut write) = (0.0, 0.0);
+    // The computation's error, kept while the writer is told only to stop.
+    let mut failed: Option<anyhow::Error> = None;
+    let written = gutjoint_table::write_atomic_with(&args.output, |w| {
+        write_npy_header::<f32>(total, w)?;
+        for index in 0..count {
+            let start = std::time::Instant::now();
+            let values = Block::new(n, index, count).and_then(|block| {
+                let label = if count == 1 {
+                    metric.name().to_string()
+                } else {
+                    format!("{} block {}/{count}", metric.name(), index + 1)
+                };
+                output::with_progress(&label, quiet, || {
+                    beta_block::<f32>(table, metric, phylo, &block)
+                })
+            });
+            compute += start.elapsed().as_secs_f64();
+            let values = match values {
+                Ok(values) => values,
+                Err(e) => {
+                    failed = Some(e.into());
+                    return Err(std::io::Error::other("the computation failed"));
+                }
+            };
+            let start = std::time::Instant::now();
+            f32::write_le(&values, w)?;
+            write += start.elapsed().as_secs_f64();
+        }
+        Ok(())
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    written?;
+    let start = std::time::Instant::now();
+    write_ids_beside(&args.output, table.sample_ids())?;
+    output::report_timing("compute", compute);
+    output::report_timing("write", write + start.elapsed().as_secs_f64());
+    Ok(())
 }
 
 /// The sample ids of a `.npy` matrix, one per line in `<OUT>.ids.txt`.
@@ -126,14 +190,7 @@ pub fn run(args: Args, quiet: bool) -> Result<()> {
         return run_block(&args, &table, metric, phylo.as_ref(), index, count, quiet);
     }
     if args.precision == Precision::F32 {
-        let condensed = output::timed("compute", || {
-            output::with_progress(metric.name(), quiet, || {
-                gutjoint_ecology::beta::beta_condensed_f32(&table, metric, phylo.as_ref())
-            })
-        })?;
-        return output::timed("write", || {
-            write_npy(&args.output, table.sample_ids(), &condensed)
-        });
+        return write_f32_npy(&args, &table, metric, phylo.as_ref(), quiet);
     }
     let dm = output::timed("compute", || {
         output::with_progress(metric.name(), quiet, || {

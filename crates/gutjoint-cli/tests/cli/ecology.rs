@@ -618,6 +618,30 @@ fn npy_output_in_both_precisions_equals_the_lsmat() {
         "-o",
         &p("bc32.npy"),
     ]);
+    // Computed and written in blocks of 4 KB of distances (dozens of blocks) instead of one:
+    // the same file, byte for byte.
+    ok([
+        "beta",
+        table,
+        "--metric",
+        "braycurtis",
+        "--precision",
+        "f32",
+        "--f32-block-bytes",
+        "4096",
+        "-o",
+        &p("bc32_blocks.npy"),
+    ]);
+    let whole = std::fs::read(out.join("bc32.npy")).expect("npy");
+    assert!(
+        whole.len() > 20 * 4096,
+        "{} bytes: too few blocks",
+        whole.len()
+    );
+    assert_eq!(
+        whole,
+        std::fs::read(out.join("bc32_blocks.npy")).expect("npy")
+    );
     let (ids, square) = lsmat(&out.join("bc.tsv"));
     let ids_npy: Vec<String> = std::fs::read_to_string(out.join("bc32.npy.ids.txt"))
         .expect("ids")
